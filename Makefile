@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+# rvs: Linux Virtual Server in Rust. See README.md.
+#
+#   make          build the kernel (once, cached), rvs.ko and rvsadm
+#   make test     run every test (host cargo test + the VM suite)
+#   make demo     boot the VM and show a director at work
+#   make vm-run CMD='...'   run a command in the test VM
+#   make vm       interactive shell in the test VM
+
+SHELL := /bin/bash
+RVS_CACHE ?= $(HOME)/.cache/rvs
+export RVS_CACHE
+KDIR := $(RVS_CACHE)/kernel/linux
+CARGO ?= cargo
+KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+	BINDGEN=$(HOME)/.cargo/bin/bindgen
+KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
+
+.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check
+
+all: module tool
+
+deps:
+	@qemu/install-deps.sh
+
+kernel: deps
+	@qemu/build-kernel.sh
+
+module: kernel
+	@env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) modules W=1
+	@echo "[rvs] built $(CURDIR)/rvs.ko"
+
+tool: deps
+	@cd tool && $(CARGO) build --release --quiet
+	@echo "[rvs] built $(CURDIR)/tool/target/release/rvsadm"
+
+# Host checks of the userspace and of the module's pure logic.
+check: deps
+	@cd tool && $(CARGO) fmt --check && $(CARGO) clippy --quiet --all-targets -- -D warnings
+
+test: all
+	@tests/run.sh
+
+demo: all
+	@qemu/vm.sh run 'tests/demo.sh'
+
+vm-run: all
+	@qemu/vm.sh run '$(CMD)'
+
+vm: all
+	@qemu/vm.sh shell
+
+clean:
+	-@env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) clean 2>/dev/null
+	@cd tool && $(CARGO) clean

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the rvs test kernel under QEMU and run a command in it.
+#
+#   qemu/vm.sh run 'CMD'   run CMD as root from the repository root; print
+#                          its output; exit with its status
+#   qemu/vm.sh shell       an interactive shell in the same VM
+#
+# The VM has no network card (-nic none); the host root is shared read-only
+# (with a tmpfs overlay), the repository read-write at its own path, /tmp and
+# /run are tmpfs. A guest kernel log showing an Oops, BUG, WARNING, KASAN
+# report or panic makes the run fail and is printed.
+# Settings: RVS_CACHE, RVS_VM_MEM (MiB, default 2048), RVS_VM_CPUS (2),
+# RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
+# probed once and remembered).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+mode=${1:-}
+case "$mode" in
+run) [ $# -ge 2 ] || rvs_die "usage: $0 run 'CMD'"; cmd=$2 ;;
+shell) cmd= ;;
+*) rvs_die "usage: $0 run 'CMD' | $0 shell" ;;
+esac
+
+kdir="$RVS_CACHE/kernel"
+[ -e "$kdir/.done" ] || rvs_die "no kernel built in $kdir: run 'make kernel'"
+kimg="$kdir/linux/arch/x86/boot/bzImage"
+modroot="$(cd "$kdir" && pwd -P)/modroot"
+
+# The initramfs: busybox and our /init, rebuilt when either changes.
+initrd_key=$( (sha256sum "$RVS_ROOT/qemu/initramfs-init" /bin/busybox) | sha256sum | cut -c1-16)
+initrd="$RVS_CACHE/initramfs-$initrd_key.cpio.gz"
+if [ ! -e "$initrd" ]; then
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/bin"
+	cp /bin/busybox "$tmp/bin/busybox"
+	cp "$RVS_ROOT/qemu/initramfs-init" "$tmp/init"
+	chmod +x "$tmp/init"
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$tmp"
+fi
+
+out=$(mktemp -d /tmp/rvs-vm.XXXXXX)
+cleanup() { rm -rf "$out"; }
+trap cleanup EXIT
+printf '%s\n' "$cmd" >"$out/cmd"
+# Pass a few settings through to the command.
+{
+	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE; do
+		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
+	done
+} >"$out/env" || true
+
+qemu_base=(qemu-system-x86_64 -nodefaults -no-reboot -nographic -nic none
+	-m "${RVS_VM_MEM:-2048}" -smp "${RVS_VM_CPUS:-2}"
+	-kernel "$kimg" -initrd "$initrd"
+	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+	-fsdev "local,id=repo,path=$RVS_ROOT,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=repo,mount_tag=repo
+	-fsdev "local,id=out,path=$out,security_model=none"
+	-device virtio-9p-pci,fsdev=out,mount_tag=out)
+# In the guest the output directory is /rvs-out (its /tmp is a fresh tmpfs).
+append="console=ttyS0 ignore_loglevel panic=-1 rvs.repo=$RVS_ROOT rvs.out=/rvs-out rvs.modroot=$modroot"
+
+# KVM only where a short boot probe shows that it works (a nested KVM guest
+# can hang silently); the answer is remembered per kernel.
+accel=${RVS_VM_ACCEL:-}
+if [ -z "$accel" ]; then
+	probe="$kdir/accel"
+	if [ ! -e "$probe" ]; then
+		accel=tcg
+		if [ -w /dev/kvm ]; then
+			printf 'true\n' >"$out/cmd"
+			# (A second command keeps bash from reporting QEMU's abort.)
+			if (timeout 20 "${qemu_base[@]}" -accel kvm -cpu max -serial null -serial null \
+				-append "$append rvs.mode=run"; exit $?) >/dev/null 2>&1 &&
+				[ "$(cat "$out/rc" 2>/dev/null)" = 0 ]; then
+				accel=kvm
+			fi
+			rm -f "$out/rc" "$out/dmesg"
+			printf '%s\n' "$cmd" >"$out/cmd"
+		fi
+		echo "$accel" >"$probe"
+	fi
+	accel=$(cat "$probe")
+fi
+cpu=(-cpu max)
+
+console="$out/console.log"
+if [ "$mode" = shell ]; then
+	"${qemu_base[@]}" -accel "$accel" "${cpu[@]}" -serial "file:$console" -serial mon:stdio \
+		-append "$append rvs.mode=shell" || true
+	rc=$(cat "$out/rc" 2>/dev/null || echo 1)
+else
+	set +e
+	timeout "${RVS_VM_TIMEOUT:-3600}" "${qemu_base[@]}" -accel "$accel" "${cpu[@]}" \
+		-serial "file:$console" -serial stdio -append "$append rvs.mode=run" </dev/null
+	qrc=$?
+	set -e
+	if [ -e "$out/rc" ]; then
+		rc=$(cat "$out/rc")
+	else
+		rvs_log "the VM ended without the command's status (qemu exit $qrc); guest console:"
+		tail -n 100 "$console" >&2 || true
+		exit 1
+	fi
+fi
+
+# Fail on any sign of a kernel problem in the guest's log.
+bad='(Oops|BUG:|WARNING:|KASAN|UBSAN|Kernel panic|general protection fault|Call Trace:|rcu: INFO|INFO: task .* blocked|refcount_t:|list_(add|del) corruption)'
+if grep -Eq "$bad" "$console"; then
+	rvs_log "the guest kernel log shows a problem:"
+	grep -E -B5 -A40 "$bad" "$console" | head -n 200 >&2
+	exit 1
+fi
+exit "$rc"

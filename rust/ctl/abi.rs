@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The IPVS generic netlink ABI (include/uapi/linux/ip_vs.h): names and
+//! numbers exactly as in the C header. Pure data, shared with the host crate.
+
+// An ABI table: every number of the header, used or not yet.
+#![allow(dead_code)]
+
+/// Family name.
+pub(crate) const IPVS_GENL_NAME: &str = "IPVS";
+/// Family version.
+pub(crate) const IPVS_GENL_VERSION: u32 = 0x1;
+/// `IP_VS_VERSION_CODE`: 1.2.1.
+pub(crate) const IP_VS_VERSION_CODE: u32 = 0x010201;
+
+/// Commands (`enum IPVS_CMD_*`).
+pub(crate) mod cmd {
+    pub(crate) const UNSPEC: u8 = 0;
+    pub(crate) const NEW_SERVICE: u8 = 1;
+    pub(crate) const SET_SERVICE: u8 = 2;
+    pub(crate) const DEL_SERVICE: u8 = 3;
+    pub(crate) const GET_SERVICE: u8 = 4;
+    pub(crate) const NEW_DEST: u8 = 5;
+    pub(crate) const SET_DEST: u8 = 6;
+    pub(crate) const DEL_DEST: u8 = 7;
+    pub(crate) const GET_DEST: u8 = 8;
+    pub(crate) const NEW_DAEMON: u8 = 9;
+    pub(crate) const DEL_DAEMON: u8 = 10;
+    pub(crate) const GET_DAEMON: u8 = 11;
+    pub(crate) const SET_CONFIG: u8 = 12;
+    pub(crate) const GET_CONFIG: u8 = 13;
+    pub(crate) const SET_INFO: u8 = 14;
+    pub(crate) const GET_INFO: u8 = 15;
+    pub(crate) const ZERO: u8 = 16;
+    pub(crate) const FLUSH: u8 = 17;
+}
+
+/// Top-level command attributes (`IPVS_CMD_ATTR_*`).
+pub(crate) mod cmd_attr {
+    pub(crate) const UNSPEC: u16 = 0;
+    pub(crate) const SERVICE: u16 = 1;
+    pub(crate) const DEST: u16 = 2;
+    pub(crate) const DAEMON: u16 = 3;
+    pub(crate) const TIMEOUT_TCP: u16 = 4;
+    pub(crate) const TIMEOUT_TCP_FIN: u16 = 5;
+    pub(crate) const TIMEOUT_UDP: u16 = 6;
+    pub(crate) const MAX: u16 = TIMEOUT_UDP;
+}
+
+/// Info attributes (`IPVS_INFO_ATTR_*`).
+pub(crate) mod info_attr {
+    pub(crate) const UNSPEC: u16 = 0;
+    pub(crate) const VERSION: u16 = 1;
+    pub(crate) const CONN_TAB_SIZE: u16 = 2;
+}
+
+/// Default timeouts in seconds, as ip_vs starts with (tcp ESTABLISHED,
+/// tcp FIN_WAIT, udp NORMAL).
+pub(crate) mod default_timeout {
+    pub(crate) const TCP: u32 = 15 * 60;
+    pub(crate) const TCP_FIN: u32 = 2 * 60;
+    pub(crate) const UDP: u32 = 5 * 60;
+}

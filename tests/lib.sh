@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Shared helpers of the rvs VM tests (kselftest style): TAP output, module
+# handling, network namespaces and the LVS topology. Sourced by each
+# tests/t-*.sh; they run as root inside the test VM.
+#
+#                 client side                   real-server segment
+#   +--------+   192.0.2.0/24   +----------+  198.51.100.0/24 (bridge br0)
+#   | client |------------------| director |---+---------+---------+
+#   +--------+ .2            .1 +----------+ .1|         |         |
+#   2001:db8:1::2   2001:db8:1::1   2001:db8:2::1  +-----+   +-----+   +-----+
+#                                                 | rs1 |   | rs2 |   | rs3 |
+#   VIP: 203.0.113.10, 2001:db8:10::10            +-----+   +-----+   +-----+
+#                                                  .11/::11  .12/::12  .13/::13
+
+ksft_skip=4
+RVS_ROOT=${RVS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+RVS_KO="$RVS_ROOT/rvs.ko"
+RVSADM="$RVS_ROOT/tool/target/release/rvsadm"
+IPVSADM=${IPVSADM:-ipvsadm}
+
+CLIENT_IP=192.0.2.2
+DIR_CLIENT_IP=192.0.2.1
+DIR_RS_IP=198.51.100.1
+RS_IPS=(198.51.100.11 198.51.100.12 198.51.100.13)
+VIP=203.0.113.10
+CLIENT_IP6=2001:db8:1::2
+DIR_CLIENT_IP6=2001:db8:1::1
+DIR_RS_IP6=2001:db8:2::1
+RS_IP6S=(2001:db8:2::11 2001:db8:2::12 2001:db8:2::13)
+VIP6=2001:db8:10::10
+
+# ---- TAP ------------------------------------------------------------------
+tap_n=0
+tap_failed=0
+tap_log_dir=$(mktemp -d /tmp/rvs-tap.XXXXXX)
+
+# tap_case NAME FUNC [ARGS...]: run FUNC in a subshell with errexit; print
+# one TAP line; on failure the case's output follows as TAP comments. FUNC
+# returning 4 is a skip.
+tap_case() {
+	local name=$1
+	shift
+	tap_n=$((tap_n + 1))
+	local log="$tap_log_dir/$tap_n.log"
+	local rc
+	# Not `( ... ) || rc=$?`: errexit is ignored inside a subshell that is
+	# the left side of `||`, and a failing step would go unnoticed.
+	(set -eE -o pipefail; "$@") >"$log" 2>&1
+	rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "ok $tap_n - $name"
+	elif [ "$rc" = "$ksft_skip" ]; then
+		echo "ok $tap_n - $name # SKIP $(tail -n1 "$log")"
+	else
+		echo "not ok $tap_n - $name (exit $rc)"
+		sed 's/^/# /' "$log" | tail -n 60
+		tap_failed=$((tap_failed + 1))
+	fi
+	[ -n "${RVS_VERBOSE:-}" ] && sed 's/^/#   /' "$log"
+	return 0
+}
+
+# tap_done: the plan line and the merged status; call last.
+tap_done() {
+	echo "1..$tap_n"
+	rm -rf "$tap_log_dir"
+	[ "$tap_failed" = 0 ]
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	return 1
+}
+
+# expect_eq WHAT EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" != "$3" ]; then
+		echo "FAIL: $1: expected:" >&2
+		printf '%s\n' "$2" | sed 's/^/    |/' >&2
+		echo "  got:" >&2
+		printf '%s\n' "$3" | sed 's/^/    |/' >&2
+		return 1
+	fi
+}
+
+# wait_for TIMEOUT_S CMD...: poll CMD until it succeeds (bounded).
+wait_for() {
+	local t=$1
+	shift
+	local end=$((SECONDS + t))
+	until "$@" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+
+# ---- modules --------------------------------------------------------------
+module_loaded() { grep -q "^$1 " /proc/modules; }
+
+# unload_all: neither rvs nor ip_vs (nor its schedulers) loaded.
+unload_all() {
+	local m
+	module_loaded rvs && rmmod rvs
+	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do
+		[ "$m" = ip_vs ] || rmmod "$m"
+	done
+	if module_loaded ip_vs; then rmmod ip_vs; fi
+	! module_loaded rvs && ! module_loaded ip_vs
+}
+
+# load_impl rvs|ip_vs [PARAMS...]: load one implementation of the IPVS
+# family, the other one absent.
+load_impl() {
+	local impl=$1
+	shift
+	unload_all
+	case "$impl" in
+	rvs) insmod "$RVS_KO" "$@" ;;
+	ip_vs) modprobe ip_vs "$@" ;;
+	*) fail "unknown implementation $impl" ;;
+	esac
+}
+
+# ---- kmemleak -------------------------------------------------------------
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# kmemleak_begin: forget what kmemleak found so far.
+kmemleak_begin() {
+	[ -w "$KMEMLEAK" ] || fail "no $KMEMLEAK (the test kernel has CONFIG_DEBUG_KMEMLEAK)"
+	echo scan=off >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+}
+
+# kmemleak_check: fail, printing the reports, if anything allocated since
+# kmemleak_begin is now unreferenced (objects must be 5 s old to count).
+kmemleak_check() {
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	local report
+	report=$(cat "$KMEMLEAK")
+	if [ -n "$report" ]; then
+		echo "$report" | head -n 80
+		fail "kmemleak reports unreferenced objects"
+	fi
+	echo "kmemleak: no leak"
+}
+
+# ---- namespaces -----------------------------------------------------------
+RVS_NS=()
+
+# setup_ns VAR...: create namespaces with random names, store the names in
+# the variables; they are removed by cleanup_ns.
+setup_ns() {
+	local v name
+	for v in "$@"; do
+		name="rvs-$v-$(mktemp -u XXXXXX)"
+		ip netns add "$name" || return 1
+		ip -n "$name" link set lo up
+		RVS_NS+=("$name")
+		printf -v "$v" '%s' "$name"
+	done
+}
+
+cleanup_ns() {
+	local ns
+	for ns in "${RVS_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	RVS_NS=()
+}
+
+# setup_topology: client, director and rs1..rs3 as in the diagram; sets
+# $client $director $rs1 $rs2 $rs3.
+setup_topology() {
+	setup_ns client director rs1 rs2 rs3 || return 1
+	ip link add c0 netns "$client" type veth peer name d0 netns "$director"
+	ip -n "$client" addr add "$CLIENT_IP/24" dev c0
+	ip -n "$client" addr add "$CLIENT_IP6/64" dev c0 nodad
+	ip -n "$client" link set c0 up
+	ip -n "$client" route add default via "$DIR_CLIENT_IP"
+	ip -n "$client" -6 route add default via "$DIR_CLIENT_IP6"
+	ip -n "$director" addr add "$DIR_CLIENT_IP/24" dev d0
+	ip -n "$director" addr add "$DIR_CLIENT_IP6/64" dev d0 nodad
+	ip -n "$director" link set d0 up
+	ip -n "$director" link add br0 type bridge
+	ip -n "$director" addr add "$DIR_RS_IP/24" dev br0
+	ip -n "$director" addr add "$DIR_RS_IP6/64" dev br0 nodad
+	ip -n "$director" link set br0 up
+	ip netns exec "$director" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$director" sysctl -qw net.ipv6.conf.all.forwarding=1
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
+		ip link add eth0 netns "$ns" type veth peer name "p$i" netns "$director"
+		ip -n "$director" link set "p$i" master br0 up
+		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
+		ip -n "$ns" addr add "${RS_IP6S[$i]}/64" dev eth0 nodad
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via "$DIR_RS_IP"
+		ip -n "$ns" -6 route add default via "$DIR_RS_IP6"
+	done
+}

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make test`: every test of rvs. Host checks (cargo test of tool/ and of
+# the module's pure logic, fmt, clippy), the VM runner's own contract, then
+# the VM suite in one VM boot. The last line is "N passed, N failed" (with
+# ", N skipped" where any); the exit status is non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+pass=0 failn=0 skip=0
+mkdir -p tests/out
+
+result() { # result NAME RC
+	if [ "$2" = 0 ]; then
+		echo "ok - $1"
+		pass=$((pass + 1))
+	else
+		echo "not ok - $1"
+		failn=$((failn + 1))
+	fi
+}
+
+echo "# ---- host: cargo test (tool/ and rust/ pure logic)"
+(cd tool && cargo test --release 2>&1) | tee tests/out/cargo-test.log | grep -E '^test |test result|panicked|error' || true
+if [ "${PIPESTATUS[0]}" != 0 ]; then
+	result "cargo test" 1
+fi
+while read -r p f; do
+	pass=$((pass + p)) failn=$((failn + f))
+done < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' tests/out/cargo-test.log)
+
+echo "# ---- host: style"
+(cd tool && cargo fmt --check >/dev/null 2>&1)
+result "cargo fmt --check (tool/ and the rust/ files it includes)" $?
+(cd tool && cargo clippy --quiet --all-targets -- -D warnings 2>&1)
+result "cargo clippy -D warnings" $?
+
+ktoml="${RVS_CACHE:-$HOME/.cache/rvs}/kernel/linux/.rustfmt.toml"
+rustfmt --check --edition 2021 --config-path "$ktoml" rust/rvs.rs
+result "rustfmt --check of rust/ (the kernel's .rustfmt.toml)" $?
+touch rust/rvs.rs
+make -s module >tests/out/module-build.log 2>&1
+rc=$?
+! grep -Ei 'warning|error' tests/out/module-build.log && [ "$rc" = 0 ]
+result "rvs.ko builds without a warning (W=1)" $?
+cat tests/out/module-build.log | grep -Ei -A5 'warning|error' | head -n 40
+nounsafe=$(grep -rlnE --include='*.rs' '\bunsafe\s*(\{|fn|impl|extern)' rust | grep -v '^rust/sys/' || true)
+panics=$(grep -rnE --include='*.rs' '\.unwrap\(\)|\.expect\(|panic!\(|unreachable!\(|todo!\(|unimplemented!\(' rust |
+	grep -vE ':[0-9]+:\s*//' | grep -v '#\[cfg(test)\]' || true)
+[ -z "$nounsafe" ] && [ -z "$panics" ]
+result "rust/: unsafe only in rust/sys/, no panicking calls" $?
+[ -n "$nounsafe$panics" ] && printf '%s\n' $nounsafe "$panics"
+
+echo "# ---- host: the VM runner"
+out=$(qemu/vm.sh run 'echo hello from $(uname -r); exit 0' 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+[ "$rc" = 0 ] && grep -q '^hello from ' <<<"$out"
+result "vm-run passes a command's output and status 0" $?
+qemu/vm.sh run 'exit 3' >/dev/null 2>&1
+[ $? = 3 ]
+result "vm-run exits with the command's status (3)" $?
+qemu/vm.sh run 'echo "WARNING: rvs test warning" >/dev/kmsg; exit 0' >tests/out/warn.log 2>&1
+rc=$?
+[ "$rc" != 0 ] && grep -q 'WARNING: rvs test warning' tests/out/warn.log
+result "vm-run fails and shows the log when the guest kernel warns" $?
+qemu/vm.sh run 'echo "BUG: rvs test bug" >/dev/kmsg' >/dev/null 2>&1
+[ $? != 0 ]
+result "vm-run fails when the guest kernel log has a BUG line" $?
+# A network card has a device behind it in sysfs; tunnels, dummy and lo do not.
+qemu/vm.sh run 'ls -d /sys/class/net/*/device 2>/dev/null | grep -c . ; exit 0' >tests/out/nic.log 2>/dev/null
+[ "$(tr -d '\r' <tests/out/nic.log)" = 0 ]
+result "the VM has no network card besides loopback" $?
+
+echo "# ---- VM suite"
+qemu/vm.sh run 'tests/vm-suite.sh' 2>&1 | tee tests/out/vm-suite.log
+vrc=${PIPESTATUS[0]}
+line=$(grep -E '^vm-suite: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' tests/out/vm-suite.log | tail -n1)
+if [ -n "$line" ]; then
+	read -r p f s < <(sed 's/vm-suite: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped/\1 \2 \3/' <<<"$line")
+	pass=$((pass + p)) failn=$((failn + f)) skip=$((skip + s))
+	if [ "$vrc" != 0 ] && [ "$f" = 0 ]; then
+		result "VM suite run (exit $vrc)" 1
+	fi
+else
+	result "VM suite run (no summary; exit $vrc)" 1
+fi
+
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $failn failed, $skip skipped"
+else
+	echo "$pass passed, $failn failed"
+fi
+[ "$failn" = 0 ]

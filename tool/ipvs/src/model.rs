@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Plain values decoded from the attribute enums: what a listing shows.
+
+use crate::consts::*;
+use crate::nla::{DestAttr, Flags, StatsAttr, SvcAttr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// GET_INFO's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Info {
+    pub version: u32,
+    pub conn_tab_size: u32,
+}
+
+impl Info {
+    /// "1.2.1" from 0x010201.
+    pub fn version_string(&self) -> String {
+        let v = self.version;
+        format!("{}.{}.{}", (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff)
+    }
+}
+
+/// GET_CONFIG's answer, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timeouts {
+    pub tcp: u32,
+    pub tcp_fin: u32,
+    pub udp: u32,
+}
+
+/// Counters and rates (`struct ip_vs_stats_user`, 64-bit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    pub conns: u64,
+    pub inpkts: u64,
+    pub outpkts: u64,
+    pub inbytes: u64,
+    pub outbytes: u64,
+    pub cps: u64,
+    pub inpps: u64,
+    pub outpps: u64,
+    pub inbps: u64,
+    pub outbps: u64,
+}
+
+impl Stats {
+    pub fn from_attrs(attrs: &[StatsAttr]) -> Self {
+        let mut s = Self::default();
+        for a in attrs {
+            if let StatsAttr::Counter(kind, v, _) = a {
+                let v = *v;
+                match *kind {
+                    IPVS_STATS_ATTR_CONNS => s.conns = v,
+                    IPVS_STATS_ATTR_INPKTS => s.inpkts = v,
+                    IPVS_STATS_ATTR_OUTPKTS => s.outpkts = v,
+                    IPVS_STATS_ATTR_INBYTES => s.inbytes = v,
+                    IPVS_STATS_ATTR_OUTBYTES => s.outbytes = v,
+                    IPVS_STATS_ATTR_CPS => s.cps = v,
+                    IPVS_STATS_ATTR_INPPS => s.inpps = v,
+                    IPVS_STATS_ATTR_OUTPPS => s.outpps = v,
+                    IPVS_STATS_ATTR_INBPS => s.inbps = v,
+                    IPVS_STATS_ATTR_OUTBPS => s.outbps = v,
+                    _ => {}
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The address in a 16-byte `union nf_inet_addr` for family `af`.
+pub fn addr_from_raw(af: u16, raw: &[u8]) -> Option<IpAddr> {
+    match af {
+        AF_INET => {
+            let b: [u8; 4] = raw.get(..4)?.try_into().ok()?;
+            Some(IpAddr::V4(Ipv4Addr::from(b)))
+        }
+        AF_INET6 => {
+            let b: [u8; 16] = raw.get(..16)?.try_into().ok()?;
+            Some(IpAddr::V6(Ipv6Addr::from(b)))
+        }
+        _ => None,
+    }
+}
+
+/// The 16-byte `union nf_inet_addr` for an address.
+pub fn addr_to_raw(addr: IpAddr) -> Vec<u8> {
+    let mut v = vec![0u8; 16];
+    match addr {
+        IpAddr::V4(a) => v[..4].copy_from_slice(&a.octets()),
+        IpAddr::V6(a) => v.copy_from_slice(&a.octets()),
+    }
+    v
+}
+
+/// A virtual service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    pub af: u16,
+    pub protocol: u16,
+    pub addr: Option<IpAddr>,
+    pub port: u16,
+    pub fwmark: u32,
+    pub sched_name: String,
+    pub flags: u32,
+    pub timeout: u32,
+    pub netmask: u32,
+    pub pe_name: String,
+    pub stats: Stats,
+    pub stats64: Option<Stats>,
+}
+
+impl Service {
+    pub fn from_attrs(attrs: &[SvcAttr]) -> Self {
+        let mut s = Self::default();
+        let mut raw_addr = None;
+        for a in attrs {
+            match a {
+                SvcAttr::Af(v) => s.af = *v,
+                SvcAttr::Protocol(v) => s.protocol = *v,
+                SvcAttr::Addr(v) => raw_addr = Some(v.clone()),
+                SvcAttr::Port(v) => s.port = *v,
+                SvcAttr::Fwmark(v) => s.fwmark = *v,
+                SvcAttr::SchedName(v) => s.sched_name = v.clone(),
+                SvcAttr::Flags(Flags { flags, .. }) => s.flags = *flags,
+                SvcAttr::Timeout(v) => s.timeout = *v,
+                SvcAttr::Netmask(v) => s.netmask = *v,
+                SvcAttr::PeName(v) => s.pe_name = v.clone(),
+                SvcAttr::Stats(v) => s.stats = Stats::from_attrs(v),
+                SvcAttr::Stats64(v) => s.stats64 = Some(Stats::from_attrs(v)),
+                SvcAttr::Other(_) => {}
+            }
+        }
+        if s.fwmark == 0 {
+            s.addr = raw_addr.and_then(|r| addr_from_raw(s.af, &r));
+        }
+        s
+    }
+
+    /// The best statistics available (64-bit where the kernel sent them).
+    pub fn best_stats(&self) -> Stats {
+        self.stats64.unwrap_or(self.stats)
+    }
+
+    /// The attributes that identify this service in a request.
+    pub fn key_attrs(&self) -> Vec<SvcAttr> {
+        let mut v = vec![SvcAttr::Af(self.af)];
+        if self.fwmark != 0 {
+            v.push(SvcAttr::Fwmark(self.fwmark));
+        } else {
+            v.push(SvcAttr::Protocol(self.protocol));
+            v.push(SvcAttr::Addr(
+                self.addr.map(addr_to_raw).unwrap_or_else(|| vec![0; 16]),
+            ));
+            v.push(SvcAttr::Port(self.port));
+        }
+        v
+    }
+}
+
+/// A real server (destination) of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Dest {
+    pub af: u16,
+    pub addr: Option<IpAddr>,
+    pub port: u16,
+    pub fwd_method: u32,
+    pub weight: i32,
+    pub u_threshold: u32,
+    pub l_threshold: u32,
+    pub active_conns: u32,
+    pub inact_conns: u32,
+    pub persist_conns: u32,
+    pub tun_type: u8,
+    pub tun_port: u16,
+    pub tun_flags: u16,
+    pub stats: Stats,
+    pub stats64: Option<Stats>,
+}
+
+impl Dest {
+    /// Decodes a destination; `svc_af` is used when the kernel sends no
+    /// IPVS_DEST_ATTR_ADDR_FAMILY (old kernels).
+    pub fn from_attrs(attrs: &[DestAttr], svc_af: u16) -> Self {
+        let mut d = Self {
+            af: svc_af,
+            ..Self::default()
+        };
+        let mut raw_addr = None;
+        for a in attrs {
+            match a {
+                DestAttr::Addr(v) => raw_addr = Some(v.clone()),
+                DestAttr::Port(v) => d.port = *v,
+                DestAttr::FwdMethod(v) => d.fwd_method = *v,
+                DestAttr::Weight(v) => d.weight = *v as i32,
+                DestAttr::UThresh(v) => d.u_threshold = *v,
+                DestAttr::LThresh(v) => d.l_threshold = *v,
+                DestAttr::ActiveConns(v) => d.active_conns = *v,
+                DestAttr::InactConns(v) => d.inact_conns = *v,
+                DestAttr::PersistConns(v) => d.persist_conns = *v,
+                DestAttr::Stats(v) => d.stats = Stats::from_attrs(v),
+                DestAttr::AddrFamily(v) => d.af = *v,
+                DestAttr::Stats64(v) => d.stats64 = Some(Stats::from_attrs(v)),
+                DestAttr::TunType(v) => d.tun_type = *v,
+                DestAttr::TunPort(v) => d.tun_port = *v,
+                DestAttr::TunFlags(v) => d.tun_flags = *v,
+                DestAttr::Other(_) => {}
+            }
+        }
+        d.addr = raw_addr.and_then(|r| addr_from_raw(d.af, &r));
+        d
+    }
+
+    pub fn best_stats(&self) -> Stats {
+        self.stats64.unwrap_or(self.stats)
+    }
+}

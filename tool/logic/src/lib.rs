@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The pure-logic parts of rvs.ko, compiled from the module's own source
+//! files (`rust/`) so that `cargo test` exercises exactly the code the
+//! kernel runs. Nothing here may use more than `core`.
+#![no_std]
+#![allow(dead_code)]
+
+#[cfg(test)]
+extern crate std;
+
+/// `rust/conn/tab_size.rs`: connection table sizing.
+#[path = "../../../rust/conn/tab_size.rs"]
+pub mod tab_size;
+
+/// `rust/ctl/abi.rs`: the IPVS netlink ABI numbers.
+#[path = "../../../rust/ctl/abi.rs"]
+pub mod abi;
