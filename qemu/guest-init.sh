@@ -22,6 +22,9 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# The repository at its host path (mounted by the initramfs at /.rvs-repo).
+mkdir -p "$repo"
+mount --bind /.rvs-repo "$repo"
 
 # The custom kernel's modules, so `modprobe ip_vs` and the kernel's own
 # on-demand loading (ip_vs loads schedulers by name) work.

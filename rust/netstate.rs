@@ -2,37 +2,35 @@
 
 //! What rvs keeps for every network namespace (ip_vs's `struct netns_ipvs`).
 
-use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::{new_mutex, try_pin_init};
 
 use crate::conn::{self, tab_size};
 use crate::ctl::abi::default_timeout;
+use crate::svc::Services;
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::params;
 
 static NET_ID: PernetId = PernetId::new();
 
+/// The configuration of a namespace, changed only under [`NetState::ctl`]
+/// (ip_vs's `__ip_vs_mutex`).
+pub(crate) struct Ctl {
+    /// (tcp, tcp_fin, udp) timeouts in seconds.
+    pub(crate) timeouts: (u32, u32, u32),
+    /// The virtual services.
+    pub(crate) services: Services,
+}
+
 /// Per-namespace state.
+#[pin_data]
 pub(crate) struct NetState {
     /// Buckets of the connection table (GET_INFO's conn_tab_size).
     pub(crate) conn_tab_size: u32,
-    /// TCP ESTABLISHED timeout, seconds.
-    pub(crate) timeout_tcp: AtomicU32,
-    /// TCP FIN_WAIT timeout, seconds.
-    pub(crate) timeout_tcp_fin: AtomicU32,
-    /// UDP timeout, seconds.
-    pub(crate) timeout_udp: AtomicU32,
-}
-
-impl NetState {
-    /// The three timeouts of GET_CONFIG: (tcp, tcp_fin, udp).
-    pub(crate) fn timeouts(&self) -> (u32, u32, u32) {
-        (
-            self.timeout_tcp.load(Ordering::Relaxed),
-            self.timeout_tcp_fin.load(Ordering::Relaxed),
-            self.timeout_udp.load(Ordering::Relaxed),
-        )
-    }
+    /// The configuration.
+    #[pin]
+    pub(crate) ctl: Mutex<Ctl>,
 }
 
 /// The table size that the `conn_tab_bits` parameter gives on this machine.
@@ -51,12 +49,17 @@ impl PernetState for NetState {
         &NET_ID
     }
 
-    fn new(_net: &Net) -> Result<Self> {
-        Ok(Self {
+    fn new(_net: &Net) -> impl PinInit<Self, Error> {
+        try_pin_init!(NetState {
             conn_tab_size: conn_tab_size(),
-            timeout_tcp: AtomicU32::new(default_timeout::TCP),
-            timeout_tcp_fin: AtomicU32::new(default_timeout::TCP_FIN),
-            timeout_udp: AtomicU32::new(default_timeout::UDP),
-        })
+            ctl <- new_mutex!(Ctl {
+                timeouts: (
+                    default_timeout::TCP,
+                    default_timeout::TCP_FIN,
+                    default_timeout::UDP,
+                ),
+                services: Services::new(),
+            }, "rvs_ctl"),
+        }? Error)
     }
 }

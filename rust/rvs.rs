@@ -11,6 +11,7 @@ use kernel::prelude::*;
 mod conn;
 mod ctl;
 mod netstate;
+mod svc;
 mod sys;
 
 module! {

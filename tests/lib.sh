@@ -101,7 +101,13 @@ module_loaded() { grep -q "^$1 " /proc/modules; }
 # unload_all: neither rvs nor ip_vs (nor its schedulers) loaded.
 unload_all() {
 	local m
-	module_loaded rvs && rmmod rvs
+	# A table keeps ip_vs's scheduler modules in use: empty it first.
+	if module_loaded ip_vs; then
+		ipvsadm -C 2>/dev/null || true
+		ipvsadm --stop-daemon master 2>/dev/null || true
+		ipvsadm --stop-daemon backup 2>/dev/null || true
+	fi
+	if module_loaded rvs; then rmmod rvs; fi
 	for m in $(awk '/^ip_vs/ {print $1}' /proc/modules); do
 		[ "$m" = ip_vs ] || rmmod "$m"
 	done

@@ -61,3 +61,59 @@ pub(crate) mod default_timeout {
     pub(crate) const TCP_FIN: u32 = 2 * 60;
     pub(crate) const UDP: u32 = 5 * 60;
 }
+
+/// Service attributes (`IPVS_SVC_ATTR_*`).
+pub(crate) mod svc_attr {
+    pub(crate) const AF: u16 = 1;
+    pub(crate) const PROTOCOL: u16 = 2;
+    pub(crate) const ADDR: u16 = 3;
+    pub(crate) const PORT: u16 = 4;
+    pub(crate) const FWMARK: u16 = 5;
+    pub(crate) const SCHED_NAME: u16 = 6;
+    pub(crate) const FLAGS: u16 = 7;
+    pub(crate) const TIMEOUT: u16 = 8;
+    pub(crate) const NETMASK: u16 = 9;
+    pub(crate) const STATS: u16 = 10;
+    pub(crate) const PE_NAME: u16 = 11;
+    pub(crate) const STATS64: u16 = 12;
+    pub(crate) const MAX: u16 = STATS64;
+}
+
+/// Destination attributes (`IPVS_DEST_ATTR_*`).
+pub(crate) mod dest_attr {
+    pub(crate) const ADDR: u16 = 1;
+    pub(crate) const PORT: u16 = 2;
+    pub(crate) const FWD_METHOD: u16 = 3;
+    pub(crate) const WEIGHT: u16 = 4;
+    pub(crate) const U_THRESH: u16 = 5;
+    pub(crate) const L_THRESH: u16 = 6;
+    pub(crate) const ACTIVE_CONNS: u16 = 7;
+    pub(crate) const INACT_CONNS: u16 = 8;
+    pub(crate) const PERSIST_CONNS: u16 = 9;
+    pub(crate) const STATS: u16 = 10;
+    pub(crate) const ADDR_FAMILY: u16 = 11;
+    pub(crate) const STATS64: u16 = 12;
+    pub(crate) const TUN_TYPE: u16 = 13;
+    pub(crate) const TUN_PORT: u16 = 14;
+    pub(crate) const TUN_FLAGS: u16 = 15;
+    pub(crate) const MAX: u16 = TUN_FLAGS;
+}
+
+/// Statistics attributes (`IPVS_STATS_ATTR_*`).
+pub(crate) mod stats_attr {
+    pub(crate) const CONNS: u16 = 1;
+    pub(crate) const INPKTS: u16 = 2;
+    pub(crate) const OUTPKTS: u16 = 3;
+    pub(crate) const INBYTES: u16 = 4;
+    pub(crate) const OUTBYTES: u16 = 5;
+    pub(crate) const CPS: u16 = 6;
+    pub(crate) const INPPS: u16 = 7;
+    pub(crate) const OUTPPS: u16 = 8;
+    pub(crate) const INBPS: u16 = 9;
+    pub(crate) const OUTBPS: u16 = 10;
+    pub(crate) const PAD: u16 = 11;
+}
+
+/// Name lengths (`IP_VS_SCHEDNAME_MAXLEN`, `IP_VS_PENAME_MAXLEN`).
+pub(crate) const SCHEDNAME_MAXLEN: u16 = 16;
+pub(crate) const PENAME_MAXLEN: u16 = 16;

@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The control plane: the IPVS generic netlink family ("IPVS", version 1),
-//! with the policy, operation flags and replies of ip_vs.ko
-//! (net/netfilter/ipvs/ip_vs_ctl.c).
+//! with the policies, operation flags, checks, errnos and replies of
+//! ip_vs.ko (net/netfilter/ipvs/ip_vs_ctl.c).
 
 pub(crate) mod abi;
 
+use core::ffi::CStr;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::netstate::NetState;
+use crate::netstate::{Ctl, NetState};
+use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
+use crate::svc::{Dest, Service};
+use crate::sys::errno;
 use crate::sys::genl::{
-    Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, ADMIN_PERM, VALIDATE_LIBERAL,
+    Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
+    VALIDATE_LIBERAL,
 };
-use abi::{cmd, cmd_attr, info_attr};
+use abi::{cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 
 /// The handler of the IPVS family.
 pub(crate) struct Ipvs;
@@ -29,17 +34,66 @@ static POLICY: [Policy; cmd_attr::MAX as usize + 1] = [
     Policy::u32(),    // TIMEOUT_UDP
 ];
 
+/// Service attribute policy, as ip_vs's `ip_vs_svc_policy`.
+static SVC_POLICY: [Policy; svc_attr::MAX as usize + 1] = [
+    Policy::unspec(),                              // UNSPEC
+    Policy::u16(),                                 // AF
+    Policy::u16(),                                 // PROTOCOL
+    Policy::binary(16),                            // ADDR: union nf_inet_addr
+    Policy::u16(),                                 // PORT
+    Policy::u32(),                                 // FWMARK
+    Policy::nul_string(abi::SCHEDNAME_MAXLEN - 1), // SCHED_NAME
+    Policy::binary(8),                             // FLAGS: struct ip_vs_flags
+    Policy::u32(),                                 // TIMEOUT
+    Policy::u32(),                                 // NETMASK
+    Policy::nested(),                              // STATS
+    Policy::nul_string(abi::PENAME_MAXLEN),        // PE_NAME
+    Policy::unspec(),                              // STATS64
+];
+
+/// Destination attribute policy, as ip_vs's `ip_vs_dest_policy`.
+static DEST_POLICY: [Policy; dest_attr::MAX as usize + 1] = [
+    Policy::unspec(),   // UNSPEC
+    Policy::binary(16), // ADDR
+    Policy::u16(),      // PORT
+    Policy::u32(),      // FWD_METHOD
+    Policy::u32(),      // WEIGHT
+    Policy::u32(),      // U_THRESH
+    Policy::u32(),      // L_THRESH
+    Policy::u32(),      // ACTIVE_CONNS
+    Policy::u32(),      // INACT_CONNS
+    Policy::u32(),      // PERSIST_CONNS
+    Policy::nested(),   // STATS
+    Policy::u16(),      // ADDR_FAMILY
+    Policy::unspec(),   // STATS64
+    Policy::u8(),       // TUN_TYPE
+    Policy::u16(),      // TUN_PORT
+    Policy::u16(),      // TUN_FLAGS
+];
+
 const fn op(c: u8, kind: OpKind) -> Op {
     // Every IPVS operation, reads included, needs CAP_NET_ADMIN in ip_vs.
     Op::new::<Ipvs>(c, kind, ADMIN_PERM, VALIDATE_LIBERAL)
 }
 
-/// The commands answered so far. Commands not listed are refused by the
-/// generic netlink core with EOPNOTSUPP.
-static OPS: [Op; 3] = [
-    op(cmd::GET_SERVICE, OpKind::Dump),
+/// Every command of the family, as ip_vs registers them.
+static OPS: [Op; 16] = [
+    op(cmd::NEW_SERVICE, OpKind::Do),
+    op(cmd::SET_SERVICE, OpKind::Do),
+    op(cmd::DEL_SERVICE, OpKind::Do),
+    op(cmd::GET_SERVICE, OpKind::DoAndDump),
+    op(cmd::NEW_DEST, OpKind::Do),
+    op(cmd::SET_DEST, OpKind::Do),
+    op(cmd::DEL_DEST, OpKind::Do),
+    op(cmd::GET_DEST, OpKind::Dump),
+    op(cmd::NEW_DAEMON, OpKind::Do),
+    op(cmd::DEL_DAEMON, OpKind::Do),
+    op(cmd::GET_DAEMON, OpKind::Dump),
+    op(cmd::SET_CONFIG, OpKind::Do),
     op(cmd::GET_CONFIG, OpKind::Do),
     op(cmd::GET_INFO, OpKind::Do),
+    op(cmd::ZERO, OpKind::Do),
+    op(cmd::FLUSH, OpKind::Do),
 ];
 
 /// The family, registered by the module.
@@ -52,10 +106,296 @@ pub(crate) static FAMILY: FamilySpec = FamilySpec {
     netnsok: true,
 };
 
+/// The kernel's HZ: timeouts are kept in jiffies as ip_vs keeps them.
+const HZ: u32 = kernel::bindings::CONFIG_HZ;
+
+fn payload<'a, const N: usize>(t: &[Option<Attr<'a>>; N], i: u16) -> Option<&'a [u8]> {
+    t.get(usize::from(i))
+        .copied()
+        .flatten()
+        .map(|a| a.payload())
+}
+
+fn svc_attrs<'a>(t: &[Option<Attr<'a>>; svc_attr::MAX as usize + 1]) -> SvcAttrs<'a> {
+    SvcAttrs {
+        af: payload(t, svc_attr::AF),
+        protocol: payload(t, svc_attr::PROTOCOL),
+        addr: payload(t, svc_attr::ADDR),
+        port: payload(t, svc_attr::PORT),
+        fwmark: payload(t, svc_attr::FWMARK),
+        sched_name: payload(t, svc_attr::SCHED_NAME),
+        flags: payload(t, svc_attr::FLAGS),
+        timeout: payload(t, svc_attr::TIMEOUT),
+        netmask: payload(t, svc_attr::NETMASK),
+        pe_name: payload(t, svc_attr::PE_NAME),
+    }
+}
+
+fn dest_attrs<'a>(t: &[Option<Attr<'a>>; dest_attr::MAX as usize + 1]) -> DestAttrs<'a> {
+    DestAttrs {
+        addr: payload(t, dest_attr::ADDR),
+        port: payload(t, dest_attr::PORT),
+        addr_family: payload(t, dest_attr::ADDR_FAMILY),
+        fwd_method: payload(t, dest_attr::FWD_METHOD),
+        weight: payload(t, dest_attr::WEIGHT),
+        u_thresh: payload(t, dest_attr::U_THRESH),
+        l_thresh: payload(t, dest_attr::L_THRESH),
+        tun_type: payload(t, dest_attr::TUN_TYPE),
+        tun_port: payload(t, dest_attr::TUN_PORT),
+        tun_flags: payload(t, dest_attr::TUN_FLAGS),
+    }
+}
+
+/// Refuses a request: the errno, and the reason as the extended ack.
+fn refuse(req: &Request<'_>, r: Refusal) -> Error {
+    req.set_err_msg(r.msg);
+    Error::from_errno(-r.errno.0)
+}
+
+fn einval(req: &Request<'_>, msg: &'static CStr) -> Error {
+    refuse(
+        req,
+        Refusal {
+            errno: spec::EINVAL,
+            msg,
+        },
+    )
+}
+
+/// The service attribute nest of a request, parsed (EINVAL when absent or
+/// malformed, as ip_vs).
+fn parse_service<'a>(req: &Request<'a>) -> Result<[Option<Attr<'a>>; svc_attr::MAX as usize + 1]> {
+    let nest = req
+        .attr(cmd_attr::SERVICE)
+        .ok_or_else(|| einval(req, c"service attribute missing"))?;
+    nest.parse_nested(&SVC_POLICY)
+        .map_err(|_| einval(req, c"malformed service attribute"))
+}
+
+fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool) -> Result {
+    // No traffic is counted yet: every counter and rate is zero, in the
+    // widths ip_vs uses (STATS: 32-bit but bytes; STATS64: all 64-bit).
+    w.nest(ty, |w| {
+        for a in stats_attr::CONNS..=stats_attr::OUTBPS {
+            let bytes = a == stats_attr::INBYTES || a == stats_attr::OUTBYTES;
+            if wide || bytes {
+                w.put_u64(a, 0, stats_attr::PAD)?;
+            } else {
+                w.put_u32(a, 0)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn fill_service(w: &mut Writer<'_>, key: &SvcKey, svc: &Service) -> Result {
+    w.nest(cmd_attr::SERVICE, |w| {
+        w.put_u16(svc_attr::AF, key.af)?;
+        if key.fwmark != 0 {
+            w.put_u32(svc_attr::FWMARK, key.fwmark)?;
+        } else {
+            w.put_u16(svc_attr::PROTOCOL, key.reported_protocol())?;
+            w.put(svc_attr::ADDR, &key.addr)?;
+            w.put_be16(svc_attr::PORT, key.port)?;
+        }
+        let name = svc.cfg.sched.name().as_bytes();
+        let mut buf = [0u8; abi::SCHEDNAME_MAXLEN as usize];
+        for (d, s) in buf.iter_mut().zip(name.iter()) {
+            *d = *s;
+        }
+        w.put(svc_attr::SCHED_NAME, buf.get(..=name.len()).unwrap_or(&buf))?;
+        let mut flags = [0u8; 8];
+        flags[..4].copy_from_slice(&svc.cfg.flags.to_ne_bytes());
+        flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
+        w.put(svc_attr::FLAGS, &flags)?;
+        w.put_u32(svc_attr::TIMEOUT, svc.cfg.timeout_secs(HZ))?;
+        w.put_u32(svc_attr::NETMASK, svc.cfg.netmask)?;
+        fill_stats(w, svc_attr::STATS, false)?;
+        fill_stats(w, svc_attr::STATS64, true)
+    })
+}
+
+fn fill_dest(w: &mut Writer<'_>, key: &DestKey, dest: &Dest) -> Result {
+    let c = &dest.cfg;
+    w.nest(cmd_attr::DEST, |w| {
+        w.put(dest_attr::ADDR, &key.addr)?;
+        w.put_be16(dest_attr::PORT, key.port)?;
+        w.put_u32(dest_attr::FWD_METHOD, c.fwd)?;
+        w.put_u32(dest_attr::WEIGHT, c.weight as u32)?;
+        w.put_u8(dest_attr::TUN_TYPE, c.tun_type)?;
+        w.put_be16(dest_attr::TUN_PORT, c.tun_port)?;
+        w.put_u16(dest_attr::TUN_FLAGS, c.tun_flags)?;
+        w.put_u32(dest_attr::U_THRESH, c.u_threshold)?;
+        w.put_u32(dest_attr::L_THRESH, c.l_threshold)?;
+        w.put_u32(dest_attr::ACTIVE_CONNS, 0)?;
+        w.put_u32(dest_attr::INACT_CONNS, 0)?;
+        w.put_u32(dest_attr::PERSIST_CONNS, 0)?;
+        w.put_u16(dest_attr::ADDR_FAMILY, key.af)?;
+        fill_stats(w, dest_attr::STATS, false)?;
+        fill_stats(w, dest_attr::STATS64, true)
+    })
+}
+
+/// Whether a new destination's address is one ip_vs accepts
+/// (ip_vs_new_dest): a unicast or local IPv4 address, a unicast
+/// non-link-local IPv6 address.
+fn dest_addr_ok(req: &Request<'_>, key: &DestKey) -> bool {
+    if key.af == spec::AF_INET6 {
+        spec::dest_addr6_ok(&key.addr)
+    } else {
+        let a = [key.addr[0], key.addr[1], key.addr[2], key.addr[3]];
+        let t = req.net().inet_addr_type(a);
+        t == kernel::bindings::RTN_LOCAL || t == kernel::bindings::RTN_UNICAST
+    }
+}
+
+/// NEW/SET/DEL_SERVICE, NEW/SET/DEL_DEST, ZERO, FLUSH, SET_CONFIG
+/// (ip_vs_genl_set_cmd), in ip_vs's order of checks.
+fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
+    let c = req.cmd();
+    let u32_attr = |ty: u16| -> Result<Option<u32>> {
+        match req.attr(ty) {
+            Some(a) => spec::ne_u32(a.payload())
+                .map(Some)
+                .map_err(|r| refuse(req, r)),
+            None => Ok(None),
+        }
+    };
+    match c {
+        cmd::FLUSH => {
+            ctl.services.clear();
+            return Ok(());
+        }
+        cmd::SET_CONFIG => {
+            let tcp = u32_attr(cmd_attr::TIMEOUT_TCP)?;
+            let fin = u32_attr(cmd_attr::TIMEOUT_TCP_FIN)?;
+            let udp = u32_attr(cmd_attr::TIMEOUT_UDP)?;
+            ctl.timeouts = spec::apply_timeouts(ctl.timeouts, tcp, fin, udp, HZ)
+                .map_err(|r| refuse(req, r))?;
+            return Ok(());
+        }
+        // No counters yet: zeroing them all changes nothing.
+        cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => return Ok(()),
+        _ => {}
+    }
+
+    let t = parse_service(req)?;
+    let sa = svc_attrs(&t);
+    let key = spec::parse_svc_key(&sa).map_err(|r| refuse(req, r))?;
+    let full = c == cmd::NEW_SERVICE || c == cmd::SET_SERVICE;
+    let request = if full {
+        Some(spec::parse_svc_request(&sa).map_err(|r| refuse(req, r))?)
+    } else {
+        None
+    };
+    let old_flags = ctl.services.get(&key).map(|s| s.cfg.flags);
+    if c != cmd::NEW_SERVICE && old_flags.is_none() {
+        return Err(refuse(
+            req,
+            Refusal {
+                errno: spec::ESRCH,
+                msg: c"no such service",
+            },
+        ));
+    }
+
+    let mut dest = None;
+    if c == cmd::NEW_DEST || c == cmd::SET_DEST || c == cmd::DEL_DEST {
+        let nest = req
+            .attr(cmd_attr::DEST)
+            .ok_or_else(|| einval(req, c"destination attribute missing"))?;
+        let dt = nest
+            .parse_nested(&DEST_POLICY)
+            .map_err(|_| einval(req, c"malformed destination attribute"))?;
+        dest = Some(
+            spec::parse_dest(&key, &dest_attrs(&dt), c != cmd::DEL_DEST)
+                .map_err(|r| refuse(req, r))?,
+        );
+    }
+
+    match (c, request, dest) {
+        (cmd::NEW_SERVICE, Some(r), _) => {
+            if old_flags.is_some() {
+                return Err(refuse(
+                    req,
+                    Refusal {
+                        errno: spec::EEXIST,
+                        msg: c"service exists",
+                    },
+                ));
+            }
+            let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
+            ctl.services.insert(key, cfg)
+        }
+        (cmd::SET_SERVICE, Some(r), _) => {
+            let cfg = r.check(&key, old_flags, HZ).map_err(|e| refuse(req, e))?;
+            if let Some(s) = ctl.services.get_mut(&key) {
+                s.cfg = cfg;
+            }
+            Ok(())
+        }
+        (cmd::DEL_SERVICE, _, _) => {
+            ctl.services.remove(&key);
+            Ok(())
+        }
+        (cmd::NEW_DEST | cmd::SET_DEST, _, Some((dkey, Some(dcfg)))) => {
+            spec::check_dest_config(&dcfg).map_err(|r| refuse(req, r))?;
+            let addr_ok = dest_addr_ok(req, &dkey);
+            let svc = ctl.services.get_mut(&key).ok_or(ESRCH)?;
+            let exists = svc.dests.get(&dkey).is_some();
+            if c == cmd::NEW_DEST {
+                if exists {
+                    return Err(refuse(
+                        req,
+                        Refusal {
+                            errno: spec::EEXIST,
+                            msg: c"destination exists",
+                        },
+                    ));
+                }
+                if !addr_ok {
+                    return Err(einval(req, c"destination address is not unicast"));
+                }
+                svc.insert_dest(dkey, dcfg)
+            } else {
+                match svc.dests.get_mut(&dkey) {
+                    Some(d) => {
+                        d.cfg = dcfg;
+                        Ok(())
+                    }
+                    None => Err(refuse(
+                        req,
+                        Refusal {
+                            errno: spec::ENOENT,
+                            msg: c"no such destination",
+                        },
+                    )),
+                }
+            }
+        }
+        (cmd::DEL_DEST, _, Some((dkey, _))) => {
+            let svc = ctl.services.get_mut(&key).ok_or(ESRCH)?;
+            match svc.dests.remove(&dkey) {
+                Some(_) => Ok(()),
+                None => Err(refuse(
+                    req,
+                    Refusal {
+                        errno: spec::ENOENT,
+                        msg: c"no such destination",
+                    },
+                )),
+            }
+        }
+        // A service's counters are all zero already.
+        (cmd::ZERO, _, _) => Ok(()),
+        _ => Err(einval(req, c"unknown command")),
+    }
+}
+
 impl Handler for Ipvs {
     fn doit(req: &Request<'_>) -> Result {
         let Some(st) = req.net().state::<NetState>() else {
-            req.set_err_msg(c_str!("rvs: no state for this network namespace"));
+            req.set_err_msg(c"rvs: no state for this network namespace");
             return Err(ENODEV);
         };
         match req.cmd() {
@@ -64,29 +404,92 @@ impl Handler for Ipvs {
                 w.put_u32(info_attr::CONN_TAB_SIZE, st.conn_tab_size)
             }),
             cmd::GET_CONFIG => {
-                let (tcp, tcp_fin, udp) = st.timeouts();
+                let (tcp, tcp_fin, udp) = st.ctl.lock().timeouts;
                 req.reply(cmd::SET_CONFIG, |w| {
                     w.put_u32(cmd_attr::TIMEOUT_TCP, tcp)?;
                     w.put_u32(cmd_attr::TIMEOUT_TCP_FIN, tcp_fin)?;
                     w.put_u32(cmd_attr::TIMEOUT_UDP, udp)
                 })
             }
+            cmd::GET_SERVICE => {
+                let t = parse_service(req)?;
+                let key = spec::parse_svc_key(&svc_attrs(&t)).map_err(|r| refuse(req, r))?;
+                let ctl = st.ctl.lock();
+                let svc = ctl.services.get(&key).ok_or_else(|| {
+                    refuse(
+                        req,
+                        Refusal {
+                            errno: spec::ESRCH,
+                            msg: c"no such service",
+                        },
+                    )
+                })?;
+                req.reply(cmd::NEW_SERVICE, |w| fill_service(w, &key, svc))
+            }
+            cmd::NEW_DAEMON | cmd::DEL_DAEMON => {
+                req.set_err_msg(c"connection synchronisation daemons are not implemented in rvs");
+                Err(errno::eopnotsupp())
+            }
             _ => {
-                req.set_err_msg(c_str!("unknown Generic Netlink command"));
-                Err(EINVAL)
+                let mut ctl = st.ctl.lock();
+                set_cmd(req, &mut ctl)
             }
         }
     }
 
     fn dumpit(dump: &mut Dump<'_>) -> Result {
-        if dump.net().state::<NetState>().is_none() {
+        let Some(st) = dump.net().state::<NetState>() else {
             return Err(ENODEV);
-        }
+        };
+        let start = dump.arg(0);
+        let mut idx: isize = 0;
+        let ctl = st.ctl.lock();
         match dump.cmd() {
-            // The service table is empty until services can be added: the
-            // dump ends at once, as ip_vs's does with no services.
-            cmd::GET_SERVICE => Ok(()),
-            _ => Err(EINVAL),
+            cmd::GET_SERVICE => {
+                for (key, svc) in ctl.services.iter() {
+                    idx = idx.saturating_add(1);
+                    if idx <= start {
+                        continue;
+                    }
+                    if !dump.entry(cmd::NEW_SERVICE, |w| fill_service(w, key, svc))? {
+                        idx = idx.saturating_sub(1);
+                        break;
+                    }
+                }
+            }
+            cmd::GET_DEST => {
+                // As ip_vs: a missing or unknown service dumps nothing.
+                let Ok(t) = dump.parse_request(&POLICY) else {
+                    return Ok(());
+                };
+                let Some(nest) = t.get(usize::from(cmd_attr::SERVICE)).copied().flatten() else {
+                    return Ok(());
+                };
+                let Ok(st) = nest.parse_nested(&SVC_POLICY) else {
+                    return Ok(());
+                };
+                let Ok(key) = spec::parse_svc_key(&svc_attrs(&st)) else {
+                    return Ok(());
+                };
+                let Some(svc) = ctl.services.get(&key) else {
+                    return Ok(());
+                };
+                for (dkey, dest) in svc.dests.iter() {
+                    idx = idx.saturating_add(1);
+                    if idx <= start {
+                        continue;
+                    }
+                    if !dump.entry(cmd::NEW_DEST, |w| fill_dest(w, dkey, dest))? {
+                        idx = idx.saturating_sub(1);
+                        break;
+                    }
+                }
+            }
+            // No sync daemon runs: nothing to list, as ip_vs with none.
+            cmd::GET_DAEMON => {}
+            _ => return Err(EINVAL),
         }
+        dump.set_arg(0, idx);
+        Ok(())
     }
 }

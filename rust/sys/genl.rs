@@ -225,6 +225,7 @@ impl Drop for Family {
 /// One attribute of a request (`struct nlattr` and its payload).
 #[derive(Clone, Copy)]
 pub(crate) struct Attr<'a> {
+    raw: *const bindings::nlattr,
     ty: u16,
     payload: &'a [u8],
 }
@@ -246,9 +247,33 @@ impl<'a> Attr<'a> {
         // are inside the message; the payload starts after the header.
         let payload = unsafe { core::slice::from_raw_parts(nla.cast::<u8>().add(hdr), plen) };
         Some(Self {
+            raw: nla,
             ty: ty & (bindings::NLA_TYPE_MASK as u16),
             payload,
         })
+    }
+
+    /// Parses the attributes nested in this one against `policy`, the way
+    /// old families do (`nla_parse_nested_deprecated`: liberal, unknown
+    /// types ignored). Entry `i` is attribute type `i`.
+    pub(crate) fn parse_nested<const N: usize>(
+        &self,
+        policy: &'static [Policy; N],
+    ) -> Result<[Option<Attr<'a>>; N]> {
+        let maxtype: i32 = N.checked_sub(1).ok_or(EINVAL)?.try_into()?;
+        let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); N];
+        // SAFETY: `tb` and `policy` have `maxtype + 1` entries; `raw` is a
+        // valid attribute of a message that lives for 'a.
+        to_result(unsafe {
+            bindings::nla_parse_nested_deprecated(
+                tb.as_mut_ptr(),
+                maxtype,
+                self.raw,
+                policy.as_ptr().cast(),
+                core::ptr::null_mut(),
+            )
+        })?;
+        Ok(attrs_of(&tb))
     }
 
     /// The attribute type (without the nested/byte-order flags).
@@ -260,6 +285,13 @@ impl<'a> Attr<'a> {
     pub(crate) fn payload(&self) -> &'a [u8] {
         self.payload
     }
+}
+
+/// The table filled by a netlink parse, as [`Attr`]s.
+fn attrs_of<'a, const N: usize>(tb: &[*mut bindings::nlattr; N]) -> [Option<Attr<'a>>; N] {
+    // SAFETY: the entries were filled by the netlink parser: null or
+    // attributes inside the message being handled, which lives for 'a.
+    tb.map(|p| unsafe { Attr::from_raw(p) })
 }
 
 /// A generic netlink request being answered (`struct genl_info`).
@@ -302,13 +334,13 @@ impl<'a> Request<'a> {
     }
 
     /// Sets the extended-ack message of the reply (`GENL_SET_ERR_MSG`).
-    pub(crate) fn set_err_msg(&self, msg: &'static CStr) {
+    pub(crate) fn set_err_msg(&self, msg: &'static core::ffi::CStr) {
         // SAFETY: `info` is valid; `extack` is null or valid; a 'static
         // string outlives the request.
         unsafe {
             let ext = (*self.info).extack;
             if !ext.is_null() {
-                (*ext)._msg = msg.as_char_ptr();
+                (*ext)._msg = msg.as_ptr().cast();
             }
         }
     }
@@ -374,6 +406,35 @@ impl<'a> Dump<'a> {
         // SAFETY: during a genl dump, genl_info_dump(cb) is valid and its
         // genlhdr points into the request message.
         unsafe { (*(*bindings::genl_info_dump(self.cb)).genlhdr).cmd }
+    }
+
+    /// Parses the attributes of the dump request against `policy` (the
+    /// genl core does not, for families that skip dump validation).
+    pub(crate) fn parse_request<const N: usize>(
+        &self,
+        policy: &'static [Policy; N],
+    ) -> Result<[Option<Attr<'a>>; N]> {
+        let maxtype: i32 = N.checked_sub(1).ok_or(EINVAL)?.try_into()?;
+        let hdr = bindings::NLMSG_HDRLEN as usize + bindings::GENL_HDRLEN;
+        // SAFETY: `cb->nlh` is the request, valid during the callback.
+        let (nlh, total) = unsafe { ((*self.cb).nlh, (*(*self.cb).nlh).nlmsg_len as usize) };
+        let len: i32 = total.checked_sub(hdr).ok_or(EINVAL)?.try_into()?;
+        let mut tb = [core::ptr::null_mut::<bindings::nlattr>(); N];
+        // SAFETY: the netlink core checked that `nlmsg_len` bytes from `nlh`
+        // are the request, so `len` bytes from `hdr` are in it; `tb` and
+        // `policy` have `maxtype + 1` entries.
+        to_result(unsafe {
+            bindings::__nla_parse(
+                tb.as_mut_ptr(),
+                maxtype,
+                nlh.cast::<u8>().add(hdr).cast(),
+                len,
+                policy.as_ptr().cast(),
+                bindings::netlink_validation_NL_VALIDATE_LIBERAL,
+                core::ptr::null_mut(),
+            )
+        })?;
+        Ok(attrs_of(&tb))
     }
 
     /// Resume state slot `i` (0..6) kept between the calls of one dump.

@@ -41,6 +41,13 @@ impl Net {
         self.0.get()
     }
 
+    /// `inet_addr_type()`: the route type of an IPv4 address (network-order
+    /// bytes) in this namespace, e.g. `RTN_LOCAL`, `RTN_UNICAST`.
+    pub(crate) fn inet_addr_type(&self, addr: [u8; 4]) -> u32 {
+        // SAFETY: `self` is a live namespace; the lookup takes RCU itself.
+        unsafe { bindings::inet_addr_type(self.as_ptr(), u32::from_ne_bytes(addr)) }
+    }
+
     /// This namespace's instance of `T`, if `T` is registered.
     pub(crate) fn state<T: PernetState>(&self) -> Option<&T> {
         let id = T::id();
@@ -99,8 +106,8 @@ impl Default for PernetId {
 pub(crate) trait PernetState: Sized + Send + Sync {
     /// The id slot for this type (one `static PernetId` per type).
     fn id() -> &'static PernetId;
-    /// Builds the state of namespace `net`. May sleep.
-    fn new(net: &Net) -> Result<Self>;
+    /// Builds the state of namespace `net` in place. May sleep.
+    fn new(net: &Net) -> impl PinInit<Self, Error>;
 }
 
 /// A registration of `T` as per-namespace state; dropping it frees every
@@ -176,15 +183,15 @@ unsafe extern "C" fn init_trampoline<T: PernetState>(net: *mut bindings::net) ->
     from_result(|| {
         // SAFETY: the kernel passes a live namespace.
         let n = unsafe { Net::from_raw(net) };
-        let state = T::new(n)?;
         // SAFETY: the kernel assigned the slot (size_of::<T>() bytes, kzalloc
-        // alignment, which is enough for any T) before calling `init`.
+        // alignment, checked against T's at registration) before `init`.
         let slot = unsafe { bindings::net_generic(net, T::id().get()) }.cast::<T>();
         if slot.is_null() {
             return Err(ENOMEM);
         }
-        // SAFETY: `slot` is valid for writes of a `T` and holds no value yet.
-        unsafe { slot.write(state) };
+        // SAFETY: `slot` is valid, uninitialised, and never moves: it is
+        // freed by the kernel after `exit_trampoline` dropped the value.
+        unsafe { T::new(n).__pinned_init(slot) }?;
         Ok(0)
     })
 }

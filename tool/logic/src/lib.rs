@@ -15,3 +15,7 @@ pub mod tab_size;
 /// `rust/ctl/abi.rs`: the IPVS netlink ABI numbers.
 #[path = "../../../rust/ctl/abi.rs"]
 pub mod abi;
+
+/// `rust/svc/spec.rs`: decoding and checking of IPVS requests.
+#[path = "../../../rust/svc/spec.rs"]
+pub mod spec;

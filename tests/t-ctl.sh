@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The control plane: the same script of valid and invalid ipvsadm commands
+# against ip_vs.ko and rvs.ko gives identical exit codes, messages and
+# listings.
+source "$(dirname "$0")/lib.sh"
+
+[ -e "$RVS_KO" ] || { echo "no $RVS_KO: run make"; exit $ksft_skip; }
+SCRIPT="$RVS_ROOT/tests/ipvsadm-script.txt"
+
+# run_script IMPL: every line of the script, with its exit code and output.
+run_script() {
+	load_impl "$1"
+	local line n=0 rc out
+	while IFS= read -r line; do
+		case "$line" in '#'* | '') continue ;; esac
+		n=$((n + 1))
+		if [ "${line:0:1}" = "=" ]; then
+			echo "== $line"
+			# shellcheck disable=SC2086
+			$IPVSADM ${line:1} 2>&1
+		else
+			# shellcheck disable=SC2086
+			rc=0
+			out=$($IPVSADM $line 2>&1) || rc=$?
+			echo "$n: ipvsadm $line -> exit $rc $out"
+		fi
+	done <"$SCRIPT"
+	$IPVSADM -C
+	unload_all
+}
+
+test_differential_ipvsadm() {
+	run_script ip_vs >/tmp/ctl-ip_vs.out
+	run_script rvs >/tmp/ctl-rvs.out
+	if ! diff -u /tmp/ctl-ip_vs.out /tmp/ctl-rvs.out; then
+		fail "rvs.ko answers differently from ip_vs.ko (diff above: - ip_vs, + rvs)"
+	fi
+	cat /tmp/ctl-rvs.out
+	# The script must exercise failures too, or it proves little.
+	grep -q 'exit 0' /tmp/ctl-rvs.out
+	[ "$(grep -c 'exit [1-9]' /tmp/ctl-rvs.out)" -ge 15 ]
+}
+
+test_netns_isolation() {
+	load_impl rvs
+	local a b
+	setup_ns a b
+	ip netns exec "$a" $IPVSADM -A -t 203.0.113.10:80 -s rr
+	ip netns exec "$b" $IPVSADM -A -u 203.0.113.10:53 -s wlc
+	[ "$(ip netns exec "$a" $IPVSADM -S -n)" = "-A -t 203.0.113.10:80 -s rr" ]
+	[ "$(ip netns exec "$b" $IPVSADM -S -n)" = "-A -u 203.0.113.10:53 -s wlc" ]
+	[ -z "$($IPVSADM -S -n)" ]
+	# Tearing a namespace down frees its table (kmemleak would say if not).
+	kmemleak_begin
+	cleanup_ns
+	rmmod rvs
+	kmemleak_check
+}
+
+test_unprivileged_changes_nothing() {
+	local impl out
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		$IPVSADM -A -t 203.0.113.10:80 -s rr
+		out=$(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+			--bounding-set=-all $IPVSADM -D -t 203.0.113.10:80 2>&1) &&
+			fail "$impl: unprivileged delete succeeded"
+		echo "$impl: $out"
+		[ "$($IPVSADM -S -n)" = "-A -t 203.0.113.10:80 -s rr" ]
+		$IPVSADM -C
+	done
+	unload_all
+}
+
+test_many_services_dump() {
+	load_impl rvs
+	local i
+	for i in $(seq 0 1999); do
+		echo "-A -t 10.$((i / 250)).$((i % 250)).1:80 -s rr"
+	done | $IPVSADM -R
+	[ "$($IPVSADM -L -n | grep -c '^TCP')" = 2000 ]
+	[ "$($RVSADM -L -n | grep -c '^TCP')" = 2000 ]
+	$IPVSADM -C
+	[ "$($IPVSADM -L -n | grep -c '^TCP')" = 0 ]
+	unload_all
+}
+
+test_daemon_refused() {
+	load_impl rvs
+	local out rc=0
+	out=$($IPVSADM --start-daemon master --mcast-interface lo 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" != 0 ]
+	# Nothing runs, so nothing is listed.
+	[ -z "$($IPVSADM -L --daemon)" ]
+	unload_all
+}
+
+trap 'cleanup_ns; unload_all >/dev/null 2>&1' EXIT
+tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_ipvsadm
+tap_case "each namespace has its own table, freed with it" test_netns_isolation
+tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing
+tap_case "2000 services list completely across dump messages" test_many_services_dump
+tap_case "sync daemons are refused (EOPNOTSUPP), not faked" test_daemon_refused
+tap_done
