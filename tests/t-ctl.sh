@@ -8,9 +8,12 @@ source "$(dirname "$0")/lib.sh"
 [ -e "$RVS_KO" ] || { echo "no $RVS_KO: run make"; exit $ksft_skip; }
 SCRIPT="$RVS_ROOT/tests/ipvsadm-script.txt"
 
-# run_script IMPL: every line of the script, with its exit code and output.
+# run_script TOOL IMPL: every line of the script through TOOL (ipvsadm or
+# rvsadm) against IMPL (ip_vs or rvs), with exit codes, messages and
+# listings.
 run_script() {
-	load_impl "$1"
+	local tool=$1
+	load_impl "$2"
 	local line n=0 rc out
 	while IFS= read -r line; do
 		case "$line" in '#'* | '') continue ;; esac
@@ -18,21 +21,24 @@ run_script() {
 		if [ "${line:0:1}" = "=" ]; then
 			echo "== $line"
 			# shellcheck disable=SC2086
-			$IPVSADM ${line:1} 2>&1
+			$tool ${line:1} 2>&1
 		else
-			# shellcheck disable=SC2086
 			rc=0
-			out=$($IPVSADM $line 2>&1) || rc=$?
-			echo "$n: ipvsadm $line -> exit $rc $out"
+			# shellcheck disable=SC2086
+			out=$($tool $line 2>&1) || rc=$?
+			echo "$n: $line -> exit $rc $out"
 		fi
 	done <"$SCRIPT"
 	$IPVSADM -C
 	unload_all
 }
 
+# Messages are rvsadm's own words; exit codes and listings must match.
+codes_only() { sed -E 's/^([0-9]+: .* -> exit [0-9]+).*/\1/'; }
+
 test_differential_ipvsadm() {
-	run_script ip_vs >/tmp/ctl-ip_vs.out
-	run_script rvs >/tmp/ctl-rvs.out
+	run_script "$IPVSADM" ip_vs >/tmp/ctl-ip_vs.out
+	run_script "$IPVSADM" rvs >/tmp/ctl-rvs.out
 	if ! diff -u /tmp/ctl-ip_vs.out /tmp/ctl-rvs.out; then
 		fail "rvs.ko answers differently from ip_vs.ko (diff above: - ip_vs, + rvs)"
 	fi
@@ -40,6 +46,21 @@ test_differential_ipvsadm() {
 	# The script must exercise failures too, or it proves little.
 	grep -q 'exit 0' /tmp/ctl-rvs.out
 	[ "$(grep -c 'exit [1-9]' /tmp/ctl-rvs.out)" -ge 15 ]
+}
+
+# The same script with rvsadm in place of ipvsadm, on both modules: the
+# same exit codes and listings as ipvsadm on ip_vs.ko.
+test_differential_rvsadm() {
+	local impl
+	run_script "$IPVSADM" ip_vs | codes_only >/tmp/ctl-ref.out
+	for impl in ip_vs rvs; do
+		run_script "$RVSADM" "$impl" >/tmp/ctl-rvsadm-$impl.full
+		codes_only </tmp/ctl-rvsadm-$impl.full >/tmp/ctl-rvsadm-$impl.out
+		if ! diff -u /tmp/ctl-ref.out /tmp/ctl-rvsadm-$impl.out; then
+			fail "rvsadm on $impl.ko differs from ipvsadm on ip_vs.ko (- ipvsadm, + rvsadm)"
+		fi
+	done
+	grep 'exit [1-9]' /tmp/ctl-rvsadm-rvs.full
 }
 
 test_netns_isolation() {
@@ -99,6 +120,7 @@ test_daemon_refused() {
 
 trap 'cleanup_ns; unload_all >/dev/null 2>&1' EXIT
 tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_ipvsadm
+tap_case "the same script through rvsadm: ipvsadm's exit codes and listings, both modules" test_differential_rvsadm
 tap_case "each namespace has its own table, freed with it" test_netns_isolation
 tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing
 tap_case "2000 services list completely across dump messages" test_many_services_dump

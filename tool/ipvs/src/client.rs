@@ -267,6 +267,41 @@ impl Client {
         Ok(v)
     }
 
+    /// IPVS_CMD_GET_SERVICE for one service (identified by `svc`'s key).
+    pub fn service(&mut self, svc: &Service) -> Result<Service> {
+        let key = svc.key_attrs();
+        for m in self.request(IPVS_CMD_GET_SERVICE, vec![IpvsAttr::Service(key)], false)? {
+            for a in m.nlas {
+                if let IpvsAttr::Service(attrs) = a {
+                    return Ok(Service::from_attrs(&attrs));
+                }
+            }
+        }
+        Err(Error::Decode("no service in the reply".into()))
+    }
+
+    /// IPVS_CMD_GET_DAEMON dump: (state, interface, sync id) of each.
+    pub fn daemons(&mut self) -> Result<Vec<(u32, String, u32)>> {
+        let mut v = Vec::new();
+        for m in self.request(IPVS_CMD_GET_DAEMON, vec![], true)? {
+            for a in m.nlas {
+                if let IpvsAttr::Daemon(attrs) = a {
+                    let (mut st, mut ifn, mut id) = (0, String::new(), 0);
+                    for d in attrs {
+                        match d {
+                            crate::nla::DaemonAttr::State(x) => st = x,
+                            crate::nla::DaemonAttr::McastIfn(x) => ifn = x,
+                            crate::nla::DaemonAttr::SyncId(x) => id = x,
+                            _ => {}
+                        }
+                    }
+                    v.push((st, ifn, id));
+                }
+            }
+        }
+        Ok(v)
+    }
+
     /// IPVS_CMD_GET_DEST dump for one service.
     pub fn dests(&mut self, svc: &Service) -> Result<Vec<Dest>> {
         let key: Vec<SvcAttr> = svc.key_attrs();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-//! ipvsadm's command line: the same options, spelled the same ways
-//! (short options may be bundled, `-Ln`; long options take `--opt=value`
-//! or `--opt value`), plus `--json`.
+//! ipvsadm's command line: the same commands and options, spelled the same
+//! ways (short options may be bundled, `-Ln`, and take their value joined,
+//! `-srr`, or as the next word; long options take `--opt=value` or
+//! `--opt value`), the same checks and exit codes, plus `--json`.
 
 use std::fmt;
 
@@ -11,9 +12,22 @@ pub enum Command {
     List,
     Help,
     Version,
+    AddService,
+    EditService,
+    DelService,
+    Clear,
+    Restore,
+    Save,
+    AddServer,
+    EditServer,
+    DelServer,
+    Zero,
+    SetTimeout,
+    StartDaemon,
+    StopDaemon,
 }
 
-/// Listing formats (ipvsadm's FMT_* bits).
+/// Listing formats (ipvsadm's FMT_* bits) and what `-L` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Format {
     pub numeric: bool,
@@ -24,15 +38,46 @@ pub struct Format {
     pub exact: bool,
     pub nosort: bool,
     pub json: bool,
+    pub timeout: bool,
+    pub daemon: bool,
 }
 
+/// `-t/-u/--sctp-service host[:port]` or `-f mark`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Args {
-    pub command: Command,
-    pub format: Format,
+pub enum SvcArg {
+    Addr { protocol: u16, spec: String },
+    Fwmark(u32),
 }
 
-/// A command line that cannot be run, with what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Args {
+    pub command: Option<Command>,
+    pub format: Format,
+    pub svc: Option<SvcArg>,
+    pub ipv6: bool,
+    pub sched: Option<String>,
+    /// `-p [timeout]`: Some(timeout) when persistent.
+    pub persistent: Option<u32>,
+    pub netmask: Option<String>,
+    pub sched_flags: Option<String>,
+    pub pe: Option<String>,
+    pub ops: bool,
+    pub server: Option<String>,
+    pub fwd: Option<u32>,
+    pub weight: Option<i32>,
+    pub u_threshold: Option<u32>,
+    pub l_threshold: Option<u32>,
+    pub tun_type: Option<u8>,
+    pub tun_port: Option<u16>,
+    pub tun_flags: Option<u16>,
+    pub set: Option<(u32, u32, u32)>,
+    pub daemon_state: Option<String>,
+    pub mcast_ifn: Option<String>,
+    pub syncid: Option<u32>,
+}
+
+/// A command line that cannot be run, with what is wrong (exit 2, as
+/// ipvsadm).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageError(pub String);
 
@@ -42,100 +87,305 @@ impl fmt::Display for UsageError {
     }
 }
 
-/// Options of ipvsadm that rvsadm does not implement yet: recognised, so
-/// that the refusal names them precisely.
-const NOT_YET: &[&str] = &[
-    "-A",
-    "--add-service",
-    "-E",
-    "--edit-service",
-    "-D",
-    "--delete-service",
-    "-C",
-    "--clear",
-    "-R",
-    "--restore",
-    "-S",
-    "--save",
-    "-a",
-    "--add-server",
-    "-e",
-    "--edit-server",
-    "-d",
-    "--delete-server",
-    "-Z",
-    "--zero",
-    "--set",
-    "--start-daemon",
-    "--stop-daemon",
-    "-c",
-    "--connection",
-    "--timeout",
-    "--daemon",
-    "-t",
-    "--tcp-service",
-    "-u",
-    "--udp-service",
-    "--sctp-service",
-    "-f",
-    "--fwmark-service",
+fn err<T>(s: impl Into<String>) -> Result<T, UsageError> {
+    Err(UsageError(s.into()))
+}
+
+/// ipvsadm's longest persistence timeout (31 days).
+pub const MAX_TIMEOUT: u32 = 86400 * 31;
+
+fn number<T: std::str::FromStr>(v: &str, what: &str, min: i64, max: i64) -> Result<T, UsageError> {
+    match v.parse::<i64>() {
+        Ok(n) if n >= min && n <= max => v
+            .parse::<T>()
+            .map_err(|_| UsageError(format!("illegal {what} specified"))),
+        _ => err(format!("illegal {what} specified")),
+    }
+}
+
+/// Which options take a value: (short, long, takes value).
+const OPTS: &[(Option<char>, &str, Val)] = &[
+    (Some('A'), "add-service", Val::None),
+    (Some('E'), "edit-service", Val::None),
+    (Some('D'), "delete-service", Val::None),
+    (Some('C'), "clear", Val::None),
+    (Some('R'), "restore", Val::None),
+    (Some('S'), "save", Val::None),
+    (Some('a'), "add-server", Val::None),
+    (Some('e'), "edit-server", Val::None),
+    (Some('d'), "delete-server", Val::None),
+    (Some('L'), "list", Val::None),
+    (Some('l'), "list", Val::None),
+    (Some('Z'), "zero", Val::None),
+    (None, "set", Val::Three),
+    (None, "start-daemon", Val::One),
+    (None, "stop-daemon", Val::One),
+    (Some('h'), "help", Val::None),
+    (Some('v'), "version", Val::None),
+    (Some('t'), "tcp-service", Val::One),
+    (Some('u'), "udp-service", Val::One),
+    (None, "sctp-service", Val::One),
+    (Some('f'), "fwmark-service", Val::One),
+    (Some('s'), "scheduler", Val::One),
+    (Some('p'), "persistent", Val::Optional),
+    (Some('M'), "netmask", Val::One),
+    (Some('b'), "sched-flags", Val::One),
+    (None, "pe", Val::One),
+    (Some('o'), "ops", Val::None),
+    (Some('r'), "real-server", Val::One),
+    (Some('g'), "gatewaying", Val::None),
+    (Some('i'), "ipip", Val::None),
+    (Some('m'), "masquerading", Val::None),
+    (Some('w'), "weight", Val::One),
+    (Some('x'), "u-threshold", Val::One),
+    (Some('y'), "l-threshold", Val::One),
+    (None, "tun-type", Val::One),
+    (None, "tun-port", Val::One),
+    (None, "tun-nocsum", Val::None),
+    (None, "tun-csum", Val::None),
+    (None, "tun-remcsum", Val::None),
+    (Some('n'), "numeric", Val::None),
+    (None, "stats", Val::None),
+    (None, "rate", Val::None),
+    (None, "thresholds", Val::None),
+    (None, "persistent-conn", Val::None),
+    (Some('X'), "exact", Val::None),
+    (None, "sort", Val::None),
+    (None, "nosort", Val::None),
+    (None, "timeout", Val::None),
+    (None, "daemon", Val::None),
+    (None, "mcast-interface", Val::One),
+    (None, "syncid", Val::One),
+    (Some('6'), "ipv6", Val::None),
+    (None, "json", Val::None),
+    (Some('c'), "connection", Val::None),
 ];
 
-fn set_command(cur: &mut Option<Command>, c: Command, opt: &str) -> Result<(), UsageError> {
-    match cur {
-        Some(prev) if *prev != c => {
-            Err(UsageError(format!("{opt}: only one command may be given")))
-        }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Val {
+    None,
+    One,
+    Optional,
+    Three,
+}
+
+fn set_command(a: &mut Args, c: Command, opt: &str) -> Result<(), UsageError> {
+    match a.command {
+        Some(prev) if prev != c => err(format!("{opt}: only one command may be given")),
         _ => {
-            *cur = Some(c);
+            a.command = Some(c);
             Ok(())
         }
     }
 }
 
+/// Parses one command line (without the program name).
 pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError> {
-    let mut command = None;
-    let mut format = Format::default();
+    let words: Vec<String> = argv.into_iter().collect();
+    let mut a = Args::default();
     let mut sort_given = false;
-    for arg in argv {
-        let words: Vec<String> = if arg.starts_with("--") {
-            vec![arg.clone()]
-        } else if let Some(short) = arg.strip_prefix('-') {
-            if short.is_empty() {
-                return Err(UsageError("'-' is not an option".into()));
-            }
-            short.chars().map(|c| format!("-{c}")).collect()
-        } else {
-            return Err(UsageError(format!("unexpected argument '{arg}'")));
-        };
-        for w in words {
-            match w.as_str() {
-                "-L" | "-l" | "--list" => set_command(&mut command, Command::List, &w)?,
-                "-h" | "--help" => set_command(&mut command, Command::Help, &w)?,
-                "-v" | "--version" => set_command(&mut command, Command::Version, &w)?,
-                "-n" | "--numeric" => format.numeric = true,
-                "--stats" => format.stats = true,
-                "--rate" => format.rate = true,
-                "--thresholds" => format.thresholds = true,
-                "--persistent-conn" => format.persistent_conn = true,
-                "-x" | "--exact" => format.exact = true,
-                "--sort" => sort_given = true,
-                "--nosort" => format.nosort = true,
-                "--json" => format.json = true,
-                w if NOT_YET.contains(&w) => {
-                    return Err(UsageError(format!(
-                        "option {w} is not implemented in this rvsadm yet"
-                    )))
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        i += 1;
+        // (name, inline value) for each option in this word
+        let mut items: Vec<(String, Option<String>)> = Vec::new();
+        if let Some(long) = w.strip_prefix("--") {
+            let (name, val) = match long.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (long.to_string(), None),
+            };
+            items.push((name, val));
+        } else if let Some(short) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let chars: Vec<char> = short.chars().collect();
+            let mut k = 0;
+            while k < chars.len() {
+                let c = chars[k];
+                k += 1;
+                // 'x' is both -x (u-threshold, with a value) and --exact
+                let opt = OPTS
+                    .iter()
+                    .find(|(s, _, _)| *s == Some(c))
+                    .ok_or_else(|| UsageError(format!("unknown option -{c}")))?;
+                let long = opt.1.to_string();
+                if opt.2 != Val::None && k < chars.len() {
+                    items.push((long, Some(chars[k..].iter().collect())));
+                    break;
                 }
-                w => return Err(UsageError(format!("unknown option {w}"))),
+                items.push((long, None));
             }
+        } else {
+            return err(format!("unexpected argument '{w}'"));
+        }
+        for (name, inline) in items {
+            let kind = OPTS
+                .iter()
+                .find(|(_, l, _)| *l == name)
+                .map(|o| o.2)
+                .ok_or_else(|| UsageError(format!("unknown option --{name}")))?;
+            let mut take = |what: &str| -> Result<String, UsageError> {
+                if let Some(v) = inline.clone() {
+                    return Ok(v);
+                }
+                let v = words
+                    .get(i)
+                    .ok_or_else(|| UsageError(format!("option {what} needs a value")))?;
+                i += 1;
+                Ok(v.clone())
+            };
+            match name.as_str() {
+                "add-service" => set_command(&mut a, Command::AddService, "-A")?,
+                "edit-service" => set_command(&mut a, Command::EditService, "-E")?,
+                "delete-service" => set_command(&mut a, Command::DelService, "-D")?,
+                "clear" => set_command(&mut a, Command::Clear, "-C")?,
+                "restore" => set_command(&mut a, Command::Restore, "-R")?,
+                "save" => set_command(&mut a, Command::Save, "-S")?,
+                "add-server" => set_command(&mut a, Command::AddServer, "-a")?,
+                "edit-server" => set_command(&mut a, Command::EditServer, "-e")?,
+                "delete-server" => set_command(&mut a, Command::DelServer, "-d")?,
+                "list" => set_command(&mut a, Command::List, "-L")?,
+                "zero" => set_command(&mut a, Command::Zero, "-Z")?,
+                "help" => set_command(&mut a, Command::Help, "-h")?,
+                "version" => set_command(&mut a, Command::Version, "-v")?,
+                "set" => {
+                    set_command(&mut a, Command::SetTimeout, "--set")?;
+                    let mut t = [0u32; 3];
+                    for v in t.iter_mut() {
+                        let s = take("--set")?;
+                        *v = number(&s, "timeout value", 0, i64::from(i32::MAX))?;
+                    }
+                    a.set = Some((t[0], t[1], t[2]));
+                }
+                "start-daemon" | "stop-daemon" => {
+                    let c = if name == "start-daemon" {
+                        Command::StartDaemon
+                    } else {
+                        Command::StopDaemon
+                    };
+                    set_command(&mut a, c, &name)?;
+                    let s = take(&name)?;
+                    if s != "master" && s != "backup" {
+                        return err("illegal start-daemon parameter specified");
+                    }
+                    a.daemon_state = Some(s);
+                }
+                "tcp-service" | "udp-service" | "sctp-service" => {
+                    if a.svc.is_some() {
+                        return err("multiple service options given");
+                    }
+                    let protocol = match name.as_str() {
+                        "tcp-service" => 6,
+                        "udp-service" => 17,
+                        _ => 132,
+                    };
+                    a.svc = Some(SvcArg::Addr {
+                        protocol,
+                        spec: take(&name)?,
+                    });
+                }
+                "fwmark-service" => {
+                    if a.svc.is_some() {
+                        return err("multiple service options given");
+                    }
+                    let s = take("-f")?;
+                    a.svc = Some(SvcArg::Fwmark(number(
+                        &s,
+                        "fwmark",
+                        1,
+                        i64::from(u32::MAX),
+                    )?));
+                }
+                "scheduler" => a.sched = Some(take("-s")?),
+                "persistent" => {
+                    let v = match inline.clone() {
+                        Some(v) => Some(v),
+                        None => match words.get(i) {
+                            Some(n) if !n.starts_with('-') => {
+                                i += 1;
+                                Some(n.clone())
+                            }
+                            _ => None,
+                        },
+                    };
+                    a.persistent = Some(match v {
+                        Some(v) => match v.parse::<u32>() {
+                            Ok(n) if (1..=MAX_TIMEOUT).contains(&n) => n,
+                            _ => return err(format!("invalid timeout value `{v}' specified")),
+                        },
+                        None => 360,
+                    });
+                }
+                "netmask" => a.netmask = Some(take("-M")?),
+                "sched-flags" => a.sched_flags = Some(take("-b")?),
+                "pe" => a.pe = Some(take("--pe")?),
+                "ops" => a.ops = true,
+                "real-server" => a.server = Some(take("-r")?),
+                "gatewaying" => a.fwd = Some(3),
+                "ipip" => a.fwd = Some(2),
+                "masquerading" => a.fwd = Some(0),
+                "weight" => {
+                    let s = take("-w")?;
+                    a.weight = Some(number(&s, "weight", 0, 65535)?);
+                }
+                "u-threshold" => {
+                    // ipvsadm: -x is the upper threshold, --exact its long
+                    // listing option; -x with a command other than list
+                    // takes a value.
+                    let s = take("-x")?;
+                    a.u_threshold = Some(number(&s, "upper threshold", 0, i64::from(i32::MAX))?);
+                }
+                "l-threshold" => {
+                    let s = take("-y")?;
+                    a.l_threshold = Some(number(&s, "lower threshold", 0, i64::from(i32::MAX))?);
+                }
+                "tun-type" => {
+                    a.tun_type = Some(match take("--tun-type")?.as_str() {
+                        "ipip" => 0,
+                        "gue" => 1,
+                        "gre" => 2,
+                        _ => return err("illegal tunnel type specified"),
+                    })
+                }
+                "tun-port" => {
+                    let s = take("--tun-port")?;
+                    a.tun_port = Some(number(&s, "tunnel port", 1, 65535)?);
+                }
+                "tun-nocsum" => a.tun_flags = Some(0),
+                "tun-csum" => a.tun_flags = Some(1),
+                "tun-remcsum" => a.tun_flags = Some(2),
+                "numeric" => a.format.numeric = true,
+                "stats" => a.format.stats = true,
+                "rate" => a.format.rate = true,
+                "thresholds" => a.format.thresholds = true,
+                "persistent-conn" => a.format.persistent_conn = true,
+                "exact" => a.format.exact = true,
+                "sort" => sort_given = true,
+                "nosort" => a.format.nosort = true,
+                "timeout" => a.format.timeout = true,
+                "daemon" => a.format.daemon = true,
+                "mcast-interface" => a.mcast_ifn = Some(take("--mcast-interface")?),
+                "syncid" => {
+                    let s = take("--syncid")?;
+                    a.syncid = Some(number(&s, "syncid", 0, 255)?);
+                }
+                "ipv6" => a.ipv6 = true,
+                "json" => a.format.json = true,
+                "connection" => {
+                    return err("-c (connection listing) is not available in this rvsadm yet")
+                }
+                _ => return err(format!("unknown option --{name}")),
+            }
+            let _ = kind;
         }
     }
     if sort_given {
-        format.nosort = false;
+        a.format.nosort = false;
     }
-    let command = command.ok_or_else(|| UsageError("no command given (try -L -n)".into()))?;
-    Ok(Args { command, format })
+    // `-x` in a listing is --exact (ipvsadm reuses the letter).
+    if a.command.is_none() {
+        return err("no command given (try -L -n)");
+    }
+    Ok(a)
 }
 
 #[cfg(test)]
@@ -151,14 +401,33 @@ mod tests {
         let a = p("-Ln").unwrap();
         let b = p("--list --numeric").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.command, Command::List);
+        assert_eq!(a.command, Some(Command::List));
         assert!(a.format.numeric);
     }
 
     #[test]
-    fn json_and_formats() {
-        let a = p("-L -n --json --stats --exact").unwrap();
-        assert!(a.format.json && a.format.stats && a.format.exact);
+    fn values_joined_or_separate() {
+        let a = p("-A -t 192.0.2.1:80 -srr -p").unwrap();
+        assert_eq!(a.sched.as_deref(), Some("rr"));
+        assert_eq!(a.persistent, Some(360));
+        let b = p("-A --tcp-service=192.0.2.1:80 --scheduler rr -p 60 -M 255.255.255.0").unwrap();
+        assert_eq!(b.persistent, Some(60));
+        assert_eq!(b.netmask.as_deref(), Some("255.255.255.0"));
+        assert_eq!(
+            b.svc,
+            Some(SvcArg::Addr {
+                protocol: 6,
+                spec: "192.0.2.1:80".into()
+            })
+        );
+    }
+
+    #[test]
+    fn server_options() {
+        let a = p("-a -t 192.0.2.1:80 -r 198.51.100.1:8080 -m -w 3 -x 100 -y 10").unwrap();
+        assert_eq!(a.fwd, Some(0));
+        assert_eq!(a.weight, Some(3));
+        assert_eq!((a.u_threshold, a.l_threshold), (Some(100), Some(10)));
     }
 
     #[test]
@@ -166,9 +435,19 @@ mod tests {
         assert_eq!(p("").unwrap_err().0, "no command given (try -L -n)");
         assert!(p("-L -q").unwrap_err().0.contains("unknown option -q"));
         assert!(p("-L -h").unwrap_err().0.contains("only one command"));
-        assert!(p("-A -t 1.2.3.4:80")
+        assert!(p("-A -t 1.2.3.4:80 -p 99999999")
             .unwrap_err()
             .0
-            .contains("not implemented"));
+            .contains("invalid timeout"));
+        assert!(p("-a -t 1.2.3.4:80 -r 1.1.1.1 -w 70000")
+            .unwrap_err()
+            .0
+            .contains("weight"));
+        assert!(p("--set 1 2").unwrap_err().0.contains("needs a value"));
+    }
+
+    #[test]
+    fn set_takes_three_values() {
+        assert_eq!(p("--set 10 20 30").unwrap().set, Some((10, 20, 30)));
     }
 }

@@ -330,6 +330,106 @@ fn service_entry(out: &mut String, e: &Entry, f: &Format) {
     }
 }
 
+/// ipvsadm's fwd_switch: the option that selects a forwarding method.
+fn fwd_switch(method: u32) -> &'static str {
+    match method & IP_VS_CONN_F_FWD_MASK {
+        IP_VS_CONN_F_MASQ => "-m",
+        IP_VS_CONN_F_TUNNEL => "-i",
+        _ => "-g",
+    }
+}
+
+fn tun_flag_option(flags: u16) -> &'static str {
+    match flags {
+        IP_VS_TUNNEL_ENCAP_FLAG_CSUM => "--tun-csum",
+        IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM => "--tun-remcsum",
+        _ => "--tun-nocsum",
+    }
+}
+
+/// One service and its destinations as `-S` rules (ipvsadm's FMT_RULE).
+fn service_rules(out: &mut String, e: &Entry, f: &Format) {
+    let s = &e.svc;
+    let name = if s.fwmark != 0 {
+        if s.af == AF_INET6 {
+            format!("-f {} -6", s.fwmark)
+        } else {
+            format!("-f {}", s.fwmark)
+        }
+    } else {
+        let opt = match s.protocol {
+            IPPROTO_TCP => "-t",
+            IPPROTO_UDP => "-u",
+            _ => "--sctp-service",
+        };
+        format!("{opt} {}", addrport(s.af, s.addr, s.port, s.protocol, f))
+    };
+    let _ = write!(out, "-A {name} -s {}", s.sched_name);
+    if s.flags & IP_VS_SVC_F_PERSISTENT != 0 {
+        let _ = write!(out, " -p {}", s.timeout);
+        if s.af == AF_INET && s.netmask != 0xffff_ffff {
+            let _ = write!(out, " -M {}", v4_netmask(s.netmask));
+        }
+        if s.af == AF_INET6 && s.netmask != 128 {
+            let _ = write!(out, " -M {}", s.netmask as i32);
+        }
+    }
+    if !s.pe_name.is_empty() {
+        let _ = write!(out, " --pe {}", s.pe_name);
+    }
+    let fl = sched_flag_names(&s.sched_name, s.flags);
+    if !fl.is_empty() {
+        let _ = write!(out, " -b {}", fl.join(","));
+    }
+    if s.flags & IP_VS_SVC_F_ONEPACKET != 0 {
+        out.push_str(" -o");
+    }
+    out.push('\n');
+    for d in &e.dests {
+        let dname = addrport(d.af, d.addr, d.port, s.protocol, f);
+        let _ = write!(
+            out,
+            "-a {name} -r {dname} {} -w {}",
+            fwd_switch(d.fwd_method),
+            d.weight
+        );
+        if d.fwd_method & IP_VS_CONN_F_FWD_MASK == IP_VS_CONN_F_TUNNEL {
+            match d.tun_type {
+                IP_VS_CONN_F_TUNNEL_TYPE_GUE => {
+                    let _ = write!(
+                        out,
+                        " --tun-type gue --tun-port {} {}",
+                        d.tun_port,
+                        tun_flag_option(d.tun_flags)
+                    );
+                }
+                IP_VS_CONN_F_TUNNEL_TYPE_GRE => {
+                    let _ = write!(out, " --tun-type gre {}", tun_flag_option(d.tun_flags));
+                }
+                _ => out.push_str(" --tun-type ipip"),
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// The whole table as `-S` rules.
+pub fn render_rules(entries: &[Entry], f: &Format) -> String {
+    let mut out = String::new();
+    for e in entries {
+        service_rules(&mut out, e, f);
+    }
+    out
+}
+
+/// One service, as `-L -t/-u/-f ...` prints it (no version line).
+pub fn render_one(entry: &Entry, f: &Format) -> String {
+    let mut out = String::new();
+    title(&mut out, f);
+    service_entry(&mut out, entry, f);
+    out
+}
+
 /// Sorts services and their destinations as ipvsadm does (unless
 /// `--nosort`).
 pub fn sort(entries: &mut [Entry], f: &Format) {

@@ -1,86 +1,205 @@
 // SPDX-License-Identifier: GPL-2.0
 //! rvsadm: administer Linux Virtual Server through the IPVS generic
 //! netlink family, against rvs.ko or the kernel's ip_vs.ko. Accepts
-//! ipvsadm's options and prints its formats; adds `--json` and errors in
-//! words.
+//! ipvsadm's commands and options and prints its formats, with its exit
+//! codes (2 for a bad command line, 255 for a refusal by the kernel); adds
+//! `--json` and errors in words.
 
 mod args;
+mod cmd;
 mod list;
 mod names;
 
-use args::{Command, Format};
+use args::{Args, Command, Format};
+use cmd::Failure;
 use rvs_ipvs::Client;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-rvsadm (ipvsadm-compatible) -- administer Linux Virtual Server
+rvsadm (ipvsadm v1.31 compatible) -- administer Linux Virtual Server
 Usage:
-  rvsadm -L|l [options]      list the table
-  rvsadm -h                  this help
-Options:
-  --numeric      -n          numeric output of addresses and ports
-  --stats                    output of statistics information
-  --rate                     output of rate information
-  --thresholds               output of thresholds information
-  --persistent-conn          output of persistent connection info
-  --exact        -x          expand numbers (display exact values)
-  --sort / --nosort          sort (the default) or keep the kernel's order
-  --json                     print the listing as JSON
+  rvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe name] [-b flags] [-o]
+  rvsadm -D virtual-service
+  rvsadm -C
+  rvsadm -R                   restore rules from standard input
+  rvsadm -S [-n]              save rules to standard output
+  rvsadm -a|e virtual-service -r server-address [-g|i|m] [-w weight] [-x upper] [-y lower]
+                              [--tun-type ipip|gue|gre] [--tun-port p] [--tun-nocsum|--tun-csum|--tun-remcsum]
+  rvsadm -d virtual-service -r server-address
+  rvsadm -L|l [virtual-service] [options]
+  rvsadm -Z [virtual-service]
+  rvsadm --set tcp tcpfin udp
+  rvsadm --start-daemon master|backup --mcast-interface ifname [--syncid id]
+  rvsadm --stop-daemon master|backup
+virtual-service: -t|u|--sctp-service host[:port] | -f fwmark [-6]
+List options:
+  -n --numeric  --stats  --rate  --thresholds  --persistent-conn  -X --exact
+  --sort --nosort  --timeout  --daemon  --json
 ";
 
-fn list(format: &Format) -> Result<String, rvs_ipvs::Error> {
-    let mut c = Client::connect()?;
-    let info = c.info()?;
-    let mut entries = Vec::new();
-    for svc in c.services()? {
-        let dests = c.dests(&svc)?;
-        entries.push(list::Entry { svc, dests });
+fn fail_kernel(what: &str) -> impl Fn(rvs_ipvs::Error) -> Failure + '_ {
+    move |e| Failure::Kernel(what.to_string(), e)
+}
+
+fn entries(c: &mut Client, f: &Format) -> Result<Vec<list::Entry>, Failure> {
+    let mut v = Vec::new();
+    for svc in c.services().map_err(fail_kernel("cannot list services"))? {
+        let dests = c
+            .dests(&svc)
+            .map_err(fail_kernel("cannot list real servers"))?;
+        v.push(list::Entry { svc, dests });
     }
-    list::sort(&mut entries, format);
-    Ok(if format.json {
-        let mut s =
-            serde_json::to_string_pretty(&list::render_json(&info, &entries)).unwrap_or_default();
-        s.push('\n');
-        s
+    list::sort(&mut v, f);
+    Ok(v)
+}
+
+fn json_text(v: serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+fn list(a: &Args) -> Result<String, Failure> {
+    let f = &a.format;
+    let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
+    if f.timeout {
+        let t = c
+            .timeouts()
+            .map_err(fail_kernel("cannot read the timeouts"))?;
+        return Ok(if f.json {
+            json_text(serde_json::json!({"tcp": t.tcp, "tcpfin": t.tcp_fin, "udp": t.udp}))
+        } else {
+            format!(
+                "Timeout (tcp tcpfin udp): {} {} {}\n",
+                t.tcp, t.tcp_fin, t.udp
+            )
+        });
+    }
+    if f.daemon {
+        let d = c
+            .daemons()
+            .map_err(fail_kernel("cannot list sync daemons"))?;
+        if f.json {
+            let v: Vec<_> = d
+                .iter()
+                .map(|(st, ifn, id)| serde_json::json!({"state": st, "mcast_ifn": ifn, "syncid": id}))
+                .collect();
+            return Ok(json_text(serde_json::json!(v)));
+        }
+        let mut out = String::new();
+        for (st, ifn, id) in d {
+            let kind = if st & 1 != 0 { "master" } else { "backup" };
+            out.push_str(&format!("{kind} sync daemon (mcast={ifn}, syncid={id})\n"));
+        }
+        return Ok(out);
+    }
+    let info = c
+        .info()
+        .map_err(fail_kernel("cannot read IPVS information"))?;
+    if a.svc.is_some() {
+        let key = cmd::service_model(a)?;
+        let svc = c
+            .service(&key)
+            .map_err(fail_kernel("cannot read the service"))?;
+        let dests = c
+            .dests(&svc)
+            .map_err(fail_kernel("cannot list real servers"))?;
+        let mut e = vec![list::Entry { svc, dests }];
+        list::sort(&mut e, f);
+        return Ok(if f.json {
+            json_text(list::render_json(&info, &e))
+        } else {
+            list::render_one(&e[0], f)
+        });
+    }
+    let e = entries(&mut c, f)?;
+    Ok(if f.json {
+        json_text(list::render_json(&info, &e))
     } else {
-        list::render_text(&info, &entries, format)
+        list::render_text(&info, &e, f)
     })
 }
 
+fn save(a: &Args) -> Result<String, Failure> {
+    let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
+    let e = entries(&mut c, &a.format)?;
+    Ok(list::render_rules(&e, &a.format))
+}
+
+/// `-R`: every line of standard input as a command; stops at the first
+/// failure and says which line it was and what had been applied.
+fn restore() -> Result<(), Failure> {
+    let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
+    let stdin = std::io::stdin();
+    let mut applied = 0usize;
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let line = line.map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+        let words: Vec<String> = line.split_whitespace().map(String::from).collect();
+        if words.is_empty() || words[0].starts_with('#') {
+            continue;
+        }
+        let result = args::parse(words)
+            .map_err(|e| Failure::Usage(e.0))
+            .and_then(|a| cmd::execute(&mut c, &a));
+        if let Err(e) = result {
+            eprintln!(
+                "rvsadm: restore stopped at line {}: {line}\nrvsadm: {applied} command(s) before it were applied",
+                n + 1
+            );
+            return Err(e);
+        }
+        applied += 1;
+    }
+    Ok(())
+}
+
+fn print(text: &str) -> ExitCode {
+    if std::io::stdout().lock().write_all(text.as_bytes()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
-    let args = match args::parse(std::env::args().skip(1)) {
+    let a = match args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("rvsadm: {e}");
-            eprintln!("Try 'rvsadm -h' for more information.");
+            eprintln!("rvsadm: {e} (try 'rvsadm -h')");
             return ExitCode::from(2);
         }
     };
-    match args.command {
-        Command::Help => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!(
-                "rvsadm {} (ipvsadm v1.31 compatible)",
+    let result = match a.command {
+        Some(Command::Help) => return print(USAGE),
+        Some(Command::Version) => {
+            return print(&format!(
+                "rvsadm {} (ipvsadm v1.31 compatible)\n",
                 env!("CARGO_PKG_VERSION")
-            );
-            ExitCode::SUCCESS
+            ))
         }
-        Command::List => match list(&args.format) {
-            Ok(text) => {
-                let mut out = std::io::stdout().lock();
-                if out.write_all(text.as_bytes()).is_err() {
-                    return ExitCode::FAILURE;
-                }
-                ExitCode::SUCCESS
+        Some(Command::List) => match list(&a) {
+            Ok(t) => return print(&t),
+            // ipvsadm exits 1 when a listing fails.
+            Err(Failure::Kernel(w, e)) => {
+                eprintln!("rvsadm: {w}: {e}");
+                return ExitCode::FAILURE;
             }
-            Err(e) => {
-                eprintln!("rvsadm: {e}");
-                ExitCode::FAILURE
-            }
+            Err(e) => Err(e),
         },
+        Some(Command::Save) => match save(&a) {
+            Ok(t) => return print(&t),
+            Err(e) => Err(e),
+        },
+        Some(Command::Restore) => restore(),
+        _ => Client::connect()
+            .map_err(fail_kernel("cannot reach IPVS"))
+            .and_then(|mut c| cmd::execute(&mut c, &a)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rvsadm: {e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
