@@ -16,6 +16,13 @@ out=$(arg rvs.out)
 mode=$(arg rvs.mode)
 modroot=$(arg rvs.modroot)
 
+# The custom kernel's modules, so `modprobe ip_vs` and the kernel's own
+# on-demand loading (ip_vs loads schedulers by name) work. Bound before
+# /tmp and /run get their tmpfs: the cache may live there on the host.
+rel=$(uname -r)
+mkdir -p "/lib/modules/$rel"
+mount --bind "$modroot/lib/modules/$rel" "/lib/modules/$rel"
+
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /dev/pts /dev/shm
@@ -26,11 +33,6 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p "$repo"
 mount --bind /.rvs-repo "$repo"
 
-# The custom kernel's modules, so `modprobe ip_vs` and the kernel's own
-# on-demand loading (ip_vs loads schedulers by name) work.
-rel=$(uname -r)
-mkdir -p /lib/modules
-ln -sfn "$modroot/lib/modules/$rel" "/lib/modules/$rel"
 
 hostname rvs-vm
 ip link set lo up
