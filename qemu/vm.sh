@@ -48,7 +48,7 @@ trap cleanup EXIT
 printf '%s\n' "$cmd" >"$out/cmd"
 # Pass a few settings through to the command.
 {
-	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE; do
+	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true

@@ -109,7 +109,9 @@ test_unprivileged() {
 		load_impl "$impl"
 		out=$(unpriv $IPVSADM -L -n 2>&1) && fail "$impl: unprivileged ipvsadm succeeded"
 		echo "$impl ipvsadm: $out"
-		said[$impl]=$out
+		# ipvsadm then tries `modprobe ip_vs` itself: that line depends on
+		# whether ip_vs is loaded, not on how the family answered.
+		said[$impl]=$(grep -v '^modprobe:' <<<"$out")
 		out=$(unpriv "$RVSADM" -L -n 2>&1) && fail "$impl: unprivileged rvsadm succeeded"
 		echo "$impl rvsadm: $out"
 		grep -q "Operation not permitted" <<<"$out"
