@@ -19,7 +19,9 @@ test_fuzz() {
 	before=$($IPVSADM -S -n)
 	setup_ns fz
 	kmemleak_begin
-	ip netns exec "$fz" python3 "$RVS_ROOT/tests/tools/nlfuzz.py" "$COUNT" "${RVS_FUZZ_SEED:-$RANDOM}"
+	local seed=${RVS_FUZZ_SEED:-$RANDOM}
+	echo "seed $seed (RVS_FUZZ_SEED=$seed reproduces this run)"
+	ip netns exec "$fz" python3 "$RVS_ROOT/tests/tools/nlfuzz.py" "$COUNT" "$seed"
 	after=$($IPVSADM -S -n)
 	expect_eq "the table of the namespace not fuzzed" "$before" "$after"
 	# What the fuzzer left is a table like any other.
