@@ -152,14 +152,13 @@ fn refuse(req: &Request<'_>, r: Refusal) -> Error {
     Error::from_errno(-r.errno.0)
 }
 
+/// Refuses a request with `errno` and the reason `msg`.
+fn deny(req: &Request<'_>, errno: spec::Errno, msg: &'static CStr) -> Error {
+    refuse(req, Refusal { errno, msg })
+}
+
 fn einval(req: &Request<'_>, msg: &'static CStr) -> Error {
-    refuse(
-        req,
-        Refusal {
-            errno: spec::EINVAL,
-            msg,
-        },
-    )
+    deny(req, spec::EINVAL, msg)
 }
 
 /// The service attribute nest of a request, parsed (EINVAL when absent or
@@ -290,13 +289,7 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
     };
     let old_flags = ctl.services.get(&key).map(|s| s.cfg.flags);
     if c != cmd::NEW_SERVICE && old_flags.is_none() {
-        return Err(refuse(
-            req,
-            Refusal {
-                errno: spec::ESRCH,
-                msg: c"no such service",
-            },
-        ));
+        return Err(deny(req, spec::ESRCH, c"no such service"));
     }
 
     let mut dest = None;
@@ -316,13 +309,7 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
     match (c, request, dest) {
         (cmd::NEW_SERVICE, Some(r), _) => {
             if old_flags.is_some() {
-                return Err(refuse(
-                    req,
-                    Refusal {
-                        errno: spec::EEXIST,
-                        msg: c"service exists",
-                    },
-                ));
+                return Err(deny(req, spec::EEXIST, c"service exists"));
             }
             let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
             ctl.services.insert(key, cfg)
@@ -345,13 +332,7 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
             let exists = svc.dests.get(&dkey).is_some();
             if c == cmd::NEW_DEST {
                 if exists {
-                    return Err(refuse(
-                        req,
-                        Refusal {
-                            errno: spec::EEXIST,
-                            msg: c"destination exists",
-                        },
-                    ));
+                    return Err(deny(req, spec::EEXIST, c"destination exists"));
                 }
                 if !addr_ok {
                     return Err(einval(req, c"destination address is not unicast"));
@@ -363,13 +344,7 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
                         d.cfg = dcfg;
                         Ok(())
                     }
-                    None => Err(refuse(
-                        req,
-                        Refusal {
-                            errno: spec::ENOENT,
-                            msg: c"no such destination",
-                        },
-                    )),
+                    None => Err(deny(req, spec::ENOENT, c"no such destination")),
                 }
             }
         }
@@ -377,19 +352,37 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
             let svc = ctl.services.get_mut(&key).ok_or(ESRCH)?;
             match svc.dests.remove(&dkey) {
                 Some(_) => Ok(()),
-                None => Err(refuse(
-                    req,
-                    Refusal {
-                        errno: spec::ENOENT,
-                        msg: c"no such destination",
-                    },
-                )),
+                None => Err(deny(req, spec::ENOENT, c"no such destination")),
             }
         }
         // A service's counters are all zero already.
         (cmd::ZERO, _, _) => Ok(()),
         _ => Err(einval(req, c"unknown command")),
     }
+}
+
+/// Adds the `items` not yet dumped, one `cmd` message each, as ip_vs's
+/// dumpers do: the position to resume at is kept in the dump's slot 0.
+fn dump_entries<'a, K: 'a, V: 'a>(
+    dump: &mut Dump<'_>,
+    cmd: u8,
+    items: impl Iterator<Item = (&'a K, &'a V)>,
+    fill: fn(&mut Writer<'_>, &K, &V) -> Result,
+) -> Result {
+    let start = dump.arg(0);
+    let mut idx: isize = 0;
+    for (key, value) in items {
+        idx = idx.saturating_add(1);
+        if idx <= start {
+            continue;
+        }
+        if !dump.entry(cmd, |w| fill(w, key, value))? {
+            idx = idx.saturating_sub(1);
+            break;
+        }
+    }
+    dump.set_arg(0, idx);
+    Ok(())
 }
 
 impl Handler for Ipvs {
@@ -415,15 +408,10 @@ impl Handler for Ipvs {
                 let t = parse_service(req)?;
                 let key = spec::parse_svc_key(&svc_attrs(&t)).map_err(|r| refuse(req, r))?;
                 let ctl = st.ctl.lock();
-                let svc = ctl.services.get(&key).ok_or_else(|| {
-                    refuse(
-                        req,
-                        Refusal {
-                            errno: spec::ESRCH,
-                            msg: c"no such service",
-                        },
-                    )
-                })?;
+                let svc = ctl
+                    .services
+                    .get(&key)
+                    .ok_or_else(|| deny(req, spec::ESRCH, c"no such service"))?;
                 req.reply(cmd::NEW_SERVICE, |w| fill_service(w, &key, svc))
             }
             cmd::NEW_DAEMON | cmd::DEL_DAEMON => {
@@ -441,21 +429,10 @@ impl Handler for Ipvs {
         let Some(st) = dump.net().state::<NetState>() else {
             return Err(ENODEV);
         };
-        let start = dump.arg(0);
-        let mut idx: isize = 0;
         let ctl = st.ctl.lock();
         match dump.cmd() {
             cmd::GET_SERVICE => {
-                for (key, svc) in ctl.services.iter() {
-                    idx = idx.saturating_add(1);
-                    if idx <= start {
-                        continue;
-                    }
-                    if !dump.entry(cmd::NEW_SERVICE, |w| fill_service(w, key, svc))? {
-                        idx = idx.saturating_sub(1);
-                        break;
-                    }
-                }
+                dump_entries(dump, cmd::NEW_SERVICE, ctl.services.iter(), fill_service)
             }
             cmd::GET_DEST => {
                 // As ip_vs: a missing or unknown service dumps nothing.
@@ -474,22 +451,11 @@ impl Handler for Ipvs {
                 let Some(svc) = ctl.services.get(&key) else {
                     return Ok(());
                 };
-                for (dkey, dest) in svc.dests.iter() {
-                    idx = idx.saturating_add(1);
-                    if idx <= start {
-                        continue;
-                    }
-                    if !dump.entry(cmd::NEW_DEST, |w| fill_dest(w, dkey, dest))? {
-                        idx = idx.saturating_sub(1);
-                        break;
-                    }
-                }
+                dump_entries(dump, cmd::NEW_DEST, svc.dests.iter(), fill_dest)
             }
             // No sync daemon runs: nothing to list, as ip_vs with none.
-            cmd::GET_DAEMON => {}
-            _ => return Err(EINVAL),
+            cmd::GET_DAEMON => Ok(()),
+            _ => Err(EINVAL),
         }
-        dump.set_arg(0, idx);
-        Ok(())
     }
 }
