@@ -6,6 +6,7 @@
 #   make demo     boot the VM and show a director at work
 #   make vm-run CMD='...'   run a command in the test VM
 #   make vm       interactive shell in the test VM
+#   make captures regenerate the netlink test vectors of tool/ipvs
 
 SHELL := /bin/bash
 RVS_CACHE ?= $(HOME)/.cache/rvs
@@ -16,7 +17,7 @@ KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
-.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check
+.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures
 
 all: module tool
 
@@ -40,6 +41,11 @@ check: deps
 
 test: all
 	@tests/run.sh
+
+# Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)
+# from ipvsadm/rvsadm traffic with ip_vs.ko and rvs.ko, captured in the VM.
+captures: all
+	@qemu/vm.sh run 'tests/capture.sh'
 
 demo: all
 	@qemu/vm.sh run 'tests/demo.sh'

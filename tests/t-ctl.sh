@@ -8,27 +8,20 @@ source "$(dirname "$0")/lib.sh"
 [ -e "$RVS_KO" ] || { echo "no $RVS_KO: run make"; exit $ksft_skip; }
 SCRIPT="$RVS_ROOT/tests/ipvsadm-script.txt"
 
-# run_script TOOL IMPL: every line of the script through TOOL (ipvsadm or
-# rvsadm) against IMPL (ip_vs or rvs), with exit codes, messages and
-# listings.
+# run_script TOOL IMPL [CAPTURE]: every line of the script through TOOL
+# (ipvsadm or rvsadm) against IMPL (ip_vs or rvs), with exit codes, messages
+# and listings; with CAPTURE, the netlink traffic goes to that file too
+# (tests/tools/nlcap.py through an nlmon device).
 run_script() {
-	local tool=$1
+	local run=("$RVS_ROOT/tests/tools/run-script.sh" "$1" "$SCRIPT")
 	load_impl "$2"
-	local line n=0 rc out
-	while IFS= read -r line; do
-		case "$line" in '#'* | '') continue ;; esac
-		n=$((n + 1))
-		if [ "${line:0:1}" = "=" ]; then
-			echo "== $line"
-			# shellcheck disable=SC2086
-			$tool ${line:1} 2>&1
-		else
-			rc=0
-			# shellcheck disable=SC2086
-			out=$($tool $line 2>&1) || rc=$?
-			echo "$n: $line -> exit $rc $out"
-		fi
-	done <"$SCRIPT"
+	if [ -n "${3:-}" ]; then
+		ip link add nlmon0 type nlmon
+		ip link set nlmon0 up
+		run=(python3 "$RVS_ROOT/tests/tools/nlcap.py" "$3" -- "${run[@]}")
+	fi
+	"${run[@]}"
+	if [ -n "${3:-}" ]; then ip link del nlmon0; fi
 	$IPVSADM -C
 	unload_all
 }
@@ -37,8 +30,8 @@ run_script() {
 codes_only() { sed -E 's/^([0-9]+: .* -> exit [0-9]+).*/\1/'; }
 
 test_differential_ipvsadm() {
-	run_script "$IPVSADM" ip_vs >/tmp/ctl-ip_vs.out
-	run_script "$IPVSADM" rvs >/tmp/ctl-rvs.out
+	run_script "$IPVSADM" ip_vs /tmp/ctl-ip_vs.cap >/tmp/ctl-ip_vs.out
+	run_script "$IPVSADM" rvs /tmp/ctl-rvs.cap >/tmp/ctl-rvs.out
 	if ! diff -u /tmp/ctl-ip_vs.out /tmp/ctl-rvs.out; then
 		fail "rvs.ko answers differently from ip_vs.ko (diff above: - ip_vs, + rvs)"
 	fi
@@ -46,6 +39,26 @@ test_differential_ipvsadm() {
 	# The script must exercise failures too, or it proves little.
 	grep -q 'exit 0' /tmp/ctl-rvs.out
 	[ "$(grep -c 'exit [1-9]' /tmp/ctl-rvs.out)" -ge 15 ]
+}
+
+# The netlink traffic of that script, captured on both modules: every reply
+# of rvs.ko carries the same bytes as ip_vs.ko's (sequence numbers, port ids
+# and the family id aside; the entries of a dump compared as a set, as
+# ip_vs.ko dumps in hash order).
+test_differential_bytes() {
+	local impl
+	for impl in ip_vs rvs; do
+		[ -s /tmp/ctl-$impl.cap ] || fail "no capture from the script case"
+		python3 "$RVS_ROOT/tests/tools/nlnorm.py" /tmp/ctl-$impl.cap >/tmp/ctl-$impl.norm
+	done
+	diff -u /tmp/ctl-ip_vs.norm /tmp/ctl-rvs.norm | head -n 80 || true
+	cmp /tmp/ctl-ip_vs.norm /tmp/ctl-rvs.norm ||
+		fail "rvs.ko's messages differ from ip_vs.ko's (diff above: - ip_vs, + rvs)"
+	# Enough traffic to prove something: requests, dumps, errors.
+	[ "$(grep -c '^u ' /tmp/ctl-rvs.norm)" -ge 200 ]
+	[ "$(grep -c '^k .*flags=0x2 ' /tmp/ctl-rvs.norm)" -ge 100 ]
+	[ "$(grep -c '^k error code=-' /tmp/ctl-rvs.norm)" -ge 10 ]
+	wc -l /tmp/ctl-ip_vs.norm /tmp/ctl-rvs.norm
 }
 
 # The same script with rvsadm in place of ipvsadm, on both modules: the
@@ -118,8 +131,9 @@ test_daemon_refused() {
 	unload_all
 }
 
-trap 'cleanup_ns; unload_all >/dev/null 2>&1' EXIT
+trap 'ip link del nlmon0 2>/dev/null; cleanup_ns; unload_all >/dev/null 2>&1' EXIT
 tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_ipvsadm
+tap_case "its netlink replies: byte for byte those of ip_vs.ko" test_differential_bytes
 tap_case "the same script through rvsadm: ipvsadm's exit codes and listings, both modules" test_differential_rvsadm
 tap_case "each namespace has its own table, freed with it" test_netns_isolation
 tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing

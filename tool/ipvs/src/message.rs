@@ -4,7 +4,7 @@
 use crate::consts::*;
 use crate::nla::IpvsAttr;
 use netlink_packet_core::{
-    DecodeError, Emitable, ErrorContext, NlasIterator, ParseableParametrized,
+    DecodeError, Emitable, ErrorContext, NlaBuffer, NlasIterator, ParseableParametrized,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
@@ -12,12 +12,26 @@ use netlink_packet_generic::{GenlFamily, GenlHeader};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpvsMessage {
     pub cmd: u8,
+    /// The family version in the generic netlink header (ours and the
+    /// kernel's: `IPVS_GENL_VERSION`); kept as received so that a decoded
+    /// message encodes back to the same bytes.
+    pub version: u8,
     pub nlas: Vec<IpvsAttr>,
+    /// Whether the top-level nests (service, destination, daemon) carry
+    /// `NLA_F_NESTED`: libnl (ipvsadm) sets it, ip_vs.ko's replies do not.
+    /// Kept as received so that a decoded message encodes back to the same
+    /// bytes; ours leave it clear, which both modules accept.
+    pub nest_flag: bool,
 }
 
 impl IpvsMessage {
     pub fn new(cmd: u8, nlas: Vec<IpvsAttr>) -> Self {
-        Self { cmd, nlas }
+        Self {
+            cmd,
+            version: IPVS_GENL_VERSION,
+            nlas,
+            nest_flag: false,
+        }
     }
 }
 
@@ -29,7 +43,7 @@ impl GenlFamily for IpvsMessage {
         self.cmd
     }
     fn version(&self) -> u8 {
-        IPVS_GENL_VERSION
+        self.version
     }
 }
 
@@ -38,20 +52,43 @@ impl Emitable for IpvsMessage {
         self.nlas.as_slice().buffer_len()
     }
     fn emit(&self, buffer: &mut [u8]) {
-        self.nlas.as_slice().emit(buffer)
+        self.nlas.as_slice().emit(buffer);
+        if !self.nest_flag {
+            return;
+        }
+        let mut off = 0;
+        for nla in &self.nlas {
+            if matches!(
+                nla,
+                IpvsAttr::Service(_) | IpvsAttr::Dest(_) | IpvsAttr::Daemon(_)
+            ) {
+                NlaBuffer::new(&mut buffer[off..]).set_nested_flag();
+            }
+            off += nla.buffer_len();
+        }
     }
 }
 
 impl ParseableParametrized<[u8], GenlHeader> for IpvsMessage {
     fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
         let mut nlas = Vec::new();
+        let mut nest_flag = false;
         for nla in NlasIterator::new(buf) {
             let nla = nla.context("IPVS attribute")?;
-            nlas.push(IpvsAttr::parse_for(header.cmd, &nla)?);
+            let attr = IpvsAttr::parse_for(header.cmd, &nla)?;
+            if matches!(
+                attr,
+                IpvsAttr::Service(_) | IpvsAttr::Dest(_) | IpvsAttr::Daemon(_)
+            ) {
+                nest_flag |= nla.nested_flag();
+            }
+            nlas.push(attr);
         }
         Ok(Self {
             cmd: header.cmd,
+            version: header.version,
             nlas,
+            nest_flag,
         })
     }
 }
