@@ -6,6 +6,7 @@
 #   make demo     boot the VM and show a director at work
 #   make vm-run CMD='...'   run a command in the test VM
 #   make vm       interactive shell in the test VM
+#   make bench    benchmarks: rvs.ko beside ip_vs.ko
 #   make captures regenerate the netlink test vectors of tool/ipvs
 
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
-.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures
+.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench
 
 all: module tool
 
@@ -41,6 +42,10 @@ check: deps
 
 test: all
 	@tests/run.sh
+
+# Benchmarks: tables of rvs.ko beside ip_vs.ko, measured in one VM run.
+bench: all
+	@RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" qemu/vm.sh run 'tests/bench-ctl.sh'
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)
 # from ipvsadm/rvsadm traffic with ip_vs.ko and rvs.ko, captured in the VM.

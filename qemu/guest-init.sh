@@ -28,6 +28,11 @@ mount -t tmpfs -o mode=0755 tmpfs /run
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /dev/shm
+# Process substitution (<(...)) and /dev/stdin need the usual links.
+ln -sf /proc/self/fd /dev/fd 2>/dev/null
+ln -sf /proc/self/fd/0 /dev/stdin 2>/dev/null
+ln -sf /proc/self/fd/1 /dev/stdout 2>/dev/null
+ln -sf /proc/self/fd/2 /dev/stderr 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # The repository at its host path (mounted by the initramfs at /.rvs-repo).
 mkdir -p "$repo"

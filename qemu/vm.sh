@@ -48,7 +48,8 @@ trap cleanup EXIT
 printf '%s\n' "$cmd" >"$out/cmd"
 # Pass a few settings through to the command.
 {
-	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED; do
+	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
+		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true

@@ -48,6 +48,12 @@ tap_case() {
 	# the left side of `||`, and a failing step would go unnoticed.
 	(set -eE -o pipefail; "$@") >"$log" 2>&1
 	rc=$?
+	# A failed case may leave its namespaces (their names are lost with the
+	# subshell); they would hold modules and disturb the next case.
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/ {print $1}'); do
+		ip netns del "$ns" 2>/dev/null
+	done
 	if [ "$rc" = 0 ]; then
 		echo "ok $tap_n - $name"
 	elif [ "$rc" = "$ksft_skip" ]; then

@@ -131,10 +131,116 @@ test_daemon_refused() {
 	unload_all
 }
 
-trap 'ip link del nlmon0 2>/dev/null; cleanup_ns; unload_all >/dev/null 2>&1' EXIT
+# ipvsadm's commands-versus-options table, its tunnel-type table, repeated
+# and missing options: every command with every option through ipvsadm and
+# rvsadm, against ip_vs.ko; the same exit codes, and for a refused command
+# line (exit 2) the same words.
+test_option_matrix() {
+	load_impl ip_vs
+	# Each in a namespace of its own, both at once (two vCPUs).
+	"$RVS_ROOT/tests/tools/option-matrix.sh" "$IPVSADM" >/tmp/matrix-ipvsadm &
+	"$RVS_ROOT/tests/tools/option-matrix.sh" "$RVSADM" >/tmp/matrix-rvsadm
+	wait $!
+	unload_all
+	# Exit codes everywhere; messages where the command line is refused.
+	local norm='s/^(.*) \| ([0-9]+) \| (rvsadm: )?(.*)$/\1 | \2 | \4/; s/ \(try .rvsadm -h.\)$//'
+	sed -E "$norm" /tmp/matrix-ipvsadm | awk -F' [|] ' '{ print $1 " | " $2 " | " $3 ($3 == 2 ? " | " $4 : "") }' >/tmp/matrix-a
+	sed -E "$norm" /tmp/matrix-rvsadm | awk -F' [|] ' '{ print $1 " | " $2 " | " $3 ($3 == 2 ? " | " $4 : "") }' >/tmp/matrix-b
+	diff -u /tmp/matrix-a /tmp/matrix-b || fail "rvsadm takes options differently from ipvsadm (- ipvsadm, + rvsadm)"
+	# The table must be exercised: hundreds of refusals, and accepted lines.
+	[ "$(grep -c ' | 2 | Illegal' /tmp/matrix-a)" -ge 400 ]
+	[ "$(grep -c ' | 0$' /tmp/matrix-a)" -ge 20 ]
+	wc -l /tmp/matrix-a
+}
+
+# Sync daemon options and listings: rvsadm as ipvsadm, against ip_vs.ko
+# (rvs.ko refuses daemons, see test_daemon_refused).
+test_daemon_options() {
+	load_impl ip_vs
+	ip link add cap0 type veth peer name cap1
+	ip link set cap0 up
+	ip link set cap1 up
+	ip addr add 192.0.2.1/24 dev cap0
+	local tool
+	for tool in "$IPVSADM" "$RVSADM"; do
+		"$RVS_ROOT/tests/tools/run-script.sh" "$tool" "$RVS_ROOT/tests/daemon-script.txt" |
+			codes_only >"/tmp/daemon-$(basename "$tool")"
+	done
+	ip link del cap0
+	unload_all
+	cat /tmp/daemon-ipvsadm
+	diff -u /tmp/daemon-ipvsadm /tmp/daemon-rvsadm || fail "rvsadm differs from ipvsadm (- ipvsadm, + rvsadm)"
+	grep -q 'master sync daemon (mcast=cap0, syncid=7, maxlen=1400, group=239.1.2.3, port=8848, ttl=2)' /tmp/daemon-rvsadm
+	grep -q 'group=ff05::1:3' /tmp/daemon-rvsadm
+}
+
+# -L -c: the connection table of /proc/net/ip_vs_conn, as ipvsadm prints it.
+# Real entries made by traffic through ip_vs.ko (IPv4 and IPv6, TCP and
+# UDP), plus lines with a persistence engine's data, in a snapshot
+# given to both tools in place of /proc, so that both read the same text.
+test_connection_listing() {
+	load_impl ip_vs
+	setup_topology
+	local d="ip netns exec $director"
+	$d ip addr add "$VIP/32" dev lo
+	$d ip -6 addr add "$VIP6/128" dev lo
+	$d ipvsadm -A -t "$VIP:80" -s rr
+	$d ipvsadm -A -u "$VIP:53" -s rr
+	$d ipvsadm -A -u "[$VIP6]:53" -s rr
+	local ip
+	for ip in "${RS_IPS[@]}"; do
+		$d ipvsadm -a -t "$VIP:80" -r "$ip:8080" -m
+		$d ipvsadm -a -u "$VIP:53" -r "$ip" -m
+	done
+	$d ipvsadm -a -u "[$VIP6]:53" -r "[${RS_IP6S[0]}]:53" -m
+	local i
+	for i in 1 2 3; do
+		ip netns exec "$client" socat -u OPEN:/dev/null "TCP:$VIP:80,connect-timeout=1" 2>/dev/null || true
+		echo x | ip netns exec "$client" socat -u - "UDP:$VIP:53,sourceport=$((4000 + i))"
+	done
+	echo x | ip netns exec "$client" socat -u - "UDP6:[$VIP6]:53"
+	$d cat /proc/net/ip_vs_conn >/tmp/conn-snapshot
+	printf '%s\n' \
+		"UDP C0000202 13C4 CB00710A 13C4 C633640B 13C4 UDP             155 sip 3a1f8c" \
+		"UDP 2001:0db8:0001:0000:0000:0000:0000:0002 13C4 2001:0db8:0010:0000:0000:0000:0000:0010 13C4 2001:0db8:0002:0000:0000:0000:0000:0011 13C4 UDP              95 sip call-id-1" \
+		>>/tmp/conn-snapshot
+	cat /tmp/conn-snapshot
+	# /proc/net is /proc/self/net, a different directory for each process:
+	# a /proc of a file alone, in a mount namespace of their own, is what
+	# both tools see.
+	mkdir -p /tmp/fakeproc/net
+	cp /tmp/conn-snapshot /tmp/fakeproc/net/ip_vs_conn
+	[ "$(grep -c '^TCP' /tmp/conn-snapshot)" -ge 1 ]
+	[ "$(grep -c '^UDP' /tmp/conn-snapshot)" -ge 5 ]
+	local opts tool
+	for opts in "-L -c -n" "-L -c" "-L -c -n --persistent-conn" "-L -n -c --persistent-conn --sort"; do
+		for tool in "$IPVSADM" "$RVSADM"; do
+			# shellcheck disable=SC2086
+			$d unshare -m sh -c "mount --bind /tmp/fakeproc /proc && $tool $opts" \
+				>"/tmp/conn-$(basename "$tool")"
+		done
+		echo "== $opts"
+		cat /tmp/conn-ipvsadm
+		diff -u /tmp/conn-ipvsadm /tmp/conn-rvsadm || fail "rvsadm $opts differs from ipvsadm (- ipvsadm, + rvsadm)"
+	done
+	cleanup_ns
+	unload_all
+	# Without a connection table (rvs.ko has none yet) both fail alike.
+	load_impl rvs
+	local rc1=0 rc2=0
+	$IPVSADM -L -c -n || rc1=$?
+	$RVSADM -L -c -n || rc2=$?
+	expect_eq "exit code without /proc/net/ip_vs_conn" "$rc1" "$rc2"
+	unload_all
+}
+
+trap 'ip link del nlmon0 2>/dev/null; ip link del cap0 2>/dev/null; cleanup_ns; unload_all >/dev/null 2>&1' EXIT
 tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_ipvsadm
 tap_case "its netlink replies: byte for byte those of ip_vs.ko" test_differential_bytes
 tap_case "the same script through rvsadm: ipvsadm's exit codes and listings, both modules" test_differential_rvsadm
+tap_case "every command with every option: rvsadm refuses what ipvsadm refuses" test_option_matrix
+tap_case "sync daemon options and listing: rvsadm as ipvsadm (ip_vs.ko)" test_daemon_options
+tap_case "connection listing (-L -c): rvsadm as ipvsadm, IPv4, IPv6, persistence data" test_connection_listing
 tap_case "each namespace has its own table, freed with it" test_netns_isolation
 tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing
 tap_case "2000 services list completely across dump messages" test_many_services_dump

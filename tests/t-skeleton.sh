@@ -168,11 +168,19 @@ test_rvsadm_without_family() {
 	! module_loaded ip_vs
 }
 
+# ipvsadm's option parser gives up on an unknown option with exit 255, and
+# refuses a bad value with exit 2; rvsadm says so in words, with the same
+# codes.
 test_rvsadm_usage_errors() {
-	local out rc=0
+	local out rc=0 rc_ref=0
 	out=$($RVSADM -L --bogus 2>&1) || rc=$?
-	echo "$out"
-	[ "$rc" = 2 ] && grep -q "unknown option --bogus" <<<"$out"
+	$IPVSADM -L --bogus 2>/dev/null || rc_ref=$?
+	echo "$out (exit $rc; ipvsadm: $rc_ref)"
+	[ "$rc" = 255 ] && [ "$rc_ref" = 255 ] && grep -q -- "--bogus: unknown option" <<<"$out"
+	rc=0
+	out=$($RVSADM -A -t 203.0.113.10:80 -s rr -w 3 2>&1) || rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" = 2 ] && grep -q "Illegal 'weight' option with the 'add-service' command" <<<"$out"
 }
 
 # rvsadm reads ip_vs.ko's tables exactly like ipvsadm: services of every
@@ -224,6 +232,6 @@ tap_case "an unprivileged caller is refused, as by ip_vs.ko" test_unprivileged
 tap_case "rvs.ko loads and unloads 100 times without a leak" test_load_unload_100
 tap_case "100 namespaces come and go with rvs.ko loaded" test_netns_churn
 tap_case "rvsadm without the IPVS family: an error in words, non-zero exit" test_rvsadm_without_family
-tap_case "rvsadm refuses an unknown option with exit 2" test_rvsadm_usage_errors
+tap_case "rvsadm refuses bad command lines with ipvsadm's exit codes and words" test_rvsadm_usage_errors
 tap_case "rvsadm lists ip_vs.ko's tables exactly as ipvsadm does" test_rvsadm_equals_ipvsadm_on_ip_vs
 tap_done

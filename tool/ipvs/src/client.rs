@@ -281,21 +281,12 @@ impl Client {
     }
 
     /// IPVS_CMD_GET_DAEMON dump: (state, interface, sync id) of each.
-    pub fn daemons(&mut self) -> Result<Vec<(u32, String, u32)>> {
+    pub fn daemons(&mut self) -> Result<Vec<crate::model::Daemon>> {
         let mut v = Vec::new();
         for m in self.request(IPVS_CMD_GET_DAEMON, vec![], true)? {
             for a in m.nlas {
                 if let IpvsAttr::Daemon(attrs) = a {
-                    let (mut st, mut ifn, mut id) = (0, String::new(), 0);
-                    for d in attrs {
-                        match d {
-                            crate::nla::DaemonAttr::State(x) => st = x,
-                            crate::nla::DaemonAttr::McastIfn(x) => ifn = x,
-                            crate::nla::DaemonAttr::SyncId(x) => id = x,
-                            _ => {}
-                        }
-                    }
-                    v.push((st, ifn, id));
+                    v.push(crate::model::Daemon::from_attrs(&attrs));
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! Plain values decoded from the attribute enums: what a listing shows.
 
 use crate::consts::*;
-use crate::nla::{DestAttr, Flags, StatsAttr, SvcAttr};
+use crate::nla::{DaemonAttr, DestAttr, Flags, StatsAttr, SvcAttr};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// GET_INFO's answer.
@@ -213,5 +213,46 @@ impl Dest {
 
     pub fn best_stats(&self) -> Stats {
         self.stats64.unwrap_or(self.stats)
+    }
+}
+
+/// A connection sync daemon (`IPVS_CMD_ATTR_DAEMON`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Daemon {
+    /// `IP_VS_STATE_MASTER` (1) or `IP_VS_STATE_BACKUP` (2).
+    pub state: u32,
+    pub mcast_ifn: String,
+    pub syncid: u32,
+    pub sync_maxlen: u16,
+    pub mcast_group: Option<IpAddr>,
+    pub mcast_port: u16,
+    pub mcast_ttl: u8,
+}
+
+impl Daemon {
+    pub fn from_attrs(attrs: &[DaemonAttr]) -> Self {
+        let mut d = Self::default();
+        for a in attrs {
+            match a {
+                DaemonAttr::State(x) => d.state = *x,
+                DaemonAttr::McastIfn(x) => d.mcast_ifn = x.clone(),
+                DaemonAttr::SyncId(x) => d.syncid = *x,
+                DaemonAttr::SyncMaxlen(x) => d.sync_maxlen = *x,
+                DaemonAttr::McastGroup(x) => {
+                    if let Ok(b) = <[u8; 4]>::try_from(&x[..]) {
+                        d.mcast_group = Some(IpAddr::V4(Ipv4Addr::from(b)));
+                    }
+                }
+                DaemonAttr::McastGroup6(x) => {
+                    if let Ok(b) = <[u8; 16]>::try_from(&x[..]) {
+                        d.mcast_group = Some(IpAddr::V6(Ipv6Addr::from(b)));
+                    }
+                }
+                DaemonAttr::McastPort(x) => d.mcast_port = *x,
+                DaemonAttr::McastTtl(x) => d.mcast_ttl = *x,
+                DaemonAttr::Other(_) => {}
+            }
+        }
+        d
     }
 }

@@ -4,6 +4,7 @@
 //! `-srr`, or as the next word; long options take `--opt=value` or
 //! `--opt value`), the same checks and exit codes, plus `--json`.
 
+use rvs_ipvs::consts::{IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3};
 use std::fmt;
 
 /// What to do.
@@ -40,6 +41,8 @@ pub struct Format {
     pub json: bool,
     pub timeout: bool,
     pub daemon: bool,
+    pub connection: bool,
+    pub tun_info: bool,
 }
 
 /// `-t/-u/--sctp-service host[:port]` or `-f mark`.
@@ -59,7 +62,9 @@ pub struct Args {
     /// `-p [timeout]`: Some(timeout) when persistent.
     pub persistent: Option<u32>,
     pub netmask: Option<String>,
-    pub sched_flags: Option<String>,
+    /// `-b`: the scheduler flags, checked against the scheduler named
+    /// before them (or the default) as ipvsadm checks them.
+    pub sched_flags: Option<u32>,
     pub pe: Option<String>,
     pub ops: bool,
     pub server: Option<String>,
@@ -74,12 +79,19 @@ pub struct Args {
     pub daemon_state: Option<String>,
     pub mcast_ifn: Option<String>,
     pub syncid: Option<u32>,
+    pub mcast_group: Option<std::net::IpAddr>,
+    pub mcast_port: Option<u16>,
+    pub mcast_ttl: Option<u8>,
+    pub sync_maxlen: Option<u16>,
+    /// The options given, as bits of `OPTNAMES`.
+    pub opts: u64,
 }
 
-/// A command line that cannot be run, with what is wrong (exit 2, as
-/// ipvsadm).
+/// A command line that cannot be run, with what is wrong and ipvsadm's exit
+/// code for it: 2 for a refused option or value, 255 where ipvsadm's option
+/// parser (popt) gives up (unknown option, missing value, no command first).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
+pub struct UsageError(pub String, pub u8);
 
 impl fmt::Display for UsageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -88,7 +100,229 @@ impl fmt::Display for UsageError {
 }
 
 fn err<T>(s: impl Into<String>) -> Result<T, UsageError> {
-    Err(UsageError(s.into()))
+    Err(UsageError(s.into(), 2))
+}
+
+fn popt_err(s: impl Into<String>) -> UsageError {
+    UsageError(s.into(), 255)
+}
+
+/// ipvsadm's option names, in the order of its commands-versus-options
+/// table: the words of its "Illegal ...", "You need to supply ..." and
+/// "multiple ..." messages. `Args::opts` has bit i set for `OPTNAMES[i]`.
+pub const OPTNAMES: [&str; 34] = [
+    "numeric",
+    "connection",
+    "service-address",
+    "scheduler",
+    "persistent",
+    "netmask",
+    "real-server",
+    "forwarding-method",
+    "weight",
+    "u-threshold",
+    "l-threshold",
+    "mcast-interface",
+    "timeout",
+    "daemon",
+    "stats",
+    "rate",
+    "thresholds",
+    "persistent-conn",
+    "nosort",
+    "syncid",
+    "exact",
+    "ops",
+    "pe",
+    "sched-flags",
+    "mcast-group",
+    "mcast-port",
+    "mcast-ttl",
+    "sync-maxlen",
+    "tun-info",
+    "tun-type",
+    "tun-port",
+    "tun-nocsum",
+    "tun-csum",
+    "tun-remcsum",
+];
+
+fn bit(name: &str) -> u64 {
+    OPTNAMES
+        .iter()
+        .position(|n| *n == name)
+        .map_or(0, |i| 1u64 << i)
+}
+
+fn bits(names: &[&str]) -> u64 {
+    names.iter().fold(0, |b, n| b | bit(n))
+}
+
+/// The option (ipvsadm's name) that a long option of ours sets, if any.
+fn optname(long: &str) -> Option<&'static str> {
+    Some(match long {
+        "tcp-service" | "udp-service" | "sctp-service" | "fwmark-service" => "service-address",
+        "gatewaying" | "ipip" | "masquerading" => "forwarding-method",
+        l => return OPTNAMES.iter().find(|n| **n == l).copied(),
+    })
+}
+
+/// ipvsadm's commands-versus-options table: the command's name in messages,
+/// the options it takes and those it needs. `None`: not checked (help).
+fn command_table(c: Command) -> Option<(&'static str, u64, u64)> {
+    let svc = &["service-address"][..];
+    let svc_rs = &["service-address", "real-server"][..];
+    Some(match c {
+        Command::AddService | Command::EditService => (
+            if c == Command::AddService {
+                "add-service"
+            } else {
+                "edit-service"
+            },
+            bits(&[
+                "service-address",
+                "scheduler",
+                "persistent",
+                "netmask",
+                "ops",
+                "pe",
+                "sched-flags",
+            ]),
+            bits(svc),
+        ),
+        Command::DelService => ("delete-service", bits(svc), bits(svc)),
+        Command::Clear => ("flush", 0, 0),
+        Command::Restore => ("restore", 0, 0),
+        Command::Save => ("save", bits(&["numeric"]), 0),
+        Command::AddServer | Command::EditServer => (
+            if c == Command::AddServer {
+                "add-server"
+            } else {
+                "edit-server"
+            },
+            bits(&[
+                "service-address",
+                "real-server",
+                "forwarding-method",
+                "weight",
+                "u-threshold",
+                "l-threshold",
+                "tun-type",
+                "tun-port",
+                "tun-nocsum",
+                "tun-csum",
+                "tun-remcsum",
+            ]),
+            bits(svc_rs),
+        ),
+        Command::DelServer => ("delete-server", bits(svc_rs), bits(svc_rs)),
+        Command::List => (
+            "list",
+            bits(&[
+                "numeric",
+                "connection",
+                "service-address",
+                "timeout",
+                "daemon",
+                "stats",
+                "rate",
+                "thresholds",
+                "persistent-conn",
+                "nosort",
+                "syncid",
+                "exact",
+                "tun-info",
+            ]),
+            0,
+        ),
+        Command::Zero => ("zero", bits(svc), 0),
+        Command::SetTimeout => ("set", 0, 0),
+        Command::StartDaemon => (
+            "start-daemon",
+            bits(&[
+                "mcast-interface",
+                "syncid",
+                "mcast-group",
+                "mcast-port",
+                "mcast-ttl",
+                "sync-maxlen",
+            ]),
+            0,
+        ),
+        Command::StopDaemon => ("stop-daemon", bits(&["syncid"]), 0),
+        Command::Help | Command::Version => return None,
+    })
+}
+
+/// ipvsadm's tunnel-type-versus-options table: (options taken, needed).
+fn tunnel_table(t: u8) -> (&'static str, u64, u64) {
+    match t {
+        1 => (
+            "gue",
+            bits(&["tun-port", "tun-nocsum", "tun-csum", "tun-remcsum"]),
+            bits(&["tun-port"]),
+        ),
+        2 => ("gre", bits(&["tun-nocsum", "tun-csum"]), 0),
+        _ => ("ipip", 0, 0),
+    }
+}
+
+/// One of ipvsadm's option tables: among the options in `scope`, those
+/// given but not `allowed`, or `needed` but not given, refuse the line in
+/// ipvsadm's words ("command" or "tunnel type" as `kind`), first in table
+/// order.
+fn check_table(
+    given: u64,
+    scope: u64,
+    allowed: u64,
+    needed: u64,
+    name: &str,
+    kind: &str,
+) -> Result<(), UsageError> {
+    for (i, opt) in OPTNAMES.iter().enumerate() {
+        let b = 1u64 << i;
+        if scope & b == 0 {
+            continue;
+        }
+        if given & b != 0 && allowed & b == 0 {
+            return err(format!("Illegal '{opt}' option with the '{name}' {kind}"));
+        }
+        if given & b == 0 && needed & b != 0 {
+            return err(format!(
+                "You need to supply the '{opt}' option for the '{name}' {kind}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The checks ipvsadm makes once the whole line is read: options against
+/// the command, then tunnel options against the forwarding method and the
+/// tunnel type.
+fn check_options(a: &Args) -> Result<(), UsageError> {
+    let Some(c) = a.command else {
+        return Ok(());
+    };
+    let Some((cname, allowed, needed)) = command_table(c) else {
+        return Ok(());
+    };
+    check_table(a.opts, u64::MAX, allowed, needed, cname, "command")?;
+    let tun = bits(&[
+        "tun-type",
+        "tun-port",
+        "tun-nocsum",
+        "tun-csum",
+        "tun-remcsum",
+    ]);
+    if a.opts & tun != 0 && a.fwd != Some(2) {
+        return err("Tunnel options conflict with forward method");
+    }
+    if a.fwd == Some(2) {
+        let (tname, allowed, needed) = tunnel_table(a.tun_type.unwrap_or(0));
+        let scope = tun & !bit("tun-type");
+        check_table(a.opts, scope, allowed, needed, tname, "tunnel type")?;
+    }
+    Ok(())
 }
 
 /// ipvsadm's longest persistence timeout (31 days).
@@ -98,7 +332,7 @@ fn number<T: std::str::FromStr>(v: &str, what: &str, min: i64, max: i64) -> Resu
     match v.parse::<i64>() {
         Ok(n) if n >= min && n <= max => v
             .parse::<T>()
-            .map_err(|_| UsageError(format!("illegal {what} specified"))),
+            .map_err(|_| UsageError(format!("illegal {what} specified"), 2)),
         _ => err(format!("illegal {what} specified")),
     }
 }
@@ -159,7 +393,71 @@ const OPTS: &[(Option<char>, &str, Val)] = &[
     (Some('6'), "ipv6", Val::None),
     (None, "json", Val::None),
     (Some('c'), "connection", Val::None),
+    (None, "tun-info", Val::None),
+    (None, "mcast-group", Val::One),
+    (None, "mcast-port", Val::One),
+    (None, "mcast-ttl", Val::One),
+    (None, "sync-maxlen", Val::One),
 ];
+
+/// The long names of the commands: one of them must come first.
+const COMMANDS: &[&str] = &[
+    "add-service",
+    "edit-service",
+    "delete-service",
+    "clear",
+    "restore",
+    "save",
+    "add-server",
+    "edit-server",
+    "delete-server",
+    "list",
+    "zero",
+    "help",
+    "version",
+    "set",
+    "start-daemon",
+    "stop-daemon",
+];
+
+/// `-b flag[,flag...]`: ipvsadm's scheduler flag names; sh-* and mh-* only
+/// with their scheduler.
+fn sched_flags(spec: &str, sched: &str) -> Result<u32, UsageError> {
+    let mut f = 0;
+    for name in spec.split(',') {
+        let (bit, needs) = match name {
+            "flag-1" => (IP_VS_SVC_F_SCHED1, None),
+            "flag-2" => (IP_VS_SVC_F_SCHED2, None),
+            "flag-3" => (IP_VS_SVC_F_SCHED3, None),
+            "sh-fallback" => (IP_VS_SVC_F_SCHED1, Some("sh")),
+            "sh-port" => (IP_VS_SVC_F_SCHED2, Some("sh")),
+            "mh-fallback" => (IP_VS_SVC_F_SCHED1, Some("mh")),
+            "mh-port" => (IP_VS_SVC_F_SCHED2, Some("mh")),
+            _ => return err(format!("invalid scheduler flag `{name}'")),
+        };
+        if needs.is_some_and(|n| n != sched) {
+            return err(format!("incompatible scheduler flag `{name}'"));
+        }
+        f |= bit;
+    }
+    Ok(f)
+}
+
+/// `--mcast-group`: an IPv4 or IPv6 multicast address (ipvsadm's words).
+fn mcast_group(s: &str) -> Result<std::net::IpAddr, UsageError> {
+    use std::net::IpAddr;
+    if s.contains(':') {
+        match s.parse::<std::net::Ipv6Addr>() {
+            Ok(a) if a.is_multicast() => Ok(IpAddr::V6(a)),
+            _ => err(format!("invalid IPv6 mcast-group `{s}'")),
+        }
+    } else {
+        match s.parse::<std::net::Ipv4Addr>() {
+            Ok(a) if a.is_multicast() => Ok(IpAddr::V4(a)),
+            _ => err(format!("invalid IPv4 mcast-group `{s}'")),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Val {
@@ -206,7 +504,7 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                 let opt = OPTS
                     .iter()
                     .find(|(s, _, _)| *s == Some(c))
-                    .ok_or_else(|| UsageError(format!("unknown option -{c}")))?;
+                    .ok_or_else(|| popt_err(format!("-{c}: unknown option")))?;
                 let long = opt.1.to_string();
                 if opt.2 != Val::None && k < chars.len() {
                     items.push((long, Some(chars[k..].iter().collect())));
@@ -218,18 +516,30 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
             return err(format!("unexpected argument '{w}'"));
         }
         for (name, inline) in items {
+            if a.command.is_none() && !COMMANDS.contains(&name.as_str()) {
+                return Err(popt_err(format!(
+                    "the command (-A -E -D -C -R -S -a -e -d -L -Z --set --start-daemon \
+                     --stop-daemon -h) must come first, not --{name}"
+                )));
+            }
+            if let Some(on) = optname(&name) {
+                if a.opts & bit(on) != 0 {
+                    return err(format!("multiple '{on}' options specified"));
+                }
+                a.opts |= bit(on);
+            }
             let kind = OPTS
                 .iter()
                 .find(|(_, l, _)| *l == name)
                 .map(|o| o.2)
-                .ok_or_else(|| UsageError(format!("unknown option --{name}")))?;
+                .ok_or_else(|| popt_err(format!("--{name}: unknown option")))?;
             let mut take = |what: &str| -> Result<String, UsageError> {
                 if let Some(v) = inline.clone() {
                     return Ok(v);
                 }
                 let v = words
                     .get(i)
-                    .ok_or_else(|| UsageError(format!("option {what} needs a value")))?;
+                    .ok_or_else(|| popt_err(format!("{what}: missing argument")))?;
                 i += 1;
                 Ok(v.clone())
             };
@@ -245,8 +555,15 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                 "delete-server" => set_command(&mut a, Command::DelServer, "-d")?,
                 "list" => set_command(&mut a, Command::List, "-L")?,
                 "zero" => set_command(&mut a, Command::Zero, "-Z")?,
-                "help" => set_command(&mut a, Command::Help, "-h")?,
-                "version" => set_command(&mut a, Command::Version, "-v")?,
+                // ipvsadm answers these at once, whatever follows.
+                "help" => {
+                    set_command(&mut a, Command::Help, "-h")?;
+                    return Ok(a);
+                }
+                "version" => {
+                    set_command(&mut a, Command::Version, "-v")?;
+                    return Ok(a);
+                }
                 "set" => {
                     set_command(&mut a, Command::SetTimeout, "--set")?;
                     let mut t = [0u32; 3];
@@ -270,9 +587,6 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                     a.daemon_state = Some(s);
                 }
                 "tcp-service" | "udp-service" | "sctp-service" => {
-                    if a.svc.is_some() {
-                        return err("multiple service options given");
-                    }
                     let protocol = match name.as_str() {
                         "tcp-service" => 6,
                         "udp-service" => 17,
@@ -284,16 +598,11 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                     });
                 }
                 "fwmark-service" => {
-                    if a.svc.is_some() {
-                        return err("multiple service options given");
-                    }
                     let s = take("-f")?;
-                    a.svc = Some(SvcArg::Fwmark(number(
-                        &s,
-                        "fwmark",
-                        1,
-                        i64::from(u32::MAX),
-                    )?));
+                    let mark = number(&s, "fwmark", 1, i64::from(u32::MAX)).map_err(|_| {
+                        UsageError(format!("invalid fwmark value `{s}' specified"), 2)
+                    })?;
+                    a.svc = Some(SvcArg::Fwmark(mark));
                 }
                 "scheduler" => a.sched = Some(take("-s")?),
                 "persistent" => {
@@ -316,7 +625,10 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                     });
                 }
                 "netmask" => a.netmask = Some(take("-M")?),
-                "sched-flags" => a.sched_flags = Some(take("-b")?),
+                "sched-flags" => {
+                    let spec = take("-b")?;
+                    a.sched_flags = Some(sched_flags(&spec, a.sched.as_deref().unwrap_or("wlc"))?);
+                }
                 "pe" => a.pe = Some(take("--pe")?),
                 "ops" => a.ops = true,
                 "real-server" => a.server = Some(take("-r")?),
@@ -368,11 +680,31 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                     let s = take("--syncid")?;
                     a.syncid = Some(number(&s, "syncid", 0, 255)?);
                 }
-                "ipv6" => a.ipv6 = true,
-                "json" => a.format.json = true,
-                "connection" => {
-                    return err("-c (connection listing) is not available in this rvsadm yet")
+                "ipv6" => {
+                    if !matches!(a.svc, Some(SvcArg::Fwmark(_))) {
+                        return err("-6 used before -f");
+                    }
+                    a.ipv6 = true
                 }
+                "tun-info" => a.format.tun_info = true,
+                "mcast-group" => {
+                    let s = take("--mcast-group")?;
+                    a.mcast_group = Some(mcast_group(&s)?);
+                }
+                "mcast-port" => {
+                    let s = take("--mcast-port")?;
+                    a.mcast_port = Some(number(&s, "mcast-port", 1, 65535)?);
+                }
+                "mcast-ttl" => {
+                    let s = take("--mcast-ttl")?;
+                    a.mcast_ttl = Some(number(&s, "mcast-ttl", 1, 255)?);
+                }
+                "sync-maxlen" => {
+                    let s = take("--sync-maxlen")?;
+                    a.sync_maxlen = Some(number(&s, "sync-maxlen", 1, 65535 - 20 - 8)?);
+                }
+                "json" => a.format.json = true,
+                "connection" => a.format.connection = true,
                 _ => return err(format!("unknown option --{name}")),
             }
             let _ = kind;
@@ -381,10 +713,11 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
     if sort_given {
         a.format.nosort = false;
     }
-    // `-x` in a listing is --exact (ipvsadm reuses the letter).
     if a.command.is_none() {
-        return err("no command given (try -L -n)");
+        // ipvsadm with no arguments lists the table.
+        a.command = Some(Command::List);
     }
+    check_options(&a)?;
     Ok(a)
 }
 
@@ -432,8 +765,43 @@ mod tests {
 
     #[test]
     fn refusals_say_what_is_wrong() {
-        assert_eq!(p("").unwrap_err().0, "no command given (try -L -n)");
-        assert!(p("-L -q").unwrap_err().0.contains("unknown option -q"));
+        assert_eq!(p("").unwrap().command, Some(Command::List));
+        assert_eq!(
+            p("-L -q").unwrap_err(),
+            UsageError("-q: unknown option".into(), 255)
+        );
+        assert_eq!(
+            p("-A -t 1.2.3.4:80 -r 1.1.1.1").unwrap_err(),
+            UsageError(
+                "Illegal 'real-server' option with the 'add-service' command".into(),
+                2
+            )
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80").unwrap_err().0,
+            "You need to supply the 'real-server' option for the 'add-server' command"
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 1.1.1.1 -i --tun-type gue")
+                .unwrap_err()
+                .0,
+            "You need to supply the 'tun-port' option for the 'gue' tunnel type"
+        );
+        assert_eq!(
+            p("-a -t 1.2.3.4:80 -r 1.1.1.1 -m --tun-csum")
+                .unwrap_err()
+                .0,
+            "Tunnel options conflict with forward method"
+        );
+        assert_eq!(
+            p("-L -n -n").unwrap_err().0,
+            "multiple 'numeric' options specified"
+        );
+        assert_eq!(p("-n -L").unwrap_err().1, 255);
+        assert!(p("--start-daemon master --mcast-group 10.0.0.1")
+            .unwrap_err()
+            .0
+            .contains("invalid IPv4 mcast-group"));
         assert!(p("-L -h").unwrap_err().0.contains("only one command"));
         assert!(p("-A -t 1.2.3.4:80 -p 99999999")
             .unwrap_err()
@@ -443,7 +811,7 @@ mod tests {
             .unwrap_err()
             .0
             .contains("weight"));
-        assert!(p("--set 1 2").unwrap_err().0.contains("needs a value"));
+        assert_eq!(p("--set 1 2").unwrap_err().0, "--set: missing argument");
     }
 
     #[test]

@@ -10,11 +10,12 @@ use rvs_ipvs::{Client, Error};
 use std::ffi::CString;
 use std::net::{IpAddr, ToSocketAddrs};
 
-/// Why a command failed: a usage problem (exit 2) or the kernel's refusal
-/// (exit 255), each with words.
+/// Why a command failed: a usage problem (exit 2), the kernel's refusal
+/// (exit 255) or a file that cannot be read (exit 1), each with words.
 pub enum Failure {
     Usage(String),
     Kernel(String, Error),
+    File(String),
 }
 
 impl Failure {
@@ -22,6 +23,7 @@ impl Failure {
         match self {
             Self::Usage(_) => 2,
             Self::Kernel(..) => 255,
+            Self::File(_) => 1,
         }
     }
 }
@@ -29,7 +31,7 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Usage(s) => f.write_str(s),
+            Self::Usage(s) | Self::File(s) => f.write_str(s),
             Self::Kernel(what, e) => write!(f, "{what}: {e}"),
         }
     }
@@ -153,23 +155,6 @@ fn service(a: &Args) -> Result<Svc, Failure> {
     }
 }
 
-fn sched_flags(spec: &str, sched: &str) -> Result<u32, Failure> {
-    let mut f = 0;
-    for name in spec.split(',') {
-        f |= match (name, sched) {
-            ("flag-1", _) | ("sh-fallback", "sh") | ("mh-fallback", "mh") => IP_VS_SVC_F_SCHED1,
-            ("flag-2", _) | ("sh-port", "sh") | ("mh-port", "mh") => IP_VS_SVC_F_SCHED2,
-            ("flag-3", _) => IP_VS_SVC_F_SCHED3,
-            _ => {
-                return usage(format!(
-                    "invalid scheduler flag '{name}' for scheduler {sched}"
-                ))
-            }
-        };
-    }
-    Ok(f)
-}
-
 fn full_service(a: &Args, svc: &Svc) -> Result<Vec<SvcAttr>, Failure> {
     let persistent = a.persistent.is_some();
     if svc.fwmark == 0 && svc.port == 0 && !persistent {
@@ -186,9 +171,7 @@ fn full_service(a: &Args, svc: &Svc) -> Result<Vec<SvcAttr>, Failure> {
     if a.ops {
         flags |= IP_VS_SVC_F_ONEPACKET;
     }
-    if let Some(b) = &a.sched_flags {
-        flags |= sched_flags(b, &sched)?;
-    }
+    flags |= a.sched_flags.unwrap_or(0);
     let netmask = match (&a.netmask, svc.af) {
         (None, AF_INET6) => 128,
         (None, _) => u32::MAX,
@@ -243,14 +226,8 @@ fn dest(a: &Args, svc: &Svc, full: bool) -> Result<Vec<DestAttr>, Failure> {
         v.push(DestAttr::UThresh(a.u_threshold.unwrap_or(0)));
         v.push(DestAttr::LThresh(a.l_threshold.unwrap_or(0)));
         if let Some(t) = a.tun_type {
-            if t == IP_VS_CONN_F_TUNNEL_TYPE_GRE
-                && a.tun_flags == Some(IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)
-            {
-                return usage("Illegal 'tun-remcsum' option with the 'gre' tunnel type");
-            }
-            if t == IP_VS_CONN_F_TUNNEL_TYPE_GUE && a.tun_port.is_none() {
-                return usage("the GUE tunnel type needs --tun-port");
-            }
+            // The options that go with each tunnel type are checked
+            // with the command line (args::check_options).
             v.push(DestAttr::TunType(t));
             v.push(DestAttr::TunPort(a.tun_port.unwrap_or(0)));
             v.push(DestAttr::TunFlags(a.tun_flags.unwrap_or(0)));
@@ -336,13 +313,28 @@ pub fn execute(c: &mut Client, a: &Args) -> Result<(), Failure> {
                 Some("backup") => 2,
                 _ => 1,
             };
-            let mut d = vec![DaemonAttr::State(state)];
+            // As ipvsadm sends them: state, interface (empty when not
+            // given: the kernel refuses it), sync id, then the options given.
+            let mut d = vec![
+                DaemonAttr::State(state),
+                DaemonAttr::McastIfn(a.mcast_ifn.clone().unwrap_or_default()),
+                DaemonAttr::SyncId(a.syncid.unwrap_or(0)),
+            ];
             if command == Command::StartDaemon {
-                let Some(ifn) = &a.mcast_ifn else {
-                    return usage("--start-daemon needs --mcast-interface");
-                };
-                d.push(DaemonAttr::McastIfn(ifn.clone()));
-                d.push(DaemonAttr::SyncId(a.syncid.unwrap_or(0)));
+                if let Some(v) = a.sync_maxlen {
+                    d.push(DaemonAttr::SyncMaxlen(v));
+                }
+                if let Some(v) = a.mcast_port {
+                    d.push(DaemonAttr::McastPort(v));
+                }
+                if let Some(v) = a.mcast_ttl {
+                    d.push(DaemonAttr::McastTtl(v));
+                }
+                match a.mcast_group {
+                    Some(IpAddr::V4(g)) => d.push(DaemonAttr::McastGroup(g.octets().to_vec())),
+                    Some(IpAddr::V6(g)) => d.push(DaemonAttr::McastGroup6(g.octets().to_vec())),
+                    None => {}
+                }
                 run(
                     c,
                     "cannot start the sync daemon",

@@ -129,7 +129,7 @@ pub fn fwd_name(method: u32) -> &'static str {
     }
 }
 
-fn addrport(af: u16, addr: Option<IpAddr>, port: u16, proto: u16, f: &Format) -> String {
+pub fn addrport(af: u16, addr: Option<IpAddr>, port: u16, proto: u16, f: &Format) -> String {
     let (host, port) = if f.numeric {
         (
             addr.map(|a| a.to_string()).unwrap_or_default(),
@@ -203,10 +203,32 @@ fn title(out: &mut String, f: &Format) {
             "{p:<33} {:<9} {:<11} {:<10} {:<10}\n  -> RemoteAddress:Port",
             "Weight", "PersistConn", "ActiveConn", "InActConn"
         );
+    } else if f.tun_info {
+        out.push_str(
+            "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n",
+        );
     } else {
         out.push_str(
             "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n",
         );
+    }
+}
+
+/// `--tun-info`'s column: the tunnel type, GUE's port and the checksum
+/// flags ("-c" none, "+c" checksum, "r+c" remote checksum offload).
+fn tun_info(d: &Dest) -> String {
+    if d.fwd_method & IP_VS_CONN_F_FWD_MASK != IP_VS_CONN_F_TUNNEL {
+        return "n/a".into();
+    }
+    let flags = match d.tun_flags {
+        IP_VS_TUNNEL_ENCAP_FLAG_CSUM => "+c",
+        IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM => "r+c",
+        _ => "-c",
+    };
+    match d.tun_type {
+        IP_VS_CONN_F_TUNNEL_TYPE_GUE => format!("gue:{}:{flags}", d.tun_port),
+        IP_VS_CONN_F_TUNNEL_TYPE_GRE => format!("gre:{flags}"),
+        _ => "ipip".into(),
     }
 }
 
@@ -316,6 +338,16 @@ fn service_entry(out: &mut String, e: &Entry, f: &Format) {
                 out,
                 "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
                 d.weight as u32, d.persist_conns, d.active_conns, d.inact_conns
+            );
+        } else if f.tun_info {
+            let _ = writeln!(
+                out,
+                "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+                fwd_name(d.fwd_method),
+                tun_info(d),
+                d.weight,
+                d.active_conns,
+                d.inact_conns
             );
         } else {
             let _ = writeln!(
@@ -531,6 +563,34 @@ pub fn render_json(info: &Info, entries: &[Entry]) -> Value {
         "conn_tab_size": info.conn_tab_size,
         "services": services,
     })
+}
+
+/// `-L --daemon`, as ipvsadm prints it: the options the kernel reports
+/// are shown when set.
+pub fn render_daemons(d: &[rvs_ipvs::model::Daemon]) -> String {
+    let mut out = String::new();
+    for d in d {
+        let kind = if d.state & 1 != 0 { "master" } else { "backup" };
+        let _ = write!(
+            out,
+            "{kind} sync daemon (mcast={}, syncid={}",
+            d.mcast_ifn, d.syncid
+        );
+        if d.sync_maxlen != 0 {
+            let _ = write!(out, ", maxlen={}", d.sync_maxlen);
+        }
+        if let Some(g) = d.mcast_group {
+            let _ = write!(out, ", group={g}");
+        }
+        if d.mcast_port != 0 {
+            let _ = write!(out, ", port={}", d.mcast_port);
+        }
+        if d.mcast_ttl != 0 {
+            let _ = write!(out, ", ttl={}", d.mcast_ttl);
+        }
+        out.push_str(")\n");
+    }
+    out
 }
 
 #[cfg(test)]

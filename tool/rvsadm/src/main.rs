@@ -7,6 +7,7 @@
 
 mod args;
 mod cmd;
+mod conn;
 mod list;
 mod names;
 
@@ -62,6 +63,20 @@ fn json_text(v: serde_json::Value) -> String {
 
 fn list(a: &Args) -> Result<String, Failure> {
     let f = &a.format;
+    if f.connection {
+        let text = std::fs::read_to_string(conn::CONN_PROC_FILE).map_err(|e| {
+            Failure::File(format!(
+                "cannot open file {}: {e} (no IPVS connection table here)",
+                conn::CONN_PROC_FILE
+            ))
+        })?;
+        let conns = conn::parse(&text);
+        return Ok(if f.json {
+            json_text(conn::render_json(&conns))
+        } else {
+            conn::render(&conns, f)
+        });
+    }
     let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
     if f.timeout {
         let t = c
@@ -83,16 +98,21 @@ fn list(a: &Args) -> Result<String, Failure> {
         if f.json {
             let v: Vec<_> = d
                 .iter()
-                .map(|(st, ifn, id)| serde_json::json!({"state": st, "mcast_ifn": ifn, "syncid": id}))
+                .map(|d| {
+                    serde_json::json!({
+                        "state": if d.state & 1 != 0 { "master" } else { "backup" },
+                        "mcast_ifn": d.mcast_ifn,
+                        "syncid": d.syncid,
+                        "sync_maxlen": d.sync_maxlen,
+                        "mcast_group": d.mcast_group.map(|g| g.to_string()),
+                        "mcast_port": d.mcast_port,
+                        "mcast_ttl": d.mcast_ttl,
+                    })
+                })
                 .collect();
             return Ok(json_text(serde_json::json!(v)));
         }
-        let mut out = String::new();
-        for (st, ifn, id) in d {
-            let kind = if st & 1 != 0 { "master" } else { "backup" };
-            out.push_str(&format!("{kind} sync daemon (mcast={ifn}, syncid={id})\n"));
-        }
-        return Ok(out);
+        return Ok(list::render_daemons(&d));
     }
     let info = c
         .info()
@@ -166,7 +186,7 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("rvsadm: {e} (try 'rvsadm -h')");
-            return ExitCode::from(2);
+            return ExitCode::from(e.1);
         }
     };
     let result = match a.command {
