@@ -32,11 +32,13 @@ Usage:
   rvsadm -Z [virtual-service]
   rvsadm --set tcp tcpfin udp
   rvsadm --start-daemon master|backup --mcast-interface ifname [--syncid id]
-  rvsadm --stop-daemon master|backup
+                              [--sync-maxlen len] [--mcast-group addr] [--mcast-port port] [--mcast-ttl ttl]
+  rvsadm --stop-daemon master|backup [--syncid id]
 virtual-service: -t|u|--sctp-service host[:port] | -f fwmark [-6]
 List options:
   -n --numeric  --stats  --rate  --thresholds  --persistent-conn  -X --exact
-  --sort --nosort  --timeout  --daemon  --json
+  --sort --nosort  --timeout  --daemon  --tun-info  -c --connection  --json
+The command comes first; which options go with it is ipvsadm's table.
 ";
 
 fn fail_kernel(what: &str) -> impl Fn(rvs_ipvs::Error) -> Failure + '_ {
