@@ -71,7 +71,6 @@ def render(way, m):
         words = extack(rest) if u16(m, 6) & 0x200 else ""
         line = f"{way} error code={code} of [{norm_header(echoed)}]"
         return line + (f"\n{way}   extack: {words}" if words else "")
-    flags = u16(m, 6)
     return f"{way} {norm_header(m)} genl={m[16:20].hex()} attrs={m[20:].hex()}"
 
 
