@@ -87,8 +87,14 @@ if [ ! -e "$dir/.configured" ]; then
 	# Options whose dependencies are off are dropped silently: refuse that.
 	missing=()
 	while IFS= read -r line; do
-		case "$line" in CONFIG_*=*) ;; *) continue ;; esac
-		grep -qxF "$line" "$src/.config" || missing+=("$line")
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$src/.config" || missing+=("$line") ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }
+			opt=${opt%% *}
+			! grep -q "^$opt=" "$src/.config" || missing+=("$line")
+			;;
+		esac
 	done <"$RVS_ROOT/qemu/kernel.config"
 	if [ ${#missing[@]} -gt 0 ]; then
 		rvs_die "kernel config: not set as asked (a dependency is off): ${missing[*]}"

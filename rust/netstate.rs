@@ -2,17 +2,31 @@
 
 //! What rvs keeps for every network namespace (ip_vs's `struct netns_ipvs`).
 
+use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
-use kernel::sync::Mutex;
+use kernel::sync::{Arc, Mutex};
 use kernel::{new_mutex, try_pin_init};
 
-use crate::conn::{self, tab_size};
+use crate::conn::{self, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
+use crate::ctl::procfs::ConnFile;
+use crate::proto::Timeouts;
+use crate::svc::rt::{DestRt, Stats, SvcRt};
+use crate::svc::spec::AF_INET;
 use crate::svc::Services;
 use crate::sys::netns::{Net, PernetId, PernetState};
+use crate::sys::nf::Registration;
 use crate::sys::params;
+use crate::sys::proc::ProcFile;
+use crate::sys::rcuhash::{Kmalloc, RcuHashTable};
+use crate::sys::sync::RcuGuard;
+use crate::sys::sysctl::{IntEntry, Registration as SysctlReg, Template};
+use crate::sys::work::{Periodic, Tick};
 
 static NET_ID: PernetId = PernetId::new();
+
+/// Buckets of the packet path's service table (ip_vs: 256).
+const SVC_TAB_BITS: u32 = 8;
 
 /// The configuration of a namespace, changed only under [`NetState::ctl`]
 /// (ip_vs's `__ip_vs_mutex`).
@@ -21,6 +35,216 @@ pub(crate) struct Ctl {
     pub(crate) timeouts: (u32, u32, u32),
     /// The virtual services.
     pub(crate) services: Services,
+    /// The IPv4 hooks, registered while there is a service.
+    pub(crate) hooks4: Option<Registration<3>>,
+}
+
+/// The `net.ipv4.vs.*` settings the packet path reads, with ip_vs's names
+/// and defaults, in /proc/sys/net/ipv4/vs/.
+pub(crate) struct Sysctl {
+    pub(crate) vals: [AtomicI32; NSYSCTL],
+}
+
+const NSYSCTL: usize = 8;
+
+/// Indexes into [`Sysctl::vals`], in ip_vs's order.
+pub(crate) mod sysctl_idx {
+    pub(crate) const SNAT_REROUTE: usize = 0;
+    pub(crate) const EXPIRE_NODEST_CONN: usize = 1;
+    pub(crate) const SLOPPY_TCP: usize = 2;
+    pub(crate) const NAT_ICMP_SEND: usize = 3;
+    pub(crate) const PMTU_DISC: usize = 4;
+    pub(crate) const CONN_REUSE_MODE: usize = 5;
+    pub(crate) const IGNORE_TUNNELED: usize = 6;
+    pub(crate) const RUN_ESTIMATION: usize = 7;
+}
+
+static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
+    IntEntry::new(c"snat_reroute"),
+    IntEntry::new(c"expire_nodest_conn"),
+    IntEntry::new(c"sloppy_tcp"),
+    IntEntry::new(c"nat_icmp_send"),
+    IntEntry::new(c"pmtu_disc"),
+    IntEntry::new(c"conn_reuse_mode"),
+    IntEntry::new(c"ignore_tunneled"),
+    IntEntry::new(c"run_estimation"),
+]);
+
+impl Sysctl {
+    fn new() -> Self {
+        // ip_vs's defaults, in the order above.
+        Self {
+            vals: [1, 0, 0, 0, 1, 1, 0, 1].map(AtomicI32::new),
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> i32 {
+        self.vals.get(i).map_or(0, |v| v.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn expire_nodest_conn(&self) -> bool {
+        self.get(sysctl_idx::EXPIRE_NODEST_CONN) != 0
+    }
+
+    pub(crate) fn sloppy_tcp(&self) -> bool {
+        self.get(sysctl_idx::SLOPPY_TCP) != 0
+    }
+
+    pub(crate) fn snat_reroute(&self) -> bool {
+        self.get(sysctl_idx::SNAT_REROUTE) != 0
+    }
+}
+
+/// The periodic job of a namespace: connection expiry every second, rate
+/// estimation every two.
+struct Ticker {
+    t: Arc<Tables>,
+    n: AtomicU32,
+}
+
+impl Tick for Ticker {
+    fn tick(&self) {
+        let t = &self.t;
+        t.conns.expire();
+        let n = self.n.fetch_add(1, Ordering::Relaxed);
+        if n % 2 == 1 && t.sysctl.get(sysctl_idx::RUN_ESTIMATION) != 0 {
+            let g = RcuGuard::new();
+            t.stats.estimate();
+            t.svcs.for_each(&g, |s| s.stats.estimate());
+            t.rs.for_each(&g, |d| d.stats.estimate());
+        }
+    }
+}
+
+/// The packet path's tables and settings of a namespace.
+pub(crate) struct Tables {
+    /// Services by (protocol, address, port).
+    pub(crate) svcs: RcuHashTable<Arc<SvcRt>, Kmalloc>,
+    /// Real servers by (address, port): ip_vs's `rs_table`.
+    pub(crate) rs: RcuHashTable<Arc<DestRt>, Kmalloc>,
+    pub(crate) conns: ConnTable,
+    /// Totals of the namespace (/proc/net/ip_vs_stats).
+    pub(crate) stats: Stats,
+    /// Timeouts in seconds (tcp, tcp_fin, udp), as `--set` left them.
+    timeouts: [AtomicU32; 3],
+    /// Lives as long as the tables, in place (the sysctl files point at
+    /// its values).
+    pub(crate) sysctl: Sysctl,
+}
+
+/// What the packet path of a namespace uses.
+pub(crate) struct DataPlane {
+    /// Dropped first: they point into `t`.
+    _sysctl_reg: SysctlReg<NSYSCTL>,
+    _conn_file: ProcFile<ConnFile>,
+    _tick: Periodic<Ticker>,
+    t: Arc<Tables>,
+}
+
+impl core::ops::Deref for DataPlane {
+    type Target = Tables;
+    fn deref(&self) -> &Tables {
+        &self.t
+    }
+}
+
+/// The hash of a service key in the packet path's table.
+pub(crate) fn svc_hash(protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
+    conn::hash::conn_hash(0, 0, protocol, addr, port)
+}
+
+/// The hash of a real server in `rs`.
+pub(crate) fn rs_hash(addr: &[u8; 16], port: u16) -> u32 {
+    conn::hash::conn_hash(0, 1, 0, addr, port)
+}
+
+impl DataPlane {
+    fn new(net: &Net) -> Result<Self> {
+        let t = Arc::new(
+            Tables {
+                svcs: RcuHashTable::new(SVC_TAB_BITS)?,
+                rs: RcuHashTable::new(SVC_TAB_BITS)?,
+                conns: ConnTable::new(conn_tab_bits(), net.as_ptr() as usize, max_conns())?,
+                stats: Stats::new()?,
+                timeouts: [
+                    AtomicU32::new(default_timeout::TCP),
+                    AtomicU32::new(default_timeout::TCP_FIN),
+                    AtomicU32::new(default_timeout::UDP),
+                ],
+                sysctl: Sysctl::new(),
+            },
+            GFP_KERNEL,
+        )?;
+        let tick = Periodic::start(
+            Ticker {
+                t: t.clone(),
+                n: AtomicU32::new(0),
+            },
+            u64::from(crate::datapath::HZ),
+        )?;
+        // SAFETY: the values live in the `Arc<Tables>` (they never move),
+        // which outlives the registration (DataPlane's field order).
+        let reg = unsafe { SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, &t.sysctl.vals)? };
+        Ok(Self {
+            _sysctl_reg: reg,
+            _conn_file: ProcFile::new(net)?,
+            _tick: tick,
+            t,
+        })
+    }
+}
+
+impl Tables {
+    /// The IPv4 service of (protocol, VIP, port), if any.
+    pub(crate) fn find_service<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> Option<&'g Arc<SvcRt>> {
+        self.svcs.find(g, svc_hash(protocol, addr, port), |s| {
+            s.key.fwmark == 0
+                && s.key.af == AF_INET
+                && s.key.protocol == u16::from(protocol)
+                && s.key.port == port
+                && s.key.addr == *addr
+        })
+    }
+
+    /// Whether the IPv4 (protocol, address, port) is a NAT real server of some
+    /// service (ip_vs's `ip_vs_has_real_service`).
+    pub(crate) fn has_real_service(
+        &self,
+        g: &RcuGuard,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> bool {
+        self.rs
+            .find(g, rs_hash(addr, port), |d| {
+                d.key.port == port
+                    && d.key.af == AF_INET
+                    && d.key.addr == *addr
+                    && d.protocol == u16::from(protocol)
+                    && d.fwd.load(Ordering::Relaxed) & 7 == 0
+            })
+            .is_some()
+    }
+
+    pub(crate) fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            tcp: self.timeouts[0].load(Ordering::Relaxed),
+            tcp_fin: self.timeouts[1].load(Ordering::Relaxed),
+            udp: self.timeouts[2].load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn set_timeouts(&self, t: (u32, u32, u32)) {
+        self.timeouts[0].store(t.0, Ordering::Relaxed);
+        self.timeouts[1].store(t.1, Ordering::Relaxed);
+        self.timeouts[2].store(t.2, Ordering::Relaxed);
+    }
 }
 
 /// Per-namespace state.
@@ -28,20 +252,31 @@ pub(crate) struct Ctl {
 pub(crate) struct NetState {
     /// Buckets of the connection table (GET_INFO's conn_tab_size).
     pub(crate) conn_tab_size: u32,
-    /// The configuration.
+    /// The configuration (dropped first: it holds the hooks).
     #[pin]
     pub(crate) ctl: Mutex<Ctl>,
+    /// The packet path's state.
+    pub(crate) dp: DataPlane,
 }
 
-/// The table size that the `conn_tab_bits` parameter gives on this machine.
-pub(crate) fn conn_tab_size() -> u32 {
-    let bits = tab_size::conn_tab_bits(
+fn conn_tab_bits() -> u32 {
+    tab_size::conn_tab_bits(
         params::conn_tab_bits(),
         params::totalram_pages(),
         u32::try_from(params::PAGE_SHIFT).unwrap_or(12),
         conn::ENTRY_SIZE,
-    );
-    tab_size::conn_tab_size(bits)
+    )
+}
+
+/// The table size that the `conn_tab_bits` parameter gives on this machine.
+pub(crate) fn conn_tab_size() -> u32 {
+    tab_size::conn_tab_size(conn_tab_bits())
+}
+
+/// At most a quarter of RAM in connection entries of one namespace.
+fn max_conns() -> usize {
+    let bytes = params::totalram_pages().saturating_mul(1u64 << params::PAGE_SHIFT) / 4;
+    usize::try_from(bytes / conn::ENTRY_SIZE).unwrap_or(usize::MAX)
 }
 
 impl PernetState for NetState {
@@ -49,7 +284,8 @@ impl PernetState for NetState {
         &NET_ID
     }
 
-    fn new(_net: &Net) -> impl PinInit<Self, Error> {
+    fn new(net: &Net) -> impl PinInit<Self, Error> {
+        let dp = DataPlane::new(net);
         try_pin_init!(NetState {
             conn_tab_size: conn_tab_size(),
             ctl <- new_mutex!(Ctl {
@@ -59,7 +295,9 @@ impl PernetState for NetState {
                     default_timeout::UDP,
                 ),
                 services: Services::new(),
+                hooks4: None,
             }, "rvs_ctl"),
+            dp: dp?,
         }? Error)
     }
 }

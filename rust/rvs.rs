@@ -4,15 +4,21 @@
 //!
 //! The crate root: the module declaration and the wiring of its parts.
 //! See `sys` (the only `unsafe`), `ctl` (the IPVS generic netlink family),
-//! `netstate` (per-namespace state) and `conn` (the connection table).
+//! `netstate` (per-namespace state), `svc` (services), `conn` (the
+//! connection table), `sched` (schedulers), `proto` (protocol states),
+//! `datapath` (the netfilter hooks) and `xmit` (NAT, tunnel, DR).
 
 use kernel::prelude::*;
 
 mod conn;
 mod ctl;
+mod datapath;
 mod netstate;
+mod proto;
+mod sched;
 mod svc;
 mod sys;
+mod xmit;
 
 module! {
     type: Rvs,
@@ -22,15 +28,35 @@ module! {
     license: "GPL",
 }
 
+/// The connection slab cache, published for the table's allocator while
+/// the module lives; on drop it waits for the RCU callbacks that still
+/// free entries into it.
+struct ConnSlab(Option<sys::rcuhash::SlabCache<conn::Conn>>);
+
+impl Drop for ConnSlab {
+    fn drop(&mut self) {
+        // Every table is gone; entries queued for freeing still go back
+        // through CONN_SLAB: wait for them before unpublishing.
+        sys::sync::rcu_barrier();
+        conn::CONN_SLAB.set(None);
+        // Dropping the cache destroys it.
+        self.0 = None;
+    }
+}
+
 struct Rvs {
     // Dropped in this order: the family first (no more requests), then the
-    // per-namespace state it reads.
+    // per-namespace state it reads (hooks, tables), then the slab cache of
+    // the connection entries.
     _genl: sys::genl::Family,
     _pernet: sys::netns::Pernet<netstate::NetState>,
+    _slab: ConnSlab,
 }
 
 impl kernel::Module for Rvs {
     fn init(module: &'static ThisModule) -> Result<Self> {
+        let slab = ConnSlab(Some(conn::new_slab()?));
+        conn::CONN_SLAB.set(slab.0.as_ref());
         let pernet = sys::netns::Pernet::<netstate::NetState>::register()?;
         let genl = sys::genl::Family::register(&ctl::FAMILY, module)?;
         pr_info!(
@@ -40,6 +66,7 @@ impl kernel::Module for Rvs {
         Ok(Self {
             _genl: genl,
             _pernet: pernet,
+            _slab: slab,
         })
     }
 }

@@ -43,19 +43,23 @@ tap_case() {
 	shift
 	tap_n=$((tap_n + 1))
 	local log="$tap_log_dir/$tap_n.log"
-	local rc
+	local rc t0=$SECONDS
 	# Not `( ... ) || rc=$?`: errexit is ignored inside a subshell that is
 	# the left side of `||`, and a failing step would go unnoticed.
 	(set -eE -o pipefail; "$@") >"$log" 2>&1
 	rc=$?
 	# A failed case may leave its namespaces (their names are lost with the
 	# subshell); they would hold modules and disturb the next case.
+	# (Unless the file shares one topology between its cases:
+	# RVS_KEEP_NS=1.)
 	local ns
-	for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/ {print $1}'); do
-		ip netns del "$ns" 2>/dev/null
-	done
+	if [ -z "${RVS_KEEP_NS:-}" ]; then
+		for ns in $(ip netns list 2>/dev/null | awk '/^rvs-/ {print $1}'); do
+			ip netns del "$ns" 2>/dev/null
+		done
+	fi
 	if [ "$rc" = 0 ]; then
-		echo "ok $tap_n - $name"
+		echo "ok $tap_n - $name ($((SECONDS - t0)) s)"
 	elif [ "$rc" = "$ksft_skip" ]; then
 		echo "ok $tap_n - $name # SKIP $(tail -n1 "$log")"
 	else
@@ -214,4 +218,78 @@ setup_topology() {
 		ip -n "$ns" route add default via "$DIR_RS_IP"
 		ip -n "$ns" -6 route add default via "$DIR_RS_IP6"
 	done
+}
+
+# ---- the data plane ---------------------------------------------------------
+# lvs_director: the director answers for the VIP (on its loopback), and
+# takes replies whose source is the VIP (DR and TUN real servers answer from
+# it through the director, their only router here).
+lvs_director() {
+	ip -n "$director" addr add "$VIP/32" dev lo
+	ip netns exec "$director" sysctl -qw net.ipv4.conf.all.accept_local=1
+	ip netns exec "$director" sysctl -qw net.ipv4.conf.br0.accept_local=1
+	ip netns exec "$director" sysctl -qw net.ipv4.conf.all.rp_filter=0
+	ip netns exec "$director" sysctl -qw net.ipv4.conf.br0.rp_filter=0
+}
+
+# lvs_real_servers: the real servers set up for the three methods at once.
+# NAT needs nothing more (their default route is the director); DR needs
+# the VIP on a non-ARPing loopback; TUN the ipip device tunl0 up, which
+# then decapsulates packets for the VIP.
+lvs_real_servers() {
+	local ns
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
+		ip -n "$ns" addr add "$VIP/32" dev lo
+		ip -n "$ns" link add tunl0 type ipip 2>/dev/null || true
+		ip -n "$ns" link set tunl0 up
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
+	done
+}
+
+# lvs_servers PORT: on every real server rsN, TCP and UDP echo servers on
+# PORT and servers answering "rsN" on PORT+1 (tests/tools/lvs.py).
+LVS_PY="$RVS_ROOT/tests/tools/lvs.py"
+lvs_servers() {
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ip netns exec "${rss[$i]}" python3 "$LVS_PY" serve "$1" "rs$((i + 1))" \
+			"${RS_IPS[$i]}" "$VIP" </dev/null >/dev/null 2>&1 &
+	done
+	for ns in "${rss[@]}"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':$(($1 + 1)) '" ||
+			fail "no server in $ns"
+	done
+}
+
+# lvs_service PROTO METHOD SCHED [WEIGHTS...]: on the director, the
+# service PROTO (-t|-u) VIP:8080 and VIP:8081 with the three real servers
+# (port 8080/8081) by METHOD (nat|dr|tun), weights 1 unless given.
+lvs_service() {
+	local proto=$1 method=$2 sched=$3
+	shift 3
+	local w=("${@:-1}") i port
+	for port in 8080 8081; do
+		ip netns exec "$director" $IPVSADM -A "$proto" "$VIP:$port" -s "$sched"
+		for i in 0 1 2; do
+			ip netns exec "$director" $IPVSADM -a "$proto" "$VIP:$port" \
+				-r "${RS_IPS[$i]}:$port" "$(lvs_fwd_flag "$method")" -w "${w[$i]:-1}"
+		done
+	done
+}
+
+# lvs_setup: topology, director and real servers for every method, the
+# servers started.
+lvs_setup() {
+	setup_topology
+	lvs_director
+	lvs_real_servers
+	lvs_servers 8080
+}
+
+# lvs_fwd_flag nat|dr|tun: ipvsadm's option for the method.
+lvs_fwd_flag() {
+	case "$1" in nat) echo -m ;; dr) echo -g ;; tun) echo -i ;; esac
 }

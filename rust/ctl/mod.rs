@@ -5,12 +5,15 @@
 //! ip_vs.ko (net/netfilter/ipvs/ip_vs_ctl.c).
 
 pub(crate) mod abi;
+pub(crate) mod procfs;
 
 use core::ffi::CStr;
+use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::netstate::{Ctl, NetState};
+use crate::netstate::{rs_hash, svc_hash, Ctl, NetState};
+use crate::svc::rt::{DestRt, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service};
 use crate::sys::errno;
@@ -18,7 +21,10 @@ use crate::sys::genl::{
     Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
     VALIDATE_LIBERAL,
 };
+use crate::sys::netns::Net;
+use crate::sys::nf::Registration;
 use abi::{cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
+use kernel::sync::Arc;
 
 /// The handler of the IPVS family.
 pub(crate) struct Ipvs;
@@ -171,16 +177,21 @@ fn parse_service<'a>(req: &Request<'a>) -> Result<[Option<Attr<'a>>; svc_attr::M
         .map_err(|_| einval(req, c"malformed service attribute"))
 }
 
-fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool) -> Result {
-    // No traffic is counted yet: every counter and rate is zero, in the
-    // widths ip_vs uses (STATS: 32-bit but bytes; STATS64: all 64-bit).
+fn fill_stats(w: &mut Writer<'_>, ty: u16, wide: bool, st: &Stats) -> Result {
+    // The counters, then the estimated rates, in the widths ip_vs uses (STATS: 32-bit but bytes; STATS64: all 64-bit).
+    let (v, r) = (st.read(), st.rates());
     w.nest(ty, |w| {
         for a in stats_attr::CONNS..=stats_attr::OUTBPS {
             let bytes = a == stats_attr::INBYTES || a == stats_attr::OUTBYTES;
+            let i = usize::from(a.saturating_sub(stats_attr::CONNS));
+            let x = match i.checked_sub(v.len()) {
+                None => v.get(i).copied().unwrap_or(0),
+                Some(j) => r.get(j).copied().unwrap_or(0),
+            };
             if wide || bytes {
-                w.put_u64(a, 0, stats_attr::PAD)?;
+                w.put_u64(a, x, stats_attr::PAD)?;
             } else {
-                w.put_u32(a, 0)?;
+                w.put_u32(a, x as u32)?;
             }
         }
         Ok(())
@@ -209,8 +220,8 @@ fn fill_service(w: &mut Writer<'_>, key: &SvcKey, svc: &Service) -> Result {
         w.put(svc_attr::FLAGS, &flags)?;
         w.put_u32(svc_attr::TIMEOUT, svc.cfg.timeout_secs(HZ))?;
         w.put_u32(svc_attr::NETMASK, svc.cfg.netmask)?;
-        fill_stats(w, svc_attr::STATS, false)?;
-        fill_stats(w, svc_attr::STATS64, true)
+        fill_stats(w, svc_attr::STATS, false, &svc.rt.stats)?;
+        fill_stats(w, svc_attr::STATS64, true, &svc.rt.stats)
     })
 }
 
@@ -226,12 +237,14 @@ fn fill_dest(w: &mut Writer<'_>, key: &DestKey, dest: &Dest) -> Result {
         w.put_u16(dest_attr::TUN_FLAGS, c.tun_flags)?;
         w.put_u32(dest_attr::U_THRESH, c.u_threshold)?;
         w.put_u32(dest_attr::L_THRESH, c.l_threshold)?;
-        w.put_u32(dest_attr::ACTIVE_CONNS, 0)?;
-        w.put_u32(dest_attr::INACT_CONNS, 0)?;
+        let active = dest.rt.active.load(Ordering::Relaxed).max(0);
+        let inactive = dest.rt.inactive.load(Ordering::Relaxed).max(0);
+        w.put_u32(dest_attr::ACTIVE_CONNS, active as u32)?;
+        w.put_u32(dest_attr::INACT_CONNS, inactive as u32)?;
         w.put_u32(dest_attr::PERSIST_CONNS, 0)?;
         w.put_u16(dest_attr::ADDR_FAMILY, key.af)?;
-        fill_stats(w, dest_attr::STATS, false)?;
-        fill_stats(w, dest_attr::STATS64, true)
+        fill_stats(w, dest_attr::STATS, false, &dest.rt.stats)?;
+        fill_stats(w, dest_attr::STATS64, true, &dest.rt.stats)
     })
 }
 
@@ -250,7 +263,53 @@ fn dest_addr_ok(req: &Request<'_>, key: &DestKey) -> bool {
 
 /// NEW/SET/DEL_SERVICE, NEW/SET/DEL_DEST, ZERO, FLUSH, SET_CONFIG
 /// (ip_vs_genl_set_cmd), in ip_vs's order of checks.
-fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
+fn set_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
+    let r = set_cmd_inner(req, st, ctl);
+    sync_hooks(req.net(), ctl);
+    r
+}
+
+/// The hooks are registered while the namespace has a service, as ip_vs.
+fn sync_hooks(net: &Net, ctl: &mut Ctl) {
+    if ctl.services.is_empty() {
+        ctl.hooks4 = None;
+    } else if ctl.hooks4.is_none() {
+        match Registration::new(net, &crate::datapath::HOOKS4) {
+            Ok(r) => ctl.hooks4 = Some(r),
+            Err(_) => pr_warn!("could not register the netfilter hooks\n"),
+        }
+    }
+}
+
+/// Unpublishes a service and its real servers from the packet path's
+/// tables.
+fn unpublish(st: &NetState, key: &SvcKey, svc: &Service) {
+    let h = svc_hash(key.protocol as u8, &key.addr, key.port);
+    st.dp
+        .svcs
+        .remove_if(Some(h), |s| Arc::ptr_eq(s, &svc.rt), |_| {});
+    for (dk, d) in svc.dests.iter() {
+        unpublish_dest(st, dk, &d.rt);
+    }
+    svc.rt.clear();
+}
+
+fn unpublish_dest(st: &NetState, key: &DestKey, d: &Arc<DestRt>) {
+    st.dp.rs.remove_if(
+        Some(rs_hash(&key.addr, key.port)),
+        |x| Arc::ptr_eq(x, d),
+        |_| {},
+    );
+}
+
+fn zero_service(svc: &Service) {
+    svc.rt.stats.zero();
+    for (_, d) in svc.dests.iter() {
+        d.rt.stats.zero();
+    }
+}
+
+fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
     let c = req.cmd();
     let u32_attr = |ty: u16| -> Result<Option<u32>> {
         match req.attr(ty) {
@@ -262,6 +321,9 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
     };
     match c {
         cmd::FLUSH => {
+            for (key, svc) in ctl.services.iter() {
+                unpublish(st, key, svc);
+            }
             ctl.services.clear();
             return Ok(());
         }
@@ -271,10 +333,16 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
             let udp = u32_attr(cmd_attr::TIMEOUT_UDP)?;
             ctl.timeouts = spec::apply_timeouts(ctl.timeouts, tcp, fin, udp, HZ)
                 .map_err(|r| refuse(req, r))?;
+            st.dp.set_timeouts(ctl.timeouts);
             return Ok(());
         }
-        // No counters yet: zeroing them all changes nothing.
-        cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => return Ok(()),
+        cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => {
+            for (_, svc) in ctl.services.iter() {
+                zero_service(svc);
+            }
+            st.dp.stats.zero();
+            return Ok(());
+        }
         _ => {}
     }
 
@@ -312,17 +380,29 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
                 return Err(deny(req, spec::EEXIST, c"service exists"));
             }
             let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
-            ctl.services.insert(key, cfg)
+            let rt = ctl.services.insert(key, cfg)?;
+            let h = svc_hash(key.protocol as u8, &key.addr, key.port);
+            if let Err(e) = st.dp.svcs.insert(h, rt) {
+                ctl.services.remove(&key);
+                return Err(e);
+            }
+            Ok(())
         }
         (cmd::SET_SERVICE, Some(r), _) => {
             let cfg = r.check(&key, old_flags, HZ).map_err(|e| refuse(req, e))?;
             if let Some(s) = ctl.services.get_mut(&key) {
+                if s.cfg.sched != cfg.sched {
+                    s.rt.set_sched(cfg.sched.name());
+                }
+                s.rt.flags.store(cfg.flags, Ordering::Relaxed);
                 s.cfg = cfg;
             }
             Ok(())
         }
         (cmd::DEL_SERVICE, _, _) => {
-            ctl.services.remove(&key);
+            if let Some(svc) = ctl.services.remove(&key) {
+                unpublish(st, &key, &svc);
+            }
             Ok(())
         }
         (cmd::NEW_DEST | cmd::SET_DEST, _, Some((dkey, Some(dcfg)))) => {
@@ -337,26 +417,38 @@ fn set_cmd(req: &Request<'_>, ctl: &mut Ctl) -> Result {
                 if !addr_ok {
                     return Err(einval(req, c"destination address is not unicast"));
                 }
-                svc.insert_dest(dkey, dcfg)
+                let rt = svc.insert_dest(dkey, dcfg)?;
+                // Without memory for the lookup entry only the
+                // nat_icmp_send check misses this server.
+                let _ = st.dp.rs.insert(rs_hash(&dkey.addr, dkey.port), rt);
+                Ok(())
             } else {
-                match svc.dests.get_mut(&dkey) {
-                    Some(d) => {
-                        d.cfg = dcfg;
-                        Ok(())
-                    }
-                    None => Err(deny(req, spec::ENOENT, c"no such destination")),
+                if svc.update_dest(&dkey, dcfg) {
+                    Ok(())
+                } else {
+                    Err(deny(req, spec::ENOENT, c"no such destination"))
                 }
             }
         }
         (cmd::DEL_DEST, _, Some((dkey, _))) => {
             let svc = ctl.services.get_mut(&key).ok_or(ESRCH)?;
-            match svc.dests.remove(&dkey) {
-                Some(_) => Ok(()),
+            match svc.remove_dest(&dkey) {
+                Some(rt) => {
+                    unpublish_dest(st, &dkey, &rt);
+                    if st.dp.sysctl.expire_nodest_conn() {
+                        st.dp.conns.expire_nodest();
+                    }
+                    Ok(())
+                }
                 None => Err(deny(req, spec::ENOENT, c"no such destination")),
             }
         }
-        // A service's counters are all zero already.
-        (cmd::ZERO, _, _) => Ok(()),
+        (cmd::ZERO, _, _) => {
+            if let Some(svc) = ctl.services.get(&key) {
+                zero_service(svc);
+            }
+            Ok(())
+        }
         _ => Err(einval(req, c"unknown command")),
     }
 }
@@ -420,7 +512,7 @@ impl Handler for Ipvs {
             }
             _ => {
                 let mut ctl = st.ctl.lock();
-                set_cmd(req, &mut ctl)
+                set_cmd(req, st, &mut ctl)
             }
         }
     }

@@ -8,22 +8,30 @@
 //! (af, protocol, address, port) or by (af, fwmark) in O(log n), and a
 //! stable order for dumps that resume across messages.
 
+pub(crate) mod est;
+pub(crate) mod rt;
 pub(crate) mod spec;
 
 use kernel::prelude::*;
 use kernel::rbtree::RBTree;
+use kernel::sync::Arc;
 
+use rt::{DestRt, SvcRt};
 use spec::{DestConfig, DestKey, SvcConfig, SvcKey};
 
 /// A real server of a service.
 pub(crate) struct Dest {
     pub(crate) cfg: DestConfig,
+    /// What the packet path sees of it.
+    pub(crate) rt: Arc<DestRt>,
 }
 
 /// A virtual service.
 pub(crate) struct Service {
     pub(crate) cfg: SvcConfig,
     pub(crate) dests: RBTree<DestKey, Dest>,
+    /// What the packet path sees of it.
+    pub(crate) rt: Arc<SvcRt>,
 }
 
 /// The services of one namespace.
@@ -46,14 +54,21 @@ impl Services {
         self.tree.get_mut(key)
     }
 
-    /// Adds a service (the caller checked that `key` is free).
-    pub(crate) fn insert(&mut self, key: SvcKey, cfg: SvcConfig) -> Result {
+    /// Adds a service (the caller checked that `key` is free) and returns
+    /// its packet-path object, for the caller to publish.
+    pub(crate) fn insert(&mut self, key: SvcKey, cfg: SvcConfig) -> Result<Arc<SvcRt>> {
+        let rt = SvcRt::new(key, cfg.sched.name(), cfg.flags)?;
         let svc = Service {
             cfg,
             dests: RBTree::new(),
+            rt: rt.clone(),
         };
         self.tree.try_create_and_insert(key, svc, GFP_KERNEL)?;
-        Ok(())
+        Ok(rt)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tree.iter().next().is_none()
     }
 
     pub(crate) fn remove(&mut self, key: &SvcKey) -> Option<Service> {
@@ -67,15 +82,50 @@ impl Services {
 
     /// Removes every service (FLUSH).
     pub(crate) fn clear(&mut self) {
+        for (_, svc) in self.tree.iter() {
+            svc.rt.clear();
+        }
         self.tree = RBTree::new();
     }
 }
 
 impl Service {
-    /// Adds a destination (the caller checked that `key` is free).
-    pub(crate) fn insert_dest(&mut self, key: DestKey, cfg: DestConfig) -> Result {
-        self.dests
-            .try_create_and_insert(key, Dest { cfg }, GFP_KERNEL)?;
-        Ok(())
+    /// Adds a destination (the caller checked that `key` is free), also
+    /// at the head of the packet path's list.
+    pub(crate) fn insert_dest(&mut self, key: DestKey, cfg: DestConfig) -> Result<Arc<DestRt>> {
+        let rt = DestRt::new(key, self.rt.key.protocol, &cfg, self.rt.stats.clone())?;
+        let node = kernel::rbtree::RBTreeNode::new(
+            key,
+            Dest {
+                cfg,
+                rt: rt.clone(),
+            },
+            GFP_KERNEL,
+        )?;
+        self.rt.add_dest(rt.clone())?;
+        self.dests.insert(node);
+        Ok(rt)
+    }
+
+    /// Changes a destination's configuration.
+    pub(crate) fn update_dest(&mut self, key: &DestKey, cfg: DestConfig) -> bool {
+        match self.dests.get_mut(key) {
+            Some(d) => {
+                d.cfg = cfg;
+                d.rt.update(&cfg);
+                self.rt.upd_dest(&d.rt);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a destination; its connections keep it alive.
+    pub(crate) fn remove_dest(&mut self, key: &DestKey) -> Option<Arc<DestRt>> {
+        let d = self.dests.remove(key)?;
+        // An allocation failure leaves it listed for the packet path but
+        // marked removed: it gets no new connections.
+        let _ = self.rt.del_dest(&d.rt);
+        Some(d.rt)
     }
 }

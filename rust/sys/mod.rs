@@ -6,4 +6,24 @@
 pub(crate) mod errno;
 pub(crate) mod genl;
 pub(crate) mod netns;
+pub(crate) mod nf;
 pub(crate) mod params;
+pub(crate) mod pcpu;
+pub(crate) mod proc;
+pub(crate) mod rcuhash;
+pub(crate) mod skb;
+pub(crate) mod sync;
+pub(crate) mod sysctl;
+pub(crate) mod work;
+
+/// The current time in jiffies.
+pub(crate) fn jiffies() -> u64 {
+    // SAFETY: reads the jiffies counter; no precondition.
+    unsafe { kernel::bindings::get_jiffies_64() }
+}
+
+/// A random 32-bit value.
+pub(crate) fn random_u32() -> u32 {
+    // SAFETY: no precondition.
+    unsafe { kernel::bindings::get_random_u32() }
+}

@@ -5,6 +5,9 @@
 
 use kernel::ffi::{c_int, c_ulong};
 
+// Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
+// members deep inside some of them.
+#[allow(improper_ctypes)]
 extern "C" {
     static rvs_param_conn_tab_bits: c_int;
     fn rvs_totalram_pages() -> c_ulong;

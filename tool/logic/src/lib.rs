@@ -19,3 +19,19 @@ pub mod abi;
 /// `rust/svc/spec.rs`: decoding and checking of IPVS requests.
 #[path = "../../../rust/svc/spec.rs"]
 pub mod spec;
+
+/// `rust/sched/`: the schedulers.
+#[path = "../../../rust/sched/mod.rs"]
+pub mod sched;
+
+/// `rust/proto/`: TCP/UDP states and timeouts, IPv4 header checks.
+#[path = "../../../rust/proto/mod.rs"]
+pub mod proto;
+
+/// `rust/conn/hash.rs`: the connection table's hash.
+#[path = "../../../rust/conn/hash.rs"]
+pub mod hash;
+
+/// `rust/svc/est.rs`: the rate estimator.
+#[path = "../../../rust/svc/est.rs"]
+pub mod est;

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet path (ip_vs_core.c): netfilter hooks at ip_vs's points and
+//! priorities, header checks, connection lookup in both directions,
+//! scheduling of new connections, statistics, protocol state, and the
+//! hand-over to the connection's forwarding method.
+//!
+//! | hook      | priority | role                                        |
+//! |-----------|----------|---------------------------------------------|
+//! | LOCAL_IN  | 98       | NAT replies to a client on the director     |
+//! | LOCAL_IN  | 99       | client to VIP: existing and new connections |
+//! | FORWARD   | 100      | NAT replies from real servers (source->VIP) |
+
+use core::sync::atomic::Ordering;
+
+use crate::conn::{Conn, Lookup, NewConn, F_NOOUTPUT};
+use crate::netstate::{sysctl_idx, DataPlane, NetState};
+use crate::proto::ipv4::{self, addr16, Ipv4};
+use crate::proto::{tcp, Dir, IPPROTO_TCP, IPPROTO_UDP};
+use crate::sched::Flow;
+use crate::svc::spec::AF_INET;
+use crate::sys::netns::Net;
+use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
+use crate::sys::skb::{Skb, PACKET_HOST};
+use crate::sys::sync::RcuGuard;
+use crate::xmit;
+
+/// The kernel's HZ.
+pub(crate) const HZ: u32 = kernel::bindings::CONFIG_HZ;
+
+const IN: u8 = 0;
+/// Replies at LOCAL_IN (to a client on the director).
+const OUT_LOCAL: u8 = 1;
+/// Replies at FORWARD.
+const OUT_FWD: u8 = 2;
+
+/// `NF_IP_PRI_NAT_SRC`.
+const PRI_NAT_SRC: i32 = 100;
+
+/// The IPv4 hooks, registered in a namespace while it has a service.
+pub(crate) static HOOKS4: HookTable<3> = HookTable([
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, OUT_LOCAL),
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 1, IN),
+    HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, OUT_FWD),
+]);
+
+pub(crate) struct Ipvs;
+
+impl Hooks for Ipvs {
+    fn hook(id: u8, net: &Net, skb: &mut Skb) -> Verdict {
+        if skb.ipvs_property() {
+            return Verdict::Accept;
+        }
+        let Some(st) = net.state::<NetState>() else {
+            return Verdict::Accept;
+        };
+        if id != IN && Packet::is_fragment(skb) && !skb.defrag(net, id == OUT_FWD) {
+            // Replies are matched whole: the fragment waits for the rest.
+            return Verdict::Stolen;
+        }
+        let p = match Packet::parse(skb) {
+            Ok(p) => p,
+            Err(Some(_proto)) => {
+                // A protocol rvs does not balance (an IP-in-IP or GRE
+                // packet, say): with ignore_tunneled, mark it so that rvs
+                // ignores it also once decapsulated.
+                if st.dp.sysctl.get(sysctl_idx::IGNORE_TUNNELED) != 0 {
+                    skb.set_ipvs_property();
+                }
+                return Verdict::Accept;
+            }
+            Err(None) => return Verdict::Accept,
+        };
+        if id == IN {
+            if skb.pkt_type() != PACKET_HOST {
+                return Verdict::Accept;
+            }
+            packet_in(net, &st.dp, skb, &p)
+        } else {
+            packet_out(net, &st.dp, skb, &p, id == OUT_FWD)
+        }
+    }
+}
+
+/// What the hooks read of a TCP or UDP packet.
+struct Packet {
+    ip: Ipv4,
+    /// The addresses in the tables' 16-byte form.
+    saddr: [u8; 16],
+    daddr: [u8; 16],
+    sport: u16,
+    dport: u16,
+    /// The TCP flags byte (0 for UDP).
+    tcp_flags: u8,
+}
+
+impl Packet {
+    /// What the connection table looks up for this packet.
+    fn key(&self) -> Lookup<'_> {
+        Lookup {
+            protocol: self.ip.protocol,
+            saddr: &self.saddr,
+            sport: self.sport,
+            daddr: &self.daddr,
+            dport: self.dport,
+        }
+    }
+
+    /// A sound IPv4 header of a fragment.
+    fn is_fragment(skb: &mut Skb) -> bool {
+        let len = skb.len() as usize;
+        skb.head(20)
+            .and_then(|h| ipv4::parse(h, len))
+            .is_some_and(|ip| ip.fragment)
+    }
+
+    /// `Err` for what rvs does not handle: another protocol (its number
+    /// given), fragments and malformed headers (`None`). Those continue to
+    /// the stack, which drops what it finds bad.
+    fn parse(skb: &mut Skb) -> Result<Packet, Option<u8>> {
+        let len = skb.len() as usize;
+        let ip = ipv4::parse(skb.head(20).ok_or(None)?, len).ok_or(None)?;
+        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
+            return Err(Some(ip.protocol));
+        }
+        Self::ports(skb, ip).ok_or(None)
+    }
+
+    fn ports(skb: &mut Skb, ip: Ipv4) -> Option<Packet> {
+        if ip.fragment {
+            return None;
+        }
+        let l4min = ipv4::l4_len(ip.protocol)?;
+        let l4total = ip.tot_len.checked_sub(ip.ihl)?;
+        if l4total < l4min {
+            return None;
+        }
+        let b = skb.head(ip.ihl.checked_add(l4min)?)?;
+        let l4 = b.get(ip.ihl..)?;
+        let (sport, dport) = ipv4::ports(l4)?;
+        let mut tcp_flags = 0;
+        if ip.protocol == IPPROTO_TCP {
+            if !ipv4::tcp_ok(l4, l4total) {
+                return None;
+            }
+            tcp_flags = *l4.get(ipv4::TCP_FLAGS)?;
+        }
+        Some(Packet {
+            ip,
+            saddr: addr16(ip.saddr),
+            daddr: addr16(ip.daddr),
+            sport,
+            dport,
+            tcp_flags,
+        })
+    }
+}
+
+/// A client's packet to the director.
+fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
+    let ip = &p.ip;
+    let (saddr, daddr) = (p.saddr, p.daddr);
+    let g = RcuGuard::new();
+    let k = p.key();
+    let flags = tcp::Flags::from_byte(p.tcp_flags);
+    let mut found = dp.conns.get_in(&g, &k);
+    if let Some(c) = &found {
+        // A new connection (SYN) on an old entry (ip_vs_in_hook):
+        // reschedule when its real server is quiesced and
+        // expire_nodest_conn is set, or when the entry is closing and
+        // conn_reuse_mode allows it.
+        if ip.protocol == IPPROTO_TCP && flags.syn {
+            let quiesced =
+                dp.sysctl.expire_nodest_conn() && c.dest.weight.load(Ordering::Relaxed) == 0;
+            let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
+            if quiesced || (reuse != 0 && new_conn_expected(c, reuse)) {
+                dp.conns.expire_now(c);
+                found = None;
+            }
+        }
+    }
+    if let Some(c) = &found {
+        if c.dest.removed.load(Ordering::Relaxed) {
+            // Its real server is gone: with expire_nodest_conn the entry
+            // ends and the packet is scheduled afresh; otherwise the
+            // packet is dropped (the entry times out).
+            if !dp.sysctl.expire_nodest_conn() {
+                return Verdict::Drop;
+            }
+            dp.conns.expire_now(c);
+            found = None;
+        }
+    }
+    let conn = match found {
+        Some(c) => c,
+        None => {
+            let Some(svc) = dp.find_service(&g, ip.protocol, &daddr, p.dport) else {
+                return Verdict::Accept;
+            };
+            // A TCP connection starts with a SYN (any packet with
+            // sloppy_tcp); others to the VIP meet the local stack.
+            if ip.protocol == IPPROTO_TCP && (flags.rst || !(flags.syn || dp.sysctl.sloppy_tcp())) {
+                return Verdict::Accept;
+            }
+            let flow = Flow {
+                af: AF_INET,
+                protocol: ip.protocol,
+                saddr,
+                daddr,
+                sport: p.sport,
+                dport: p.dport,
+            };
+            let Some(dest) = svc.schedule(&flow) else {
+                // No real server: tell the client, as ip_vs does.
+                skb.icmp_send(3, 3, 0);
+                return Verdict::Drop;
+            };
+            let fwd = (dest.fwd.load(Ordering::Relaxed) & 7) as u8;
+            let timeouts = dp.timeouts();
+            let timeout = if ip.protocol == IPPROTO_TCP {
+                tcp::timeout(tcp::NONE, &timeouts)
+            } else {
+                timeouts.udp
+            };
+            // The port of a destination is 0 for fwmark services with
+            // "any port": keep the client's destination port then.
+            let dport = if dest.key.port == 0 {
+                p.dport
+            } else {
+                dest.key.port
+            };
+            let n = NewConn {
+                protocol: ip.protocol,
+                af: AF_INET,
+                caddr: saddr,
+                cport: p.sport,
+                vaddr: daddr,
+                vport: p.dport,
+                daddr: dest.key.addr,
+                dport,
+                dest: dest.clone(),
+                timeout: timeout.saturating_mul(HZ),
+            };
+            let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ) else {
+                return Verdict::Drop;
+            };
+            dest.stats.conn();
+            dest.svc_stats.conn();
+            dp.stats.conn();
+            c
+        }
+    };
+    let len = skb.len();
+    conn.dest.stats.inpkt(len);
+    conn.dest.svc_stats.inpkt(len);
+    dp.stats.inpkt(len);
+    let t = dp.timeouts();
+    if ip.protocol == IPPROTO_TCP {
+        conn.tcp_packet(Dir::Input, flags, &t, HZ);
+    } else {
+        conn.timeout
+            .store(t.udp.saturating_mul(HZ), Ordering::Relaxed);
+        conn.touch();
+    }
+    let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
+    xmit::to_real_server(net, skb, &conn, ip, pmtu_disc)
+}
+
+/// Whether a SYN on entry `c` starts a new connection (ip_vs's
+/// `is_new_conn_expected`): the old one is closing.
+fn new_conn_expected(c: &Conn, reuse_mode: i32) -> bool {
+    let state = c.state.load(Ordering::Relaxed);
+    state == tcp::TIME_WAIT
+        || state == tcp::CLOSE
+        || (reuse_mode & 2 != 0
+            && state == tcp::FIN_WAIT
+            && c.flags.load(Ordering::Relaxed) & F_NOOUTPUT != 0)
+}
+
+/// A packet that may be a real server's reply to a client (ip_vs's
+/// `ip_vs_out_hook` and `handle_response`): NAT replies get the VIP as
+/// source; every reply counts and moves its connection's state.
+fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, forward: bool) -> Verdict {
+    let ip = &p.ip;
+    let saddr = p.saddr;
+    let g = RcuGuard::new();
+    let k = p.key();
+    let Some(conn) = dp.conns.get_out(&g, &k) else {
+        // No connection: with nat_icmp_send, a packet from a NAT real
+        // server's service port that has no connection (not a TCP reset)
+        // gets an ICMP port unreachable back, as from ip_vs.
+        if dp.sysctl.get(sysctl_idx::NAT_ICMP_SEND) != 0
+            && !(ip.protocol == IPPROTO_TCP && tcp::Flags::from_byte(p.tcp_flags).rst)
+            && dp.has_real_service(&g, ip.protocol, &saddr, p.sport)
+        {
+            skb.icmp_send(3, 3, 0);
+            return Verdict::Drop;
+        }
+        return Verdict::Accept;
+    };
+    if conn.fwd == xmit::MASQ
+        && !xmit::nat::reply(net, skb, &conn, ip, forward && dp.sysctl.snat_reroute())
+    {
+        return Verdict::Drop;
+    }
+    let len = skb.len();
+    conn.dest.stats.outpkt(len);
+    conn.dest.svc_stats.outpkt(len);
+    dp.stats.outpkt(len);
+    let t = dp.timeouts();
+    if ip.protocol == IPPROTO_TCP {
+        conn.tcp_packet(Dir::Output, tcp::Flags::from_byte(p.tcp_flags), &t, HZ);
+    } else {
+        conn.touch();
+    }
+    skb.set_ipvs_property();
+    skb.notrack();
+    Verdict::Accept
+}

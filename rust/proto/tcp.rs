@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The TCP state machine of ip_vs (ip_vs_proto_tcp.c): the director sees
+//! the client's packets (input) and, for NAT, the real server's (output),
+//! and follows the connection with the same states, transitions and
+//! default timeouts as ip_vs, so listings and active/inactive counts agree.
+
+use super::{Dir, Timeouts};
+
+pub(crate) const NONE: u8 = 0;
+pub(crate) const ESTABLISHED: u8 = 1;
+pub(crate) const SYN_SENT: u8 = 2;
+pub(crate) const SYN_RECV: u8 = 3;
+pub(crate) const FIN_WAIT: u8 = 4;
+pub(crate) const TIME_WAIT: u8 = 5;
+pub(crate) const CLOSE: u8 = 6;
+pub(crate) const CLOSE_WAIT: u8 = 7;
+pub(crate) const LAST_ACK: u8 = 8;
+pub(crate) const LISTEN: u8 = 9;
+pub(crate) const SYNACK: u8 = 10;
+const LAST: usize = 11;
+
+const NAMES: [&str; LAST] = [
+    "NONE",
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "SYNACK",
+];
+
+/// Default timeouts in seconds; ESTABLISHED and FIN_WAIT come from
+/// `--set` (their defaults are 900 and 120).
+const TIMEOUTS: [u32; LAST] = [2, 900, 120, 60, 120, 120, 10, 60, 30, 120, 120];
+
+/// States that count as active connections of a destination.
+const ACTIVE: [bool; LAST] = [
+    false, true, true, true, false, false, false, false, false, false, true,
+];
+
+pub(crate) fn name(state: u8) -> &'static str {
+    NAMES.get(usize::from(state)).copied().unwrap_or("ERR!")
+}
+
+pub(crate) fn active(state: u8) -> bool {
+    ACTIVE.get(usize::from(state)).copied().unwrap_or(false)
+}
+
+pub(crate) fn timeout(state: u8, t: &Timeouts) -> u32 {
+    match state {
+        ESTABLISHED => t.tcp,
+        FIN_WAIT => t.tcp_fin,
+        _ => TIMEOUTS.get(usize::from(state)).copied().unwrap_or(2),
+    }
+}
+
+/// The TCP flags that drive the machine.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Flags {
+    pub(crate) syn: bool,
+    pub(crate) fin: bool,
+    pub(crate) ack: bool,
+    pub(crate) rst: bool,
+}
+
+impl Flags {
+    /// From the 13th byte of a TCP header.
+    pub(crate) fn from_byte(b: u8) -> Self {
+        Self {
+            fin: b & 0x01 != 0,
+            syn: b & 0x02 != 0,
+            rst: b & 0x04 != 0,
+            ack: b & 0x10 != 0,
+        }
+    }
+
+    /// The row of the table: rst, then syn, fin, ack, as ip_vs ranks them.
+    fn index(self) -> Option<usize> {
+        if self.rst {
+            Some(3)
+        } else if self.syn {
+            Some(0)
+        } else if self.fin {
+            Some(1)
+        } else if self.ack {
+            Some(2)
+        } else {
+            None
+        }
+    }
+}
+
+use self::{
+    CLOSE as CL, CLOSE_WAIT as CW, ESTABLISHED as ES, FIN_WAIT as FW, LAST_ACK as LA, LISTEN as LI,
+    SYN_RECV as SR, SYN_SENT as SS, TIME_WAIT as TW,
+};
+
+/// Next state by [direction][flag row][current state]: input, output,
+/// input-only (no output seen yet, as with DR and TUN).
+const TABLE: [[[u8; LAST]; 4]; 3] = [
+    [
+        // input: syn, fin, ack, rst
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+        [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, SR],
+    ],
+    [
+        // output
+        [SS, ES, SS, SR, SS, SS, SS, SS, SS, LI, SR],
+        [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+        [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+    ],
+    [
+        // input only
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR],
+        [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+];
+
+/// The state after a packet with `flags` going `dir`. `no_output` is true
+/// while the connection has not seen a packet from the real server (then
+/// input packets follow the input-only table). A packet with none of the
+/// four flags closes the connection, as in ip_vs.
+pub(crate) fn next(state: u8, dir: Dir, no_output: bool, flags: Flags) -> u8 {
+    let table = match (dir, no_output) {
+        (Dir::Output, _) => 1,
+        (Dir::Input, true) => 2,
+        (Dir::Input, false) => 0,
+    };
+    let Some(row) = flags.index() else {
+        return CLOSE;
+    };
+    TABLE
+        .get(table)
+        .and_then(|t| t.get(row))
+        .and_then(|r| r.get(usize::from(state)))
+        .copied()
+        .unwrap_or(CLOSE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYN: Flags = Flags {
+        syn: true,
+        fin: false,
+        ack: false,
+        rst: false,
+    };
+    const SYNACK_F: Flags = Flags {
+        syn: true,
+        fin: false,
+        ack: true,
+        rst: false,
+    };
+    const ACK: Flags = Flags {
+        syn: false,
+        fin: false,
+        ack: true,
+        rst: false,
+    };
+    const FIN: Flags = Flags {
+        syn: false,
+        fin: true,
+        ack: true,
+        rst: false,
+    };
+
+    #[test]
+    fn nat_handshake_and_close() {
+        let mut s = NONE;
+        s = next(s, Dir::Input, true, SYN);
+        assert_eq!(s, SYN_RECV);
+        s = next(s, Dir::Output, true, SYNACK_F);
+        assert_eq!(s, SYN_RECV);
+        s = next(s, Dir::Input, false, ACK);
+        assert_eq!(s, ESTABLISHED);
+        s = next(s, Dir::Input, false, FIN);
+        assert_eq!(s, CLOSE_WAIT);
+        s = next(s, Dir::Output, false, FIN);
+        assert_eq!(s, TIME_WAIT);
+        assert!(!active(s));
+    }
+
+    #[test]
+    fn dr_close_is_fin_wait() {
+        let mut s = next(NONE, Dir::Input, true, SYN);
+        s = next(s, Dir::Input, true, ACK);
+        assert_eq!(s, ESTABLISHED);
+        assert!(active(s));
+        s = next(s, Dir::Input, true, FIN);
+        assert_eq!(s, FIN_WAIT);
+        let t = Timeouts {
+            tcp: 900,
+            tcp_fin: 7,
+            udp: 300,
+        };
+        assert_eq!(timeout(s, &t), 7);
+        assert_eq!(name(s), "FIN_WAIT");
+        assert_eq!(next(s, Dir::Input, true, Flags::default()), CLOSE);
+        assert_eq!(name(200), "ERR!");
+    }
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Schedulers: which real server gets a new connection.
+//!
+//! One file per scheduler behind [`Scheduler`]; the service keeps one
+//! [`Sched`] (an enum, so the packet path needs no allocation or dynamic
+//! dispatch). The destinations are seen in ip_vs's list order (the newest
+//! first, as `list_add_rcu` puts them) through [`DestView`], so the picks are
+//! those of ip_vs for the same history. Pure logic: no kernel imports; the
+//! host crate tests it.
+
+// Shared with the host crate, which exercises more of it than the module.
+#![allow(dead_code)]
+
+pub(crate) mod lc;
+pub(crate) mod nq;
+pub(crate) mod rr;
+pub(crate) mod sed;
+pub(crate) mod wlc;
+pub(crate) mod wrr;
+
+/// What a scheduler may read of a destination.
+pub(crate) trait DestView {
+    /// The weight (0: quiesced, gets no new connections).
+    fn weight(&self) -> i32;
+    /// Active connections (TCP established or opening).
+    fn active(&self) -> i32;
+    /// Inactive connections (the rest; UDP entries, TCP closing).
+    fn inactive(&self) -> i32;
+    /// Over its upper connection threshold (`IP_VS_DEST_F_OVERLOAD`).
+    fn overloaded(&self) -> bool;
+}
+
+/// ip_vs's `ip_vs_dest_conn_overhead`: active connections weigh 256 times
+/// an inactive one.
+pub(crate) fn conn_overhead<D: DestView>(d: &D) -> i32 {
+    d.active().wrapping_shl(8).wrapping_add(d.inactive())
+}
+
+/// The packet being scheduled: what the hashing schedulers (dh, sh, mh)
+/// and the locality ones (lblc, lblcr) look at.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Flow {
+    pub(crate) af: u16,
+    pub(crate) protocol: u8,
+    /// Network-order address bytes (IPv4 in the first four).
+    pub(crate) saddr: [u8; 16],
+    pub(crate) daddr: [u8; 16],
+    /// Host-order ports.
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+}
+
+/// A change of a service's destination list, reported to its scheduler
+/// (ip_vs's add_dest / del_dest / upd_dest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Change {
+    /// A destination was added at this index (ip_vs adds at the head: 0).
+    Added(usize),
+    /// The destination that was at this index is gone.
+    Removed(usize),
+    /// The destination at this index changed (weight, thresholds...).
+    Updated(usize),
+}
+
+/// One scheduling algorithm with its per-service state.
+pub(crate) trait Scheduler {
+    /// Picks the index of a destination in `dests`, or none available.
+    fn schedule<D: DestView>(&mut self, dests: &[D], flow: &Flow) -> Option<usize>;
+    /// Follows a change of the list; `dests` is the list after it.
+    fn changed<D: DestView>(&mut self, _dests: &[D], _change: Change) {}
+}
+
+/// The scheduler of a service, by ipvsadm's name.
+pub(crate) enum Sched {
+    /// No scheduler ("none"): no new connections.
+    None,
+    Rr(rr::Rr),
+    Wrr(wrr::Wrr),
+    Lc(lc::Lc),
+    Wlc(wlc::Wlc),
+    Sed(sed::Sed),
+    Nq(nq::Nq),
+}
+
+impl Sched {
+    /// The scheduler called `name` with fresh state for `dests`, or `None`
+    /// when the name is not one the data path implements yet.
+    pub(crate) fn by_name<D: DestView>(name: &str, dests: &[D]) -> Option<Sched> {
+        Some(match name {
+            "none" => Sched::None,
+            "rr" => Sched::Rr(rr::Rr::new()),
+            "wrr" => Sched::Wrr(wrr::Wrr::new(dests)),
+            "lc" => Sched::Lc(lc::Lc),
+            "wlc" => Sched::Wlc(wlc::Wlc),
+            "sed" => Sched::Sed(sed::Sed),
+            "nq" => Sched::Nq(nq::Nq),
+            _ => return None,
+        })
+    }
+}
+
+impl Scheduler for Sched {
+    fn schedule<D: DestView>(&mut self, dests: &[D], flow: &Flow) -> Option<usize> {
+        match self {
+            Sched::None => None,
+            Sched::Rr(s) => s.schedule(dests, flow),
+            Sched::Wrr(s) => s.schedule(dests, flow),
+            Sched::Lc(s) => s.schedule(dests, flow),
+            Sched::Wlc(s) => s.schedule(dests, flow),
+            Sched::Sed(s) => s.schedule(dests, flow),
+            Sched::Nq(s) => s.schedule(dests, flow),
+        }
+    }
+
+    fn changed<D: DestView>(&mut self, dests: &[D], change: Change) {
+        match self {
+            Sched::None => {}
+            Sched::Rr(s) => s.changed(dests, change),
+            Sched::Wrr(s) => s.changed(dests, change),
+            Sched::Lc(s) => s.changed(dests, change),
+            Sched::Wlc(s) => s.changed(dests, change),
+            Sched::Sed(s) => s.changed(dests, change),
+            Sched::Nq(s) => s.changed(dests, change),
+        }
+    }
+}
+
+/// A destination as the tests build them.
+#[cfg(test)]
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct TestDest {
+    pub(crate) weight: i32,
+    pub(crate) active: i32,
+    pub(crate) inactive: i32,
+    pub(crate) overloaded: bool,
+}
+
+#[cfg(test)]
+impl DestView for TestDest {
+    fn weight(&self) -> i32 {
+        self.weight
+    }
+    fn active(&self) -> i32 {
+        self.active
+    }
+    fn inactive(&self) -> i32 {
+        self.inactive
+    }
+    fn overloaded(&self) -> bool {
+        self.overloaded
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn dests(weights: &[i32]) -> std::vec::Vec<TestDest> {
+    weights
+        .iter()
+        .map(|&weight| TestDest {
+            weight,
+            ..Default::default()
+        })
+        .collect()
+}

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet path's view of services and real servers: reference-counted
+//! objects that the control plane creates and edits (under its mutex) and
+//! publishes through a per-namespace RCU hash table, so the packet path
+//! finds a service without taking the mutex. A destination stays alive
+//! while a connection points at it, even after its removal.
+
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+use super::est::Est;
+use super::spec::{DestConfig, DestKey, SvcKey};
+use crate::sched::{Change, DestView, Flow, Sched, Scheduler};
+use crate::sys::pcpu::PcpuCounters;
+use crate::sys::sync::{BhMutex, LockKey};
+
+/// Counter indexes.
+pub(crate) const CONNS: usize = 0;
+pub(crate) const INPKTS: usize = 1;
+pub(crate) const OUTPKTS: usize = 2;
+pub(crate) const INBYTES: usize = 3;
+pub(crate) const OUTBYTES: usize = 4;
+const NSTATS: usize = 5;
+
+/// Traffic counters of a service, destination or namespace: per-CPU,
+/// summed when read; ZERO records a baseline instead of writing other CPUs'
+/// counters.
+pub(crate) struct Stats {
+    c: PcpuCounters<NSTATS>,
+    base: [AtomicU64; NSTATS],
+    est: BhMutex<Est>,
+}
+
+static EST_KEY: LockKey = LockKey::new();
+
+impl Stats {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self {
+            c: PcpuCounters::new()?,
+            base: Default::default(),
+            est: BhMutex::new(Est::new([0; NSTATS]), c"rvs_est_lock", &EST_KEY)?,
+        })
+    }
+
+    /// The counters without the ZERO baseline.
+    fn raw(&self) -> [u64; NSTATS] {
+        let mut v = [0u64; NSTATS];
+        for (i, x) in v.iter_mut().enumerate() {
+            *x = self.c.sum(i);
+        }
+        v
+    }
+
+    /// One step of the rate estimator (every two seconds).
+    pub(crate) fn estimate(&self) {
+        let now = self.raw();
+        self.est.lock().update(now);
+    }
+
+    /// cps, inpps, outpps, inbps, outbps.
+    pub(crate) fn rates(&self) -> [u64; NSTATS] {
+        self.est.lock().rates()
+    }
+
+    pub(crate) fn conn(&self) {
+        self.c.add(CONNS, 1);
+    }
+
+    pub(crate) fn inpkt(&self, bytes: u32) {
+        self.c.add(INPKTS, 1);
+        self.c.add(INBYTES, u64::from(bytes));
+    }
+
+    pub(crate) fn outpkt(&self, bytes: u32) {
+        self.c.add(OUTPKTS, 1);
+        self.c.add(OUTBYTES, u64::from(bytes));
+    }
+
+    /// Conns, inpkts, outpkts, inbytes, outbytes since the last ZERO.
+    pub(crate) fn read(&self) -> [u64; NSTATS] {
+        let mut v = [0u64; NSTATS];
+        for (i, x) in v.iter_mut().enumerate() {
+            let base = self.base.get(i).map_or(0, |b| b.load(Ordering::Relaxed));
+            *x = self.c.sum(i).wrapping_sub(base);
+        }
+        v
+    }
+
+    /// ZERO: counters and rates start again from nothing.
+    pub(crate) fn zero(&self) {
+        let now = self.raw();
+        for (b, n) in self.base.iter().zip(now.iter()) {
+            b.store(*n, Ordering::Relaxed);
+        }
+        *self.est.lock() = Est::new(now);
+    }
+}
+
+/// A real server as the packet path sees it.
+pub(crate) struct DestRt {
+    pub(crate) key: DestKey,
+    /// The protocol of its service (0 for fwmark services).
+    pub(crate) protocol: u16,
+    /// `IP_VS_CONN_F_*` forwarding method.
+    pub(crate) fwd: AtomicU32,
+    pub(crate) weight: AtomicI32,
+    pub(crate) active: AtomicI32,
+    pub(crate) inactive: AtomicI32,
+    /// Removed from its service (ip_vs's trash): existing connections may
+    /// still use it, new ones never.
+    pub(crate) removed: AtomicBool,
+    pub(crate) stats: Stats,
+    /// The service's counters.
+    pub(crate) svc_stats: Arc<Stats>,
+}
+
+impl DestRt {
+    pub(crate) fn new(
+        key: DestKey,
+        protocol: u16,
+        cfg: &DestConfig,
+        svc_stats: Arc<Stats>,
+    ) -> Result<Arc<Self>> {
+        Ok(Arc::new(
+            DestRt {
+                key,
+                protocol,
+                fwd: AtomicU32::new(cfg.fwd),
+                weight: AtomicI32::new(cfg.weight),
+                active: AtomicI32::new(0),
+                inactive: AtomicI32::new(0),
+                removed: AtomicBool::new(false),
+                stats: Stats::new()?,
+                svc_stats,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    pub(crate) fn update(&self, cfg: &DestConfig) {
+        self.fwd.store(cfg.fwd, Ordering::Relaxed);
+        self.weight.store(cfg.weight, Ordering::Relaxed);
+    }
+}
+
+impl DestView for Arc<DestRt> {
+    fn weight(&self) -> i32 {
+        self.weight.load(Ordering::Relaxed)
+    }
+    fn active(&self) -> i32 {
+        self.active.load(Ordering::Relaxed)
+    }
+    fn inactive(&self) -> i32 {
+        self.inactive.load(Ordering::Relaxed)
+    }
+    fn overloaded(&self) -> bool {
+        false
+    }
+}
+
+/// The scheduler and the destination list it picks from, changed together.
+struct SchedSlot {
+    sched: Sched,
+    /// ip_vs's list order: the newest destination first.
+    dests: KVec<Arc<DestRt>>,
+}
+
+static SCHED_KEY: LockKey = LockKey::new();
+
+/// A virtual service as the packet path sees it.
+pub(crate) struct SvcRt {
+    pub(crate) key: SvcKey,
+    pub(crate) flags: AtomicU32,
+    pub(crate) stats: Arc<Stats>,
+    slot: BhMutex<SchedSlot>,
+}
+
+impl SvcRt {
+    pub(crate) fn new(key: SvcKey, sched_name: &str, flags: u32) -> Result<Arc<Self>> {
+        let empty: [Arc<DestRt>; 0] = [];
+        let sched = Sched::by_name(sched_name, &empty).unwrap_or(Sched::None);
+        Ok(Arc::new(
+            SvcRt {
+                key,
+                flags: AtomicU32::new(flags),
+                stats: Arc::new(Stats::new()?, GFP_KERNEL)?,
+                slot: BhMutex::new(
+                    SchedSlot {
+                        sched,
+                        dests: KVec::new(),
+                    },
+                    c"rvs_sched_lock",
+                    &SCHED_KEY,
+                )?,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// A destination for a new connection, or none available.
+    pub(crate) fn schedule(&self, flow: &Flow) -> Option<Arc<DestRt>> {
+        let mut s = self.slot.lock();
+        let SchedSlot { sched, dests } = &mut *s;
+        let i = sched.schedule(dests, flow)?;
+        dests.get(i).cloned()
+    }
+
+    /// Switches to the scheduler called `name` (fresh state).
+    pub(crate) fn set_sched(&self, name: &str) {
+        let mut s = self.slot.lock();
+        let new = Sched::by_name(name, &s.dests).unwrap_or(Sched::None);
+        s.sched = new;
+    }
+
+    /// Adds `d` at the head of the list, as ip_vs does.
+    pub(crate) fn add_dest(&self, d: Arc<DestRt>) -> Result {
+        let n = self.slot.lock().dests.len();
+        let mut v = KVec::with_capacity(n.saturating_add(1), GFP_KERNEL)?;
+        v.push(d, GFP_KERNEL)?;
+        let old = {
+            let mut s = self.slot.lock();
+            // The list cannot have changed: the caller holds the control
+            // plane's mutex. Still, copy what is there now.
+            for x in s.dests.iter() {
+                if v.push(x.clone(), GFP_ATOMIC).is_err() {
+                    return Err(ENOMEM);
+                }
+            }
+            let old = core::mem::replace(&mut s.dests, v);
+            let SchedSlot { sched, dests } = &mut *s;
+            sched.changed(dests, Change::Added(0));
+            old
+        };
+        drop(old);
+        Ok(())
+    }
+
+    /// Removes `d` from the list; it stays alive for its connections.
+    pub(crate) fn del_dest(&self, d: &Arc<DestRt>) -> Result {
+        d.removed.store(true, Ordering::Relaxed);
+        let n = self.slot.lock().dests.len();
+        let mut v = KVec::with_capacity(n, GFP_KERNEL)?;
+        let old = {
+            let mut s = self.slot.lock();
+            let mut at = None;
+            for (i, x) in s.dests.iter().enumerate() {
+                if Arc::ptr_eq(x, d) {
+                    at = Some(i);
+                } else if v.push(x.clone(), GFP_ATOMIC).is_err() {
+                    return Err(ENOMEM);
+                }
+            }
+            let old = core::mem::replace(&mut s.dests, v);
+            if let Some(i) = at {
+                let SchedSlot { sched, dests } = &mut *s;
+                sched.changed(dests, Change::Removed(i));
+            }
+            old
+        };
+        drop(old);
+        Ok(())
+    }
+
+    /// Tells the scheduler that `d` changed (weight...).
+    pub(crate) fn upd_dest(&self, d: &Arc<DestRt>) {
+        let mut s = self.slot.lock();
+        let SchedSlot { sched, dests } = &mut *s;
+        if let Some(i) = dests.iter().position(|x| Arc::ptr_eq(x, d)) {
+            sched.changed(dests, Change::Updated(i));
+        }
+    }
+
+    /// Empties the list (the service is going away).
+    pub(crate) fn clear(&self) {
+        let old = {
+            let mut s = self.slot.lock();
+            for d in s.dests.iter() {
+                d.removed.store(true, Ordering::Relaxed);
+            }
+            core::mem::replace(&mut s.dests, KVec::new())
+        };
+        drop(old);
+    }
+}

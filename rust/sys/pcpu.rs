@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU counters (include/linux/percpu.h): each CPU adds to its own
+//! copy (`this_cpu_add`, no lock, no shared cache line); a reader sums the
+//! copies of every possible CPU.
+
+use kernel::prelude::*;
+
+// Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
+// members deep inside some of them.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_pcpu_alloc(n: u32) -> *mut u64;
+    fn rvs_pcpu_add(p: *mut u64, i: u32, v: u64);
+    fn rvs_pcpu_sum(p: *mut u64, i: u32) -> u64;
+}
+
+/// `N` 64-bit counters per CPU.
+///
+/// # Invariants
+///
+/// `p` is a per-CPU allocation of `N` u64s, freed only in `Drop`.
+pub(crate) struct PcpuCounters<const N: usize> {
+    p: *mut u64,
+}
+
+// SAFETY: per-CPU memory is made for concurrent use by all CPUs; each
+// writes only its own copy with a single this_cpu_add.
+unsafe impl<const N: usize> Send for PcpuCounters<N> {}
+// SAFETY: as above.
+unsafe impl<const N: usize> Sync for PcpuCounters<N> {}
+
+impl<const N: usize> PcpuCounters<N> {
+    /// Zeroed counters. May sleep.
+    pub(crate) fn new() -> Result<Self> {
+        let n = u32::try_from(N)?;
+        // SAFETY: no precondition; returns zeroed memory or null.
+        let p = unsafe { rvs_pcpu_alloc(n) };
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: allocated above for N counters.
+        Ok(Self { p })
+    }
+
+    /// Adds `v` to counter `i` (ignored if `i >= N`). Any context.
+    pub(crate) fn add(&self, i: usize, v: u64) {
+        if i < N {
+            // SAFETY: `i < N`; this_cpu_add is preemption- and irq-safe.
+            unsafe { rvs_pcpu_add(self.p, i as u32, v) };
+        }
+    }
+
+    /// The sum of counter `i` over all CPUs.
+    pub(crate) fn sum(&self, i: usize) -> u64 {
+        if i >= N {
+            return 0;
+        }
+        // SAFETY: `i < N`; reads of aligned u64s.
+        unsafe { rvs_pcpu_sum(self.p, i as u32) }
+    }
+}
+
+impl<const N: usize> Drop for PcpuCounters<N> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by rvs_pcpu_alloc, freed once; free_percpu may
+        // be called from any context.
+        unsafe { kernel::bindings::free_percpu(self.p.cast()) };
+    }
+}

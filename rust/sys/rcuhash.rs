@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A hash table with RCU readers and striped bottom-half-safe writer locks:
+//! ip_vs's `hlist_head` tables with `hlist_add_head_rcu`/`hlist_del_rcu`,
+//! `hlist_for_each_entry_rcu` and `call_rcu` freeing (include/linux/rculist.h).
+//!
+//! Each bucket is a singly linked chain of nodes. Readers walk a chain under
+//! an [`RcuGuard`] without any lock; writers link and unlink under the
+//! bucket's stripe lock; an unlinked node is freed (its value dropped) by an
+//! RCU callback, after every reader that could still see it is done. Nodes
+//! come from a [`NodeAlloc`]: kmalloc or a dedicated slab cache.
+
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use kernel::alloc::flags::__GFP_NOWARN;
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+use super::sync::{rcu_barrier, LockKey, RcuGuard, SpinLockBh};
+
+// Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
+// members deep inside some of them.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_call_rcu(h: *mut bindings::callback_head, f: bindings::rcu_callback_t);
+    fn rvs_kmem_cache_create(
+        name: *const kernel::ffi::c_char,
+        size: core::ffi::c_uint,
+        align: core::ffi::c_uint,
+    ) -> *mut bindings::kmem_cache;
+    fn rvs_kmem_cache_alloc(c: *mut bindings::kmem_cache) -> *mut core::ffi::c_void;
+}
+
+/// A chain node. `rcu` first, so the RCU callback's pointer is the node's.
+#[repr(C)]
+pub(crate) struct Node<T> {
+    rcu: Opaque<bindings::callback_head>,
+    next: AtomicPtr<Node<T>>,
+    val: T,
+}
+
+/// Where nodes come from. Implementations hand out memory fit for a
+/// `Node<T>` (size and alignment) and take it back.
+///
+/// # Safety
+///
+/// `alloc` returns null or memory valid for a `Node<T>` until `free`.
+pub(crate) unsafe trait NodeAlloc<T> {
+    /// Atomic allocation (may be called in softirq).
+    fn alloc() -> *mut Node<T>;
+    /// # Safety
+    ///
+    /// `p` came from `alloc` and is no longer used.
+    unsafe fn free(p: *mut Node<T>);
+}
+
+/// Nodes from kmalloc (GFP_ATOMIC), through `KBox`.
+pub(crate) struct Kmalloc;
+
+// SAFETY: a `KBox<MaybeUninit<Node<T>>>` has the node's layout; `free`
+// turns the pointer back into that box.
+unsafe impl<T> NodeAlloc<T> for Kmalloc {
+    fn alloc() -> *mut Node<T> {
+        match KBox::<Node<T>>::new_uninit(GFP_ATOMIC | __GFP_NOWARN) {
+            Ok(b) => KBox::into_raw(b).cast(),
+            Err(_) => core::ptr::null_mut(),
+        }
+    }
+
+    unsafe fn free(p: *mut Node<T>) {
+        // SAFETY: `p` came from `alloc`'s `KBox::into_raw`; the value was
+        // dropped already, so only the memory goes back.
+        drop(unsafe { KBox::from_raw(p.cast::<core::mem::MaybeUninit<Node<T>>>()) });
+    }
+}
+
+/// A slab cache (`kmem_cache`) of nodes: what a table with many short-lived
+/// entries allocates from, visible in /proc/slabinfo under its name.
+///
+/// # Invariants
+///
+/// `ptr` is a cache created for objects of `Node<T>`'s size and alignment,
+/// destroyed only in `Drop`, after `rcu_barrier()`.
+pub(crate) struct SlabCache<T> {
+    ptr: *mut bindings::kmem_cache,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: a kmem_cache is used from any CPU.
+unsafe impl<T> Send for SlabCache<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SlabCache<T> {}
+
+impl<T> SlabCache<T> {
+    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
+        let size = u32::try_from(core::mem::size_of::<Node<T>>())?;
+        let align = u32::try_from(core::mem::align_of::<Node<T>>())?;
+        // SAFETY: a static name; size and align describe Node<T>.
+        let ptr = unsafe { rvs_kmem_cache_create(name.as_char_ptr(), size, align) };
+        if ptr.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: created above for Node<T>.
+        Ok(Self {
+            ptr,
+            _t: PhantomData,
+        })
+    }
+}
+
+impl<T> Drop for SlabCache<T> {
+    fn drop(&mut self) {
+        // Objects still waiting for an RCU callback must be back first.
+        rcu_barrier();
+        // SAFETY: every object was freed (the owners of nodes are gone and
+        // their callbacks ran); the cache is destroyed once.
+        unsafe { bindings::kmem_cache_destroy(self.ptr) };
+    }
+}
+
+/// A `SlabCache` in a static slot, for the RCU callback to find: the
+/// allocator of tables whose nodes come from one module-wide cache.
+pub(crate) struct StaticSlab<T: 'static> {
+    slot: AtomicPtr<bindings::kmem_cache>,
+    _t: PhantomData<T>,
+}
+
+impl<T> StaticSlab<T> {
+    pub(crate) const fn new() -> Self {
+        Self {
+            slot: AtomicPtr::new(core::ptr::null_mut()),
+            _t: PhantomData,
+        }
+    }
+
+    /// Publishes `cache` as the one `alloc` uses; the cache must outlive
+    /// every table using this slot (the module keeps both and drops the
+    /// tables first).
+    pub(crate) fn set(&self, cache: Option<&SlabCache<T>>) {
+        self.slot.store(
+            cache.map_or(core::ptr::null_mut(), |c| c.ptr),
+            Ordering::Release,
+        );
+    }
+
+    pub(crate) fn alloc(&self) -> *mut Node<T> {
+        let c = self.slot.load(Ordering::Acquire);
+        if c.is_null() {
+            return core::ptr::null_mut();
+        }
+        // SAFETY: a published cache is alive (see `set`).
+        unsafe { rvs_kmem_cache_alloc(c) }.cast()
+    }
+
+    /// # Safety
+    ///
+    /// `p` came from `alloc` while the same cache was published.
+    pub(crate) unsafe fn free(&self, p: *mut Node<T>) {
+        let c = self.slot.load(Ordering::Acquire);
+        if !c.is_null() {
+            // SAFETY: per the caller, `p` belongs to `c`.
+            unsafe { bindings::kmem_cache_free(c, p.cast()) };
+        }
+    }
+}
+
+/// Number of writer lock stripes (ip_vs: 32 for the connection table).
+const STRIPES: usize = 32;
+
+/// The table.
+///
+/// # Invariants
+///
+/// Every non-null pointer reachable from `buckets` is a node allocated by
+/// `A` and fully initialised before it was published; it is unlinked only
+/// under its stripe lock and freed only by an RCU callback after unlinking
+/// (or in `Drop`, after a grace period). Locks in `locks` are initialised
+/// and never move (the vector's buffer is never reallocated).
+pub(crate) struct RcuHashTable<T: Send + Sync, A: NodeAlloc<T>> {
+    buckets: KVVec<AtomicPtr<Node<T>>>,
+    locks: KVec<SpinLockBh>,
+    mask: usize,
+    len: AtomicUsize,
+    _a: PhantomData<A>,
+}
+
+// SAFETY: values are `Send + Sync`; all shared mutation is atomic or under
+// the stripe locks.
+unsafe impl<T: Send + Sync, A: NodeAlloc<T>> Sync for RcuHashTable<T, A> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync, A: NodeAlloc<T>> Send for RcuHashTable<T, A> {}
+
+static STRIPE_KEY: LockKey = LockKey::new();
+
+impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
+    /// A table of `1 << bits` buckets. May sleep.
+    pub(crate) fn new(bits: u32) -> Result<Self> {
+        let n = 1usize.checked_shl(bits).ok_or(EINVAL)?;
+        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
+        for _ in 0..n {
+            buckets.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
+        }
+        let mut locks: KVec<SpinLockBh> = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
+        for i in 0..STRIPES {
+            let spare = locks.spare_capacity_mut();
+            let Some(slot) = spare.first_mut() else {
+                return Err(ENOMEM);
+            };
+            // SAFETY: a slot of the vector's buffer, which never moves: the
+            // capacity was reserved up front and nothing reallocates it.
+            unsafe { SpinLockBh::init_at(slot.as_mut_ptr(), c"rvs_hash_stripe", &STRIPE_KEY) };
+            // SAFETY: slot `i` was just initialised.
+            unsafe { locks.set_len(i.saturating_add(1)) };
+        }
+        Ok(Self {
+            buckets,
+            locks,
+            mask: n.saturating_sub(1),
+            len: AtomicUsize::new(0),
+            _a: PhantomData,
+        })
+    }
+
+    /// Number of entries linked.
+    pub(crate) fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    fn bucket(&self, hash: u32) -> Option<&AtomicPtr<Node<T>>> {
+        self.buckets.get((hash as usize) & self.mask)
+    }
+
+    fn stripe(&self, hash: u32) -> Option<&SpinLockBh> {
+        self.locks.get((hash as usize) % STRIPES)
+    }
+
+    /// Links `val` at the head of its bucket. Fails (giving nothing back)
+    /// when no memory is left: the caller drops the packet.
+    pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
+        self.insert_if(hash, val, |_| true).map(|_| ())
+    }
+
+    /// Links `val` unless `clash` finds an entry of the bucket that it
+    /// conflicts with, checked under the lock. Returns whether it linked.
+    pub(crate) fn insert_if(&self, hash: u32, val: T, ok: impl Fn(&T) -> bool) -> Result<bool> {
+        let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
+            return Err(EINVAL);
+        };
+        let node = A::alloc();
+        if node.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `node` is fresh memory fit for a Node<T> (NodeAlloc).
+        unsafe {
+            core::ptr::write(
+                node,
+                Node {
+                    rcu: Opaque::uninit(),
+                    next: AtomicPtr::new(core::ptr::null_mut()),
+                    val,
+                },
+            )
+        };
+        let _g = lock.lock();
+        let mut p = bucket.load(Ordering::Relaxed);
+        while !p.is_null() {
+            // SAFETY: linked nodes are valid while we hold the lock (only
+            // unlinked under it, freed after that).
+            let n = unsafe { &*p };
+            if !ok(&n.val) {
+                // SAFETY: `node` was never published; drop its value and
+                // give the memory back.
+                unsafe {
+                    core::ptr::drop_in_place(node);
+                    A::free(node);
+                }
+                return Ok(false);
+            }
+            p = n.next.load(Ordering::Relaxed);
+        }
+        // SAFETY: `node` is ours until published by the store below.
+        unsafe {
+            (*node)
+                .next
+                .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed)
+        };
+        // Publish: the node's contents are visible before the pointer.
+        bucket.store(node, Ordering::Release);
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    /// The first entry of `hash`'s bucket that `pred` accepts, valid for
+    /// the read section `g`.
+    pub(crate) fn find<'g>(
+        &'g self,
+        _g: &'g RcuGuard,
+        hash: u32,
+        mut pred: impl FnMut(&T) -> bool,
+    ) -> Option<&'g T> {
+        let mut p = self.bucket(hash)?.load(Ordering::Acquire);
+        while !p.is_null() {
+            // SAFETY: under RCU a reachable node is not freed before the
+            // read section ends (invariant), and it was initialised before
+            // publication (the acquire load pairs with the release store).
+            let n = unsafe { &*p };
+            if pred(&n.val) {
+                return Some(&n.val);
+            }
+            p = n.next.load(Ordering::Acquire);
+        }
+        None
+    }
+
+    /// Calls `f` on every entry (a walk of all buckets under RCU).
+    pub(crate) fn for_each(&self, _g: &RcuGuard, mut f: impl FnMut(&T)) {
+        for b in self.buckets.iter() {
+            let mut p = b.load(Ordering::Acquire);
+            while !p.is_null() {
+                // SAFETY: as in `find`.
+                let n = unsafe { &*p };
+                f(&n.val);
+                p = n.next.load(Ordering::Acquire);
+            }
+        }
+    }
+
+    /// Unlinks the entries of `hash`'s bucket (or of every bucket, with
+    /// `None`) for which `remove` says so, under the stripe lock; each is
+    /// passed to `gone` (still under the lock) and freed after a grace
+    /// period. Returns how many were removed.
+    pub(crate) fn remove_if(
+        &self,
+        hash: Option<u32>,
+        mut remove: impl FnMut(&T) -> bool,
+        mut gone: impl FnMut(&T),
+    ) -> usize {
+        let mut count = 0usize;
+        let mut one = |i: usize| {
+            let (Some(bucket), Some(lock)) = (self.buckets.get(i), self.locks.get(i % STRIPES))
+            else {
+                return;
+            };
+            if bucket.load(Ordering::Relaxed).is_null() {
+                return;
+            }
+            let _g = lock.lock();
+            let mut link: &AtomicPtr<Node<T>> = bucket;
+            loop {
+                let p = link.load(Ordering::Relaxed);
+                if p.is_null() {
+                    break;
+                }
+                // SAFETY: linked, and we hold the lock.
+                let n = unsafe { &*p };
+                if remove(&n.val) {
+                    link.store(n.next.load(Ordering::Relaxed), Ordering::Release);
+                    gone(&n.val);
+                    self.len.fetch_sub(1, Ordering::Relaxed);
+                    count = count.saturating_add(1);
+                    // SAFETY: unlinked; readers that still see it are in
+                    // read sections that the grace period waits for.
+                    unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
+                } else {
+                    link = &n.next;
+                }
+            }
+        };
+        match hash {
+            Some(h) => one((h as usize) & self.mask),
+            None => {
+                for i in 0..self.buckets.len() {
+                    one(i);
+                }
+            }
+        }
+        count
+    }
+}
+
+/// The RCU callback freeing an unlinked node.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of an unlinked node allocated by `A`.
+unsafe extern "C" fn free_node<T, A: NodeAlloc<T>>(head: *mut bindings::callback_head) {
+    let node = head.cast::<Node<T>>();
+    // SAFETY: `rcu` is the first field of the repr(C) node; no one can
+    // reach the node any more (grace period over).
+    unsafe {
+        core::ptr::drop_in_place(node);
+        A::free(node);
+    }
+}
+
+impl<T: Send + Sync, A: NodeAlloc<T>> Drop for RcuHashTable<T, A> {
+    fn drop(&mut self) {
+        // Unlink everything; the callbacks free the nodes. The owner of `A`
+        // waits for them (rcu_barrier) before its memory goes away.
+        self.remove_if(None, |_| true, |_| {});
+    }
+}

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Static inline kernel functions and macros that rvs's Rust code calls
+ * (Rust cannot call an inline or take its address). Each wrapper does one
+ * thing, except the transmit helpers at the end, which keep a hot path's
+ * inline sequence in one out-of-line call. The Rust side is in rust/sys/.
+ */
+#include <linux/icmp.h>
+#include <linux/ip.h>
+#include <linux/ip.h>
+#include <net/gso.h>
+#include <net/inet_ecn.h>
+#include <linux/netfilter.h>
+#include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sysctl.h>
+#include <linux/workqueue.h>
+#include <net/dst.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/ip_tunnels.h>
+#include <net/net_namespace.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/route.h>
+#include "shim.h"
+
+/* ---- locks, RCU */
+void rvs_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key)
+{
+	__raw_spin_lock_init(spinlock_check(l), name, key, LD_WAIT_CONFIG);
+}
+void rvs_spin_lock_bh(spinlock_t *l) { spin_lock_bh(l); }
+void rvs_spin_unlock_bh(spinlock_t *l) { spin_unlock_bh(l); }
+void rvs_call_rcu(struct rcu_head *h, rcu_callback_t f) { call_rcu(h, f); }
+
+/* ---- per-CPU counters: `n` u64 per CPU */
+u64 __percpu *rvs_pcpu_alloc(unsigned int n)
+{
+	return __alloc_percpu_gfp(n * sizeof(u64), sizeof(u64), GFP_KERNEL);
+}
+void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v) { this_cpu_add(p[i], v); }
+u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i)
+{
+	u64 s = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		s += READ_ONCE(per_cpu_ptr(p, cpu)[i]);
+	return s;
+}
+
+/* ---- periodic work */
+void rvs_init_delayed_work(struct delayed_work *w, work_func_t f) { INIT_DELAYED_WORK(w, f); }
+struct delayed_work *rvs_to_delayed_work(struct work_struct *w) { return to_delayed_work(w); }
+
+/* ---- sk_buff fields behind bitfields and unions */
+u32 rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
+bool rvs_skb_ipvs_property(const struct sk_buff *skb) { return skb->ipvs_property; }
+void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
+u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
+bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
+bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
+{
+	return skb_gso_validate_network_len(skb, mtu);
+}
+int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len)
+{
+	return skb_ensure_writable(skb, skb_network_offset(skb) + len);
+}
+u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len)
+{
+	if (!pskb_may_pull(skb, skb_network_offset(skb) + len))
+		return NULL;
+	return skb_network_header(skb);
+}
+void rvs_skb_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudo)
+{
+	inet_proto_csum_replace4((__sum16 *)(skb_network_header(skb) + off), skb, from, to, pseudo);
+}
+void rvs_skb_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
+{
+	inet_proto_csum_replace2((__sum16 *)(skb_network_header(skb) + off), skb, from, to, false);
+}
+bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
+void rvs_ip_send_check(struct sk_buff *skb) { ip_send_check(ip_hdr(skb)); }
+void rvs_skb_notrack(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+}
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb)
+{
+	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+}
+/* Reassembles a fragment (0: `skb` is now the whole datagram; else the
+ * fragment was queued or freed and is no longer the caller's). */
+int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward)
+{
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, forward ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_IN);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
+}
+void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
+{
+	icmp_send(skb, type, code, info);
+}
+
+/* ---- routes: a held `struct rtable`, released by rvs_rt_put */
+struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
+			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = saddr,
+		.flowi4_tos = RT_TOS(tos),
+		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return NULL;
+	*src_out = fl4.saddr;
+	*mtu = dst_mtu(&rt->dst);
+	*local = rt->rt_flags & RTCF_LOCAL;
+	return rt;
+}
+void rvs_rt_put(struct rtable *rt) { ip_rt_put(rt); }
+
+/*
+ * ip_vs's "send or continue": the packet now belongs to rvs; it leaves by
+ * LOCAL_OUT on the route `rt` (whose reference it takes), untracked, as a
+ * forwarded packet.
+ */
+static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt)
+{
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	skb->ipvs_property = 1;
+	skb->ignore_df = 1;
+	rvs_skb_notrack(skb);
+	if (skb->sk && skb->dev)
+		skb_orphan(skb);
+	skb_forward_csum(skb);
+	skb_clear_tstamp(skb);
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+}
+
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt)
+{
+	rvs_prepare_out(skb, rt);
+	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
+		       skb_dst(skb)->dev, dst_output);
+}
+
+/* IP-in-IP to `daddr` from `saddr` on route `rt` (reference taken). */
+int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt,
+		  __be32 saddr, __be32 daddr, bool df)
+{
+	const struct iphdr *old = ip_hdr(skb);
+	u8 tos = old->tos, ttl = old->ttl;
+	unsigned int room = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
+	struct iphdr *iph;
+
+	if (skb_cow_head(skb, room)) {
+		ip_rt_put(rt);
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
+	if (iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4)) {
+		ip_rt_put(rt);
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
+	rvs_prepare_out(skb, rt);
+	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_push(skb, sizeof(struct iphdr));
+	skb_reset_network_header(skb);
+	iph = ip_hdr(skb);
+	iph->version = 4;
+	iph->ihl = sizeof(struct iphdr) >> 2;
+	iph->frag_off = df ? htons(IP_DF) : 0;
+	iph->protocol = IPPROTO_IPIP;
+	iph->tos = INET_ECN_encapsulate(tos, tos);
+	iph->daddr = daddr;
+	iph->saddr = saddr;
+	iph->ttl = ttl;
+	iph->tot_len = htons(skb->len);
+	ip_select_ident(net, skb, NULL);
+	ip_send_check(iph);
+	return ip_local_out(net, skb->sk, skb);
+}
+
+/* ---- /proc/net files whose contents one Rust function writes */
+struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
+				       int (*show)(struct seq_file *, void *))
+{
+	return proc_create_net_single(name, 0444, net->proc_net, show, NULL);
+}
+void rvs_proc_remove(struct net *net, const char *name)
+{
+	remove_proc_entry(name, net->proc_net);
+}
+struct net *rvs_seq_net(struct seq_file *seq) { return seq_file_single_net(seq); }
+
+/* ---- sysctl tables: a per-namespace copy whose data points at `vals` */
+struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
+					     struct ctl_table *tmpl, size_t n, int *vals)
+{
+	struct ctl_table *t = kmemdup(tmpl, n * sizeof(*t), GFP_KERNEL);
+	struct ctl_table_header *h;
+	size_t i;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < n; i++)
+		t[i].data = &vals[i];
+	h = register_net_sysctl_sz(net, path, t, n);
+	if (!h)
+		kfree(t);
+	return h;
+}
+void rvs_sysctl_unregister(struct ctl_table_header *h)
+{
+	const struct ctl_table *t = h->ctl_table_arg;
+
+	unregister_net_sysctl_table(h);
+	kfree(t);
+}
+
+/* ---- slab caches with cacheline-aligned objects */
+struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align)
+{
+	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN, NULL);
+}
+void *rvs_kmem_cache_alloc(struct kmem_cache *c) { return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN); }

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Prototypes of rust/sys/shim.c; the Rust side declares them in rust/sys/. */
+#ifndef RVS_SHIM_H
+#define RVS_SHIM_H
+
+void rvs_spin_lock_init(spinlock_t *l, const char *name, struct lock_class_key *key);
+void rvs_spin_lock_bh(spinlock_t *l);
+void rvs_spin_unlock_bh(spinlock_t *l);
+void rvs_call_rcu(struct rcu_head *h, rcu_callback_t f);
+
+u64 __percpu *rvs_pcpu_alloc(unsigned int n);
+void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v);
+u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i);
+
+void rvs_init_delayed_work(struct delayed_work *w, work_func_t f);
+struct delayed_work *rvs_to_delayed_work(struct work_struct *w);
+
+u32 rvs_skb_len(const struct sk_buff *skb);
+bool rvs_skb_ipvs_property(const struct sk_buff *skb);
+void rvs_skb_set_ipvs_property(struct sk_buff *skb);
+u8 rvs_skb_pkt_type(const struct sk_buff *skb);
+bool rvs_skb_is_gso(const struct sk_buff *skb);
+bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);
+int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len);
+u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len);
+void rvs_skb_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
+			   bool pseudo);
+void rvs_skb_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
+bool rvs_skb_csum_partial(const struct sk_buff *skb);
+void rvs_ip_send_check(struct sk_buff *skb);
+void rvs_skb_notrack(struct sk_buff *skb);
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb);
+int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward);
+void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+
+struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
+			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local);
+void rvs_rt_put(struct rtable *rt);
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt);
+int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt,
+		  __be32 saddr, __be32 daddr, bool df);
+
+struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
+				       int (*show)(struct seq_file *, void *));
+void rvs_proc_remove(struct net *net, const char *name);
+struct net *rvs_seq_net(struct seq_file *seq);
+
+struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
+					     struct ctl_table *tmpl, size_t n, int *vals);
+void rvs_sysctl_unregister(struct ctl_table_header *h);
+
+struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align);
+void *rvs_kmem_cache_alloc(struct kmem_cache *c);
+
+#endif

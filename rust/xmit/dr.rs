@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Direct routing: the packet goes unchanged (VIP still its destination)
+//! to the real server's MAC address on the director's segment: the route
+//! is to the real server's address as the next hop (FLOWI_FLAG_KNOWN_NH),
+//! the neighbour layer resolves it.
+
+use super::route_onward;
+use crate::conn::Conn;
+use crate::proto::ipv4::{addr4, Ipv4};
+use crate::sys::netns::Net;
+use crate::sys::nf::Verdict;
+use crate::sys::skb::Skb;
+
+pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
+    let rt = match route_onward(net, skb, ip, addr4(&c.daddr), true, 0) {
+        Ok(rt) => rt,
+        Err(v) => return v,
+    };
+    skb.send(net, rt);
+    Verdict::Stolen
+}

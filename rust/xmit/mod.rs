@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Forwarding (ip_vs_xmit.c): one file per method, chosen once per
+//! connection when it is created.
+
+pub(crate) mod dr;
+pub(crate) mod nat;
+pub(crate) mod tunnel;
+
+use crate::conn::Conn;
+use crate::proto::ipv4::{self, Ipv4};
+use crate::sys::netns::Net;
+use crate::sys::nf::Verdict;
+use crate::sys::skb::{Route, Skb};
+
+/// `IP_VS_CONN_F_*` forwarding methods.
+pub(crate) const MASQ: u8 = 0;
+pub(crate) const LOCALNODE: u8 = 1;
+pub(crate) const TUNNEL: u8 = 2;
+pub(crate) const DROUTE: u8 = 3;
+pub(crate) const BYPASS: u8 = 4;
+
+const ICMP_DEST_UNREACH: u8 = 3;
+const ICMP_FRAG_NEEDED: u8 = 4;
+const ICMP_TIME_EXCEEDED: u8 = 11;
+
+/// Sends a client's packet on to the connection's real server.
+/// `pmtu_disc`: the pmtu_disc sysctl (tunnels honour the client's DF).
+pub(crate) fn to_real_server(
+    net: &Net,
+    skb: &mut Skb,
+    c: &Conn,
+    ip: &Ipv4,
+    pmtu_disc: bool,
+) -> Verdict {
+    match c.fwd {
+        MASQ => nat::xmit(net, skb, c, ip),
+        TUNNEL => tunnel::xmit(net, skb, c, ip, pmtu_disc),
+        DROUTE => dr::xmit(net, skb, c, ip),
+        // The real server is this host, or the packet bypasses the
+        // balancer: deliver it here.
+        LOCALNODE | BYPASS => Verdict::Accept,
+        _ => Verdict::Drop,
+    }
+}
+
+/// The route towards `daddr` with the checks every method makes first
+/// (ip_vs's `__ip_vs_get_out_rt`): the packet must fit the path MTU (less
+/// `overhead` for a tunnel header) unless fragmenting is allowed, and its
+/// TTL must allow one more hop. On failure the client gets the ICMP error
+/// and the packet is dropped.
+fn route(
+    net: &Net,
+    skb: &mut Skb,
+    ip: &Ipv4,
+    daddr: [u8; 4],
+    known_nh: bool,
+    overhead: u32,
+) -> Result<Route, Verdict> {
+    let Some(rt) = Route::output(net, daddr, ip.tos, known_nh) else {
+        return Err(Verdict::Drop);
+    };
+    let mtu = rt.mtu.saturating_sub(overhead);
+    let too_big = if skb.is_gso() {
+        !skb.gso_fits(mtu)
+    } else {
+        skb.len() > mtu
+    };
+    if ip.df && too_big && mtu >= 68 {
+        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        return Err(Verdict::Drop);
+    }
+    if !rt.local && ip.ttl <= 1 {
+        skb.icmp_send(ICMP_TIME_EXCEEDED, 0, 0);
+        return Err(Verdict::Drop);
+    }
+    Ok(rt)
+}
+
+/// [`route`] for the methods that send the packet on unchanged (DR, TUN):
+/// `Err(Accept)` when the real server is this host, and the TTL made one
+/// less.
+fn route_onward(
+    net: &Net,
+    skb: &mut Skb,
+    ip: &Ipv4,
+    daddr: [u8; 4],
+    known_nh: bool,
+    overhead: u32,
+) -> Result<Route, Verdict> {
+    let rt = route(net, skb, ip, daddr, known_nh, overhead)?;
+    if rt.local {
+        return Err(Verdict::Accept);
+    }
+    if !decrease_ttl(skb) {
+        return Err(Verdict::Drop);
+    }
+    Ok(rt)
+}
+
+/// One hop less: TTL decremented, IP checksum redone.
+fn decrease_ttl(skb: &mut Skb) -> bool {
+    {
+        let Some(b) = skb.writable(20) else {
+            return false;
+        };
+        let Some(t) = b.get_mut(ipv4::TTL) else {
+            return false;
+        };
+        *t = t.saturating_sub(1);
+    }
+    skb.ip_send_check();
+    true
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Traffic for the data-plane tests, run inside the namespaces.
+
+  lvs.py serve PORT NAME ADDR...
+                                TCP+UDP servers: PORT echoes, PORT+1 answers
+                                NAME; UDP on each ADDR
+  lvs.py names ADDR PORT N [--udp] [--hold]
+                                N connections (or datagrams), one after the
+                                other; prints the name each got, one per line.
+                                --hold keeps the TCP connections open until
+                                the last one is made.
+  lvs.py udp ADDR PORT          stdin as one datagram; the reply to stdout
+  lvs.py stream ADDR PORT SECONDS
+                                one TCP connection sending a chunk every 0.1 s
+                                and reading the echo; prints "ok BYTES" if every
+                                byte came back, else "broken BYTES REASON".
+"""
+import os
+import socket
+import socketserver
+import sys
+import threading
+import time
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            s.sendall(b)
+
+
+class Name(socketserver.BaseRequestHandler):
+    """Answers its name, then holds the connection until the client
+    closes it (so that held connections stay active)."""
+
+    def handle(self):
+        s = self.request
+        s.sendall(self.server.name + b"\n")
+        while s.recv(100):
+            pass
+
+
+class UdpEcho(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data, self.client_address)
+
+
+class UdpName(socketserver.BaseRequestHandler):
+    def handle(self):
+        _, sock = self.request
+        sock.sendto(self.server.name + b"\n", self.client_address)
+
+
+class TServer(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def serve(port, name, udp_addrs):
+    # UDP answers must come from the address asked (the VIP for DR and
+    # TUN): one UDP socket per local address.
+    servers = [
+        TServer(("0.0.0.0", port), Echo),
+        TServer(("0.0.0.0", port + 1), Name),
+    ]
+    for a in udp_addrs:
+        servers.append(socketserver.ThreadingUDPServer((a, port), UdpEcho))
+        servers.append(socketserver.ThreadingUDPServer((a, port + 1), UdpName))
+    for s in servers:
+        s.name = name.encode()
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    while True:
+        time.sleep(3600)
+
+
+def names(addr, port, n, udp, hold):
+    held = []
+    for _ in range(n):
+        if udp:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(5)
+            s.sendto(b"?", (addr, port))
+            print(s.recv(100).decode().strip(), flush=True)
+            s.close()
+            continue
+        s = socket.create_connection((addr, port), timeout=10)
+        buf = b""
+        while not buf.endswith(b"\n"):
+            b = s.recv(100)
+            if not b:
+                break
+            buf += b
+        print(buf.decode().strip(), flush=True)
+        if hold:
+            held.append(s)
+        else:
+            s.close()
+
+
+def stream(addr, port, seconds):
+    s = socket.create_connection((addr, port), timeout=5)
+    total = 0
+    end = time.time() + seconds
+    chunk = os.urandom(1000)
+    try:
+        while time.time() < end:
+            s.sendall(chunk)
+            got = b""
+            while len(got) < len(chunk):
+                b = s.recv(len(chunk) - len(got))
+                if not b:
+                    print(f"broken {total} closed", flush=True)
+                    return 1
+                got += b
+            if got != chunk:
+                print(f"broken {total} corrupt", flush=True)
+                return 1
+            total += len(chunk)
+            time.sleep(0.1)
+    except OSError as e:
+        print(f"broken {total} {e.__class__.__name__}", flush=True)
+        return 1
+    print(f"ok {total}", flush=True)
+    return 0
+
+
+def udp(addr, port):
+    data = sys.stdin.buffer.read()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect((addr, port))
+    s.send(data)
+    sys.stdout.buffer.write(s.recv(65536))
+    return 0
+
+
+def main(argv):
+    cmd = argv[1]
+    if cmd == "serve":
+        serve(int(argv[2]), argv[3], argv[4:])
+    elif cmd == "names":
+        names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv)
+    elif cmd == "udp":
+        return udp(argv[2], int(argv[3]))
+    elif cmd == "stream":
+        return stream(argv[2], int(argv[3]), float(argv[4]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
