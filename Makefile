@@ -55,8 +55,12 @@ captures: all
 demo: all
 	@qemu/vm.sh run 'tests/demo.sh'
 
+# CMD reaches the VM verbatim: `$` is not make's (CMD='echo $$HOME' is not
+# needed, CMD='echo $HOME' works), quotes are the shell's.
+vm-run: export RVS_VM_CMD = $(value CMD)
 vm-run: all
-	@qemu/vm.sh run '$(CMD)'
+	@qemu/vm.sh run "$$RVS_VM_CMD"
+
 
 vm: all
 	@qemu/vm.sh shell

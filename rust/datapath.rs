@@ -60,6 +60,7 @@ impl Hooks for Ipvs {
         }
         let p = match Packet::parse(skb) {
             Ok(p) => p,
+            Err(Some(ipv4::IPPROTO_ICMP)) => return icmp(id, net, &st.dp, skb),
             Err(Some(_proto)) => {
                 // A protocol rvs does not balance (an IP-in-IP or GRE
                 // packet, say): with ignore_tunneled, mark it so that rvs
@@ -250,10 +251,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
             c
         }
     };
-    let len = skb.len();
-    conn.dest.stats.inpkt(len);
-    conn.dest.svc_stats.inpkt(len);
-    dp.stats.inpkt(len);
+    count_in(dp, &conn, skb.len());
     let t = dp.timeouts();
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(Dir::Input, flags, &t, HZ);
@@ -264,6 +262,83 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
     }
     let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
     xmit::to_real_server(net, skb, &conn, ip, pmtu_disc)
+}
+
+/// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
+/// `ip_vs_out_icmp`): at IN, from the client's side about a reply the
+/// director sent (relayed to the real server); at OUT, from a real server
+/// about a client's packet (relayed to the client). NAT connections get
+/// the quoted packet translated; DR and TUN ones get the error forwarded
+/// by their method.
+fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
+    if id == IN && skb.pkt_type() != PACKET_HOST {
+        return Verdict::Accept;
+    }
+    let len = skb.len() as usize;
+    let Some(ip) = skb.head(20).and_then(|h| ipv4::parse(h, len)) else {
+        return Verdict::Accept;
+    };
+    if ip.fragment {
+        return Verdict::Accept;
+    }
+    let Some(e) = skb
+        .head(len.min(ipv4::ICMP_ERROR_MAX))
+        .and_then(|b| ipv4::parse_icmp_error(b, ip.ihl))
+    else {
+        return Verdict::Accept;
+    };
+    let (qs, qd) = (addr16(e.inner.saddr), addr16(e.inner.daddr));
+    // The quoted packet went the other way: its key, reversed.
+    let k = Lookup {
+        protocol: e.inner.protocol,
+        saddr: &qd,
+        sport: e.inner_dport,
+        daddr: &qs,
+        dport: e.inner_sport,
+    };
+    let g = RcuGuard::new();
+    if id == IN {
+        let Some(c) = dp.conns.get_in(&g, &k) else {
+            return Verdict::Accept;
+        };
+        count_in(dp, &c, skb.len());
+        if c.fwd != xmit::MASQ {
+            let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
+            return xmit::to_real_server(net, skb, &c, &ip, pmtu_disc);
+        }
+        if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
+            return Verdict::Drop;
+        }
+        xmit::nat::forward_icmp(net, skb, &c, &ip)
+    } else {
+        let Some(c) = dp.conns.get_out(&g, &k) else {
+            return Verdict::Accept;
+        };
+        if c.fwd == xmit::MASQ {
+            if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
+                return Verdict::Drop;
+            }
+            if id == OUT_FWD && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
+                return Verdict::Drop;
+            }
+        }
+        count_out(dp, &c, skb.len());
+        skb.set_ipvs_property();
+        skb.notrack();
+        Verdict::Accept
+    }
+}
+
+fn count_in(dp: &DataPlane, c: &Conn, len: u32) {
+    c.dest.stats.inpkt(len);
+    c.dest.svc_stats.inpkt(len);
+    dp.stats.inpkt(len);
+}
+
+fn count_out(dp: &DataPlane, c: &Conn, len: u32) {
+    c.dest.stats.outpkt(len);
+    c.dest.svc_stats.outpkt(len);
+    dp.stats.outpkt(len);
 }
 
 /// Whether a SYN on entry `c` starts a new connection (ip_vs's
@@ -303,10 +378,7 @@ fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, forward: boo
     {
         return Verdict::Drop;
     }
-    let len = skb.len();
-    conn.dest.stats.outpkt(len);
-    conn.dest.svc_stats.outpkt(len);
-    dp.stats.outpkt(len);
+    count_out(dp, &conn, skb.len());
     let t = dp.timeouts();
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(Dir::Output, tcp::Flags::from_byte(p.tcp_flags), &t, HZ);

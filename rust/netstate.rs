@@ -135,7 +135,7 @@ pub(crate) struct Tables {
 /// What the packet path of a namespace uses.
 pub(crate) struct DataPlane {
     /// Dropped first: they point into `t`.
-    _sysctl_reg: SysctlReg<NSYSCTL>,
+    _sysctl_reg: SysctlReg<NSYSCTL, Tables>,
     _conn_file: ProcFile<ConnFile>,
     _tick: Periodic<Ticker>,
     t: Arc<Tables>,
@@ -182,9 +182,9 @@ impl DataPlane {
             },
             u64::from(crate::datapath::HZ),
         )?;
-        // SAFETY: the values live in the `Arc<Tables>` (they never move),
-        // which outlives the registration (DataPlane's field order).
-        let reg = unsafe { SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, &t.sysctl.vals)? };
+        let reg = SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, t.clone(), |t| {
+            &t.sysctl.vals
+        })?;
         Ok(Self {
             _sysctl_reg: reg,
             _conn_file: ProcFile::new(net)?,

@@ -113,6 +113,107 @@ test_least() {
 	done
 }
 
+# test_icmp IMPL: a real server's ICMP port unreachable reaches the client
+# translated (its connected UDP socket is refused), NAT replies leave the
+# director from the VIP.
+test_icmp() {
+	local impl=$1
+	use "$impl"
+	dir $IPVSADM -A -u "$VIP:9999" -s rr
+	dir $IPVSADM -a -u "$VIP:9999" -r "${RS_IPS[0]}:9999" -m
+	expect_eq "UDP to a closed port of the real server" refused \
+		"$(cli python3 "$LVS_PY" udp-ask "$VIP" 9999)"
+	# The reply's source as the client sees it: the VIP.
+	lvs_service -u nat rr
+	cli socat -T 5 - "UDP:$VIP:8081,sourceport=5555" <<<"?" >/dev/null
+	dir $IPVSADM -L -n -c | tee "$OUT/conns.$impl"
+	grep -q "192.0.2.2:5555 *$VIP:8081" "$OUT/conns.$impl"
+	dir $IPVSADM -C
+}
+
+# test_states IMPL: the connection list (states) and the counters after a
+# known transfer, saved for the comparison; entries expire after the
+# --set timeouts.
+test_states() {
+	local impl=$1
+	use "$impl"
+	dir $IPVSADM --set 6 5 4
+	lvs_service -t nat rr
+	lvs_service -u nat rr
+	dir $IPVSADM -Z
+	# UDP: 3 datagrams of 1000, 2000 and 3000 bytes, echoed.
+	local n
+	for n in 1000 2000 3000; do transfer udp "$n"; done
+	# TCP: one connection held open, one closed.
+	cli python3 "$LVS_PY" names "$VIP" 8081 1 >/dev/null
+	cli sh -c "sleep 4 | socat - TCP:$VIP:8080" &
+	wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q ESTABLISHED"
+	dir $IPVSADM -L -n -c | awk 'NR > 2 {print $1, $3, $5, $6}' | sort >"$OUT/states.$impl"
+	cat "$OUT/states.$impl"
+	dir $IPVSADM -L -n -u "$VIP:8080" --stats --exact >"$OUT/stats.$impl"
+	cat "$OUT/stats.$impl"
+	wait
+	# Every entry gone within the timeouts (6 s ESTABLISHED, 5 s FIN_WAIT,
+	# 4 s UDP, 120 s TIME_WAIT: not waited for) plus the expiry pass.
+	dir $IPVSADM --set 900 120 300
+	wait_for 20 sh -c "! ip netns exec $director $IPVSADM -L -n -c | grep -q UDP" ||
+		fail "UDP entries did not expire"
+	dir $IPVSADM -C
+}
+
+# test_quiesce IMPL: a long TCP stream keeps its real server when that
+# server's weight becomes 0, new connections go elsewhere; then what
+# deleting the real server does to a stream, for each expire_nodest_conn.
+test_quiesce() {
+	local impl=$1 rs e
+	use "$impl"
+	lvs_service -t nat rr
+	cli python3 "$LVS_PY" stream "$VIP" 8080 6 >"$OUT/stream.$impl" &
+	wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'"
+	rs=$(dir $IPVSADM -L -n -c | awk '/:8080/ && /ESTABLISHED/ {print $NF}' | head -n1)
+	echo "the stream is on $rs"
+	dir $IPVSADM -e -t "$VIP:8080" -r "$rs" -m -w 0
+	dir $IPVSADM -e -t "$VIP:8081" -r "${rs%:*}:8081" -m -w 0
+	cli python3 "$LVS_PY" names "$VIP" 8081 6 >"$OUT/after.$impl"
+	local ip=${rs%:*}
+	local name="rs$((${ip##*.} - 10))"
+	echo "new connections after $name was quiesced: $(tr '\n' ' ' <"$OUT/after.$impl")"
+	[ "$(wc -l <"$OUT/after.$impl")" = 6 ] || fail "not 6 new connections"
+	! grep -qx "$name" "$OUT/after.$impl" || fail "a new connection went to the quiesced $name"
+	wait
+	cat "$OUT/stream.$impl"
+	grep -q '^ok ' "$OUT/stream.$impl" || fail "the stream broke on a quiesced server"
+	for e in 0 1; do
+		dir sysctl -qw net.ipv4.vs.expire_nodest_conn=$e
+		dir $IPVSADM -C
+		lvs_service -t nat rr
+		cli python3 "$LVS_PY" stream "$VIP" 8080 8 >"$OUT/del$e.$impl" &
+		wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'"
+		rs=$(dir $IPVSADM -L -n -c | awk '/:8080/ && /ESTABLISHED/ {print $NF}' | head -n1)
+		sleep 1
+		dir $IPVSADM -d -t "$VIP:8080" -r "$rs"
+		wait || true
+		echo "expire_nodest_conn=$e, real server deleted: $(cat "$OUT/del$e.$impl")"
+		# The outcome without byte counts, for the comparison.
+		awk '{print $1, $3}' "$OUT/del$e.$impl" >"$OUT/del$e.$impl.outcome"
+	done
+	dir sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+	dir $IPVSADM -C
+}
+
+same_states() {
+	local f
+	for f in states stats del0 del1; do
+		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: nothing recorded"
+	done
+	expect_eq "connection states, ip_vs vs rvs" "$(cat "$OUT/states.ip_vs")" "$(cat "$OUT/states.rvs")"
+	expect_eq "UDP counters after the same transfer" "$(cat "$OUT/stats.ip_vs")" "$(cat "$OUT/stats.rvs")"
+	expect_eq "deleting a real server, expire_nodest_conn=0" \
+		"$(cat "$OUT/del0.ip_vs.outcome")" "$(cat "$OUT/del0.rvs.outcome")"
+	expect_eq "deleting a real server, expire_nodest_conn=1" \
+		"$(cat "$OUT/del1.ip_vs.outcome")" "$(cat "$OUT/del1.rvs.outcome")"
+}
+
 same_picks() {
 	local f
 	for f in rr wrr rr-udp lc wlc sed nq; do
@@ -130,6 +231,11 @@ for impl in ip_vs rvs; do
 	done
 	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
+	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
+	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"
+	tap_case "$impl: weight 0 keeps a stream, deleting its server (expire_nodest_conn 0/1)" \
+		test_quiesce "$impl"
 done
+tap_case "the same states, counters and deletion outcomes on ip_vs.ko and rvs.ko" same_states
 tap_case "the same real servers picked by ip_vs.ko and rvs.ko, in the same order" same_picks
 tap_done

@@ -115,6 +115,14 @@ test_unprivileged() {
 		out=$(unpriv "$RVSADM" -L -n 2>&1) && fail "$impl: unprivileged rvsadm succeeded"
 		echo "$impl rvsadm: $out"
 		grep -q "Operation not permitted" <<<"$out"
+		# Scripts check the status: both tools give ipvsadm's.
+		local cmd rc_i rc_r
+		for cmd in "-L -n" "-A -t 192.0.2.1:80" "-C"; do
+			rc_i=0 rc_r=0
+			unpriv $IPVSADM $cmd >/dev/null 2>&1 || rc_i=$?
+			unpriv "$RVSADM" $cmd >/dev/null 2>&1 || rc_r=$?
+			expect_eq "$impl: exit status of unprivileged '$cmd', ipvsadm vs rvsadm" "$rc_i" "$rc_r"
+		done
 	done
 	expect_eq "unprivileged ipvsadm, rvs.ko vs ip_vs.ko" "${said[ip_vs]}" "${said[rvs]}"
 }

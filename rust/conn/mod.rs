@@ -22,7 +22,7 @@ use kernel::sync::Arc;
 
 use crate::proto::{self, tcp, Dir, Timeouts};
 use crate::svc::rt::DestRt;
-use crate::sys::rcuhash::{Node, NodeAlloc, RcuHashTable, SlabCache, StaticSlab};
+use crate::sys::rcuhash::{FromSlab, RcuHashTable, SlabCache, SlabOf, StaticSlab};
 use crate::sys::sync::RcuGuard;
 use crate::sys::{jiffies, random_u32};
 
@@ -162,19 +162,16 @@ impl Drop for ConnRef<'_> {
 /// The module-wide slab cache of connection entries ("rvs_conn").
 pub(crate) static CONN_SLAB: StaticSlab<Conn> = StaticSlab::new();
 
-/// Allocates table nodes from [`CONN_SLAB`].
-pub(crate) struct ConnAlloc;
+/// Names [`CONN_SLAB`] as the source of the table's nodes.
+pub(crate) struct ConnSlabOf;
 
-// SAFETY: the cache was created for `Node<Conn>` (see `new_slab`).
-unsafe impl NodeAlloc<Conn> for ConnAlloc {
-    fn alloc() -> *mut Node<Conn> {
-        CONN_SLAB.alloc()
-    }
-    unsafe fn free(p: *mut Node<Conn>) {
-        // SAFETY: per the caller, from `alloc`.
-        unsafe { CONN_SLAB.free(p) }
+impl SlabOf<Conn> for ConnSlabOf {
+    fn slab() -> &'static StaticSlab<Conn> {
+        &CONN_SLAB
     }
 }
+
+type ConnAlloc = FromSlab<ConnSlabOf>;
 
 /// Creates the cache; the module publishes it in [`CONN_SLAB`].
 pub(crate) fn new_slab() -> Result<SlabCache<Conn>> {

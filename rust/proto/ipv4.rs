@@ -104,6 +104,82 @@ pub(crate) fn tcp_ok(l4: &[u8], l4_total: usize) -> bool {
     }
 }
 
+/// ICMP error types that carry the header of the packet they are about
+/// and that rvs relays (ip_vs: destination unreachable, source quench,
+/// time exceeded).
+pub(crate) const ICMP_DEST_UNREACH: u8 = 3;
+pub(crate) const ICMP_SOURCE_QUENCH: u8 = 4;
+pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
+
+/// An ICMP error about a TCP or UDP packet, as found after an IPv4 header
+/// of `ihl` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IcmpError {
+    pub(crate) ty: u8,
+    /// Offset of the inner (quoted) IP header from the outer one.
+    pub(crate) inner_off: usize,
+    pub(crate) inner: Ipv4,
+    /// Offset of the inner TCP/UDP header from the outer IP header.
+    pub(crate) inner_l4_off: usize,
+    pub(crate) inner_sport: u16,
+    pub(crate) inner_dport: u16,
+}
+
+/// Bytes from the outer IP header that [`parse_icmp_error`] needs, at
+/// most (outer and inner headers with options, ICMP header, ports).
+pub(crate) const ICMP_ERROR_MAX: usize = 60 + ICMP_LEN + 60 + 4;
+
+/// Parses an ICMP error after an outer header of `ihl` bytes from `b`
+/// (which holds up to [`ICMP_ERROR_MAX`] bytes of the packet). `None`: not
+/// an error type rvs relays, or the quoted packet is not a whole TCP/UDP
+/// header start (a later fragment, truncated, malformed).
+pub(crate) fn parse_icmp_error(b: &[u8], ihl: usize) -> Option<IcmpError> {
+    let ty = *b.get(ihl)?;
+    if ty != ICMP_DEST_UNREACH && ty != ICMP_SOURCE_QUENCH && ty != ICMP_TIME_EXCEEDED {
+        return None;
+    }
+    let inner_off = ihl.checked_add(ICMP_LEN)?;
+    let ib = b.get(inner_off..)?;
+    // The quoted packet is cut short by design: do not check its length
+    // against what is present, only the header's own fields.
+    let inner = parse(ib, usize::from(be16(ib, 2)?))?;
+    if inner.protocol != 6 && inner.protocol != 17 {
+        return None;
+    }
+    // Only the first fragment quotes the ports.
+    let frag_off = be16(ib, FRAG)? & 0x1fff;
+    if frag_off != 0 {
+        return None;
+    }
+    let inner_l4_off = inner_off.checked_add(inner.ihl)?;
+    let (inner_sport, inner_dport) = ports(b.get(inner_l4_off..)?)?;
+    Some(IcmpError {
+        ty,
+        inner_off,
+        inner,
+        inner_l4_off,
+        inner_sport,
+        inner_dport,
+    })
+}
+
+/// The Internet checksum of an IP header (its checksum field counted as
+/// it is: zero it first to compute a new one).
+pub(crate) fn header_checksum(h: &[u8]) -> [u8; 2] {
+    let mut sum: u32 = 0;
+    for c in h.chunks(2) {
+        let w = u16::from_be_bytes([
+            c.first().copied().unwrap_or(0),
+            c.get(1).copied().unwrap_or(0),
+        ]);
+        sum = sum.wrapping_add(u32::from(w));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff).wrapping_add(sum >> 16);
+    }
+    (!(sum as u16)).to_be_bytes()
+}
+
 /// An IPv4 address into the 16-byte form of the tables.
 pub(crate) fn addr16(a: [u8; 4]) -> [u8; 16] {
     let mut x = [0u8; 16];
@@ -155,6 +231,40 @@ mod tests {
         let mut h = hdr();
         h[6] = 0x20;
         assert!(parse(&h, 40).unwrap().fragment);
+    }
+
+    #[test]
+    fn icmp_errors() {
+        // Port unreachable quoting a UDP packet 198.51.100.11 <- 192.0.2.2.
+        let mut b = std::vec::Vec::new();
+        b.extend_from_slice(&hdr());
+        b[9] = 1;
+        b.extend_from_slice(&[3, 3, 0, 0, 0, 0, 0, 0]);
+        let mut inner = hdr();
+        inner[9] = 17;
+        inner[2..4].copy_from_slice(&28u16.to_be_bytes());
+        b.extend_from_slice(&inner);
+        b.extend_from_slice(&[0x30, 0x39, 0x27, 0x0f]);
+        let e = parse_icmp_error(&b, 20).unwrap();
+        assert_eq!((e.ty, e.inner_off, e.inner_l4_off), (3, 28, 48));
+        assert_eq!((e.inner_sport, e.inner_dport), (12345, 9999));
+        // Echo requests are not errors; truncated quotes are refused.
+        let mut echo = b.clone();
+        echo[20] = 8;
+        assert_eq!(parse_icmp_error(&echo, 20), None);
+        assert_eq!(parse_icmp_error(&b[..50], 20), None);
+        // A quoted later fragment has no ports.
+        let mut frag = b.clone();
+        frag[28 + 7] = 1;
+        assert_eq!(parse_icmp_error(&frag, 20), None);
+    }
+
+    #[test]
+    fn checksum_of_a_header() {
+        let mut h = hdr();
+        let c = header_checksum(&h);
+        h[10..12].copy_from_slice(&c);
+        assert_eq!(header_checksum(&h), [0, 0]);
     }
 
     #[test]

@@ -165,6 +165,27 @@ impl<T> StaticSlab<T> {
     }
 }
 
+/// Names the [`StaticSlab`] a table's nodes come from.
+pub(crate) trait SlabOf<T: 'static>: 'static {
+    fn slab() -> &'static StaticSlab<T>;
+}
+
+/// Nodes from the [`StaticSlab`] that `S` names.
+pub(crate) struct FromSlab<S>(PhantomData<S>);
+
+// SAFETY: a published cache was created for `Node<T>` (SlabCache::new);
+// with none published, `alloc` gives null.
+unsafe impl<T: 'static, S: SlabOf<T>> NodeAlloc<T> for FromSlab<S> {
+    fn alloc() -> *mut Node<T> {
+        S::slab().alloc()
+    }
+
+    unsafe fn free(p: *mut Node<T>) {
+        // SAFETY: per the caller, `p` came from `alloc`.
+        unsafe { S::slab().free(p) }
+    }
+}
+
 /// Number of writer lock stripes (ip_vs: 32 for the connection table).
 const STRIPES: usize = 32;
 

@@ -114,6 +114,21 @@ void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
 	icmp_send(skb, type, code, info);
 }
 
+/* ICMP messages from `off` (the ICMP header) to the end of the packet. */
+bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off)
+{
+	return skb_csum_unnecessary(skb) ||
+	       !csum_fold(skb_checksum(skb, skb_network_offset(skb) + off, skb->len - off, 0));
+}
+void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off)
+{
+	struct icmphdr *ic = (struct icmphdr *)(skb_network_header(skb) + off);
+
+	ic->checksum = 0;
+	ic->checksum = csum_fold(skb_checksum(skb, skb_network_offset(skb) + off, skb->len - off, 0));
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
 /* ---- routes: a held `struct rtable`, released by rvs_rt_put */
 struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
 			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local)

@@ -33,6 +33,9 @@ int rvs_route_me_harder(struct net *net, struct sk_buff *skb);
 int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward);
 void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 
+bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off);
+void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off);
+
 struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
 			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local);
 void rvs_rt_put(struct rtable *rt);

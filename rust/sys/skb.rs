@@ -33,6 +33,8 @@ extern "C" {
     fn rvs_ip_send_check(skb: *mut bindings::sk_buff);
     fn rvs_skb_notrack(skb: *mut bindings::sk_buff);
     fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> i32;
+    fn rvs_icmp_csum_ok(skb: *mut bindings::sk_buff, off: u32) -> bool;
+    fn rvs_icmp_csum_set(skb: *mut bindings::sk_buff, off: u32);
     fn rvs_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, forward: bool) -> i32;
     fn rvs_icmp_send(skb: *mut bindings::sk_buff, ty: i32, code: i32, info: u32);
     fn rvs_route4(
@@ -215,6 +217,29 @@ impl Skb {
     pub(crate) fn route_me_harder(&mut self, net: &Net) -> bool {
         // SAFETY: a valid skb and namespace.
         unsafe { rvs_route_me_harder(net.as_ptr(), self.raw()) == 0 }
+    }
+
+    /// Whether the ICMP message at `off` (from the IP header, to the end)
+    /// has a right checksum.
+    pub(crate) fn icmp_csum_ok(&mut self, off: usize) -> bool {
+        let Ok(o) = u32::try_from(off) else {
+            return false;
+        };
+        if o.saturating_add(8) > self.len() {
+            return false;
+        }
+        // SAFETY: a valid skb; `off` leaves an ICMP header in the packet.
+        unsafe { rvs_icmp_csum_ok(self.raw(), o) }
+    }
+
+    /// Computes the checksum of the ICMP message at `off` anew (after
+    /// rvs changed the header it quotes).
+    pub(crate) fn icmp_csum_set(&mut self, off: usize) {
+        if self.writable(off.saturating_add(8)).is_none() {
+            return;
+        }
+        // SAFETY: the ICMP header at `off` is linear and writable.
+        unsafe { rvs_icmp_csum_set(self.raw(), off as u32) };
     }
 
     /// Reassembles a fragment with the others of its datagram (ip_vs's

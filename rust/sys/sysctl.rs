@@ -7,6 +7,7 @@
 use core::sync::atomic::AtomicI32;
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 use super::netns::Net;
 
@@ -47,55 +48,58 @@ pub(crate) struct Template<const N: usize>(pub(crate) [IntEntry; N]);
 // kernel function.
 unsafe impl<const N: usize> Sync for Template<N> {}
 
-/// A table registered in a namespace, its values in `vals`.
+/// A table registered in a namespace; its values live in an `Arc<T>` that
+/// the registration keeps alive.
 ///
 /// # Invariants
 ///
-/// `hdr` is a registered table whose entries point into the `N` values the
-/// owner keeps alive (and in place) for longer than this value.
-pub(crate) struct Registration<const N: usize> {
+/// `hdr` is a registered table whose entries point into the `N` values
+/// `vals(&owner)` of `owner`, which never move (they are in the `Arc`).
+pub(crate) struct Registration<const N: usize, T: Send + Sync> {
     hdr: *mut bindings::ctl_table_header,
+    _owner: Arc<T>,
 }
 
-// SAFETY: only a handle for unregistering.
-unsafe impl<const N: usize> Send for Registration<N> {}
+// SAFETY: a handle for unregistering and an `Arc` of a `Send + Sync` type.
+unsafe impl<const N: usize, T: Send + Sync> Send for Registration<N, T> {}
 // SAFETY: no `&self` methods.
-unsafe impl<const N: usize> Sync for Registration<N> {}
+unsafe impl<const N: usize, T: Send + Sync> Sync for Registration<N, T> {}
 
-impl<const N: usize> Registration<N> {
-    /// Registers `tmpl` under `path` in `net` with the values `vals`.
-    ///
-    /// # Safety
-    ///
-    /// `vals` stays alive and in place until the registration is dropped.
-    pub(crate) unsafe fn new(
+impl<const N: usize, T: Send + Sync> Registration<N, T> {
+    /// Registers `tmpl` under `path` in `net`, the values being
+    /// `vals(&owner)`.
+    pub(crate) fn new(
         net: &Net,
         path: &'static core::ffi::CStr,
         tmpl: &'static Template<N>,
-        vals: &[AtomicI32; N],
+        owner: Arc<T>,
+        vals: fn(&T) -> &[AtomicI32; N],
     ) -> Result<Self> {
-        // SAFETY: the template is static; `vals` outlives the registration
-        // per the caller; AtomicI32 has the layout of an int.
+        let v = vals(&owner);
+        // SAFETY: the template is static; the values are inside `owner`'s
+        // allocation, which this registration keeps until after it
+        // unregisters; AtomicI32 has the layout of an int.
         let hdr = unsafe {
             rvs_sysctl_register(
                 net.as_ptr(),
                 path.as_ptr().cast(),
                 tmpl.0.as_ptr().cast(),
                 N,
-                vals.as_ptr().cast_mut().cast(),
+                v.as_ptr().cast_mut().cast(),
             )
         };
         if hdr.is_null() {
             return Err(ENOMEM);
         }
-        // INVARIANT: registered above.
-        Ok(Self { hdr })
+        // INVARIANT: registered above with values inside `owner`.
+        Ok(Self { hdr, _owner: owner })
     }
 }
 
-impl<const N: usize> Drop for Registration<N> {
+impl<const N: usize, T: Send + Sync> Drop for Registration<N, T> {
     fn drop(&mut self) {
         // SAFETY: registered (type invariant); waits for running handlers.
+        // `_owner` is dropped after this body.
         unsafe { rvs_sysctl_unregister(self.hdr) };
     }
 }

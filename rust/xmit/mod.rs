@@ -4,6 +4,7 @@
 //! connection when it is created.
 
 pub(crate) mod dr;
+pub(crate) mod icmp;
 pub(crate) mod nat;
 pub(crate) mod tunnel;
 

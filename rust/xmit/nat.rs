@@ -109,6 +109,22 @@ pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
     Verdict::Stolen
 }
 
+/// An ICMP error already translated for the real server (see
+/// [`super::icmp`]): routed to it and sent. No "fragmentation needed" is
+/// ever sent about an ICMP error.
+pub(crate) fn forward_icmp(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
+    let quiet = Ipv4 { df: false, ..*ip };
+    let rt = match route(net, skb, &quiet, addr4(&c.daddr), false, 0) {
+        Ok(rt) => rt,
+        Err(v) => return v,
+    };
+    if rt.local {
+        return Verdict::Accept;
+    }
+    skb.send(net, rt);
+    Verdict::Stolen
+}
+
 /// Real server to client: the source becomes the VIP and service port
 /// (ip_vs's `handle_response`), and the packet is routed again as one the
 /// director sends (`reroute`: snat_reroute, not for local clients).

@@ -11,6 +11,8 @@
                                 --hold keeps the TCP connections open until
                                 the last one is made.
   lvs.py udp ADDR PORT          stdin as one datagram; the reply to stdout
+  lvs.py udp-ask ADDR PORT      one datagram; prints "answer", "refused" (an
+                                ICMP port unreachable came back) or "timeout"
   lvs.py stream ADDR PORT SECONDS
                                 one TCP connection sending a chunk every 0.1 s
                                 and reading the echo; prints "ok BYTES" if every
@@ -141,6 +143,21 @@ def udp(addr, port):
     return 0
 
 
+def udp_ask(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect((addr, port))
+    s.send(b"?")
+    try:
+        s.recv(100)
+        print("answer")
+    except ConnectionRefusedError:
+        print("refused")
+    except socket.timeout:
+        print("timeout")
+    return 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "serve":
@@ -149,6 +166,8 @@ def main(argv):
         names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv)
     elif cmd == "udp":
         return udp(argv[2], int(argv[3]))
+    elif cmd == "udp-ask":
+        return udp_ask(argv[2], int(argv[3]))
     elif cmd == "stream":
         return stream(argv[2], int(argv[3]), float(argv[4]))
     return 0

@@ -22,6 +22,10 @@ impl Failure {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => 2,
+            // ipvsadm's first request (GET_INFO, when it initialises)
+            // meets a missing privilege: it exits 2 ("Can't initialize
+            // ipvs: Permission denied (you must be root)").
+            Self::Kernel(_, e) if not_permitted(e) => 2,
             Self::Kernel(..) => 255,
             Self::File(_) => 1,
         }
@@ -35,6 +39,11 @@ impl std::fmt::Display for Failure {
             Self::Kernel(what, e) => write!(f, "{what}: {e}"),
         }
     }
+}
+
+/// EPERM or EACCES: the caller lacks CAP_NET_ADMIN.
+pub fn not_permitted(e: &Error) -> bool {
+    matches!(e.errno(), Some(1) | Some(13))
 }
 
 fn usage<T>(s: impl Into<String>) -> Result<T, Failure> {

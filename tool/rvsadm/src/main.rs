@@ -201,9 +201,13 @@ fn main() -> ExitCode {
         }
         Some(Command::List) => match list(&a) {
             Ok(t) => return print(&t),
-            // ipvsadm exits 1 when a listing fails.
+            // ipvsadm exits 1 when a listing fails, 2 when it could not
+            // initialise for want of privilege.
             Err(Failure::Kernel(w, e)) => {
                 eprintln!("rvsadm: {w}: {e}");
+                if cmd::not_permitted(&e) {
+                    return ExitCode::from(2);
+                }
                 return ExitCode::FAILURE;
             }
             Err(e) => Err(e),

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! ICMP errors about NAT connections (ip_vs's `ip_vs_nat_icmp`): the error
+//! quotes the packet it is about, whose addresses and ports the director
+//! changed; the quote is changed the same way as the packets of the
+//! connection, so that the other side recognises it.
+
+use crate::conn::Conn;
+use crate::proto::ipv4::{self, addr4, IcmpError};
+use crate::sys::skb::Skb;
+
+/// Which way the error goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Way {
+    /// From a real server to the client: the error's source and the
+    /// quoted destination become the VIP and service port.
+    Out,
+    /// From the client's side to the real server: the error's destination
+    /// and the quoted source become the real server's address and port.
+    In,
+}
+
+fn put(b: &mut [u8], at: usize, v: &[u8]) -> Option<()> {
+    b.get_mut(at..at.checked_add(v.len())?)?.copy_from_slice(v);
+    Some(())
+}
+
+/// Rewrites the error for connection `c`; both IP checksums and the ICMP
+/// checksum are computed anew. False if the packet could not be changed.
+pub(crate) fn nat(skb: &mut Skb, c: &Conn, e: &IcmpError, way: Way) -> bool {
+    let (addr, port, outer_at, quoted_at, port_at) = match way {
+        Way::Out => (
+            addr4(&c.vaddr),
+            c.vport,
+            ipv4::SADDR,
+            e.inner_off + ipv4::DADDR,
+            e.inner_l4_off + ipv4::DPORT,
+        ),
+        Way::In => (
+            addr4(&c.daddr),
+            c.dport,
+            ipv4::DADDR,
+            e.inner_off + ipv4::SADDR,
+            e.inner_l4_off + ipv4::SPORT,
+        ),
+    };
+    let icmp_off = e.inner_off.saturating_sub(ipv4::ICMP_LEN);
+    {
+        let Some(b) = skb.writable(e.inner_l4_off.saturating_add(4)) else {
+            return false;
+        };
+        let ok = put(b, outer_at, &addr)
+            .and_then(|_| put(b, quoted_at, &addr))
+            .and_then(|_| put(b, port_at, &port.to_be_bytes()))
+            .and_then(|_| put(b, e.inner_off + ipv4::CHECK, &[0, 0]));
+        if ok.is_none() {
+            return false;
+        }
+        let Some(ih) = b.get(e.inner_off..e.inner_off.saturating_add(e.inner.ihl)) else {
+            return false;
+        };
+        let sum = ipv4::header_checksum(ih);
+        if put(b, e.inner_off + ipv4::CHECK, &sum).is_none() {
+            return false;
+        }
+    }
+    skb.ip_send_check();
+    skb.icmp_csum_set(icmp_off);
+    true
+}
