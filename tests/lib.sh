@@ -187,7 +187,8 @@ setup_ns() {
 cleanup_ns() {
 	local ns
 	for ns in "${RVS_NS[@]}"; do
-		ip netns del "$ns" 2>/dev/null
+		# A test may have deleted one itself.
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	RVS_NS=()
 }

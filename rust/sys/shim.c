@@ -254,6 +254,7 @@ void rvs_sysctl_unregister(struct ctl_table_header *h)
 /* ---- slab caches with cacheline-aligned objects */
 struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align)
 {
-	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN, NULL);
+	/* Not merged with other caches: its figures in /proc/slabinfo are rvs's. */
+	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
 }
 void *rvs_kmem_cache_alloc(struct kmem_cache *c) { return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN); }
