@@ -57,8 +57,12 @@ impl kernel::Module for Rvs {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let slab = ConnSlab(Some(conn::new_slab()?));
         conn::CONN_SLAB.set(slab.0.as_ref());
-        let pernet = sys::netns::Pernet::<netstate::NetState>::register()?;
+        // The family first: with ip_vs.ko loaded it exists already and
+        // loading stops here with EEXIST, before any per-namespace state
+        // (its /proc and sysctl names are ip_vs's too). A request that
+        // comes before the state exists is refused with ENODEV.
         let genl = sys::genl::Family::register(&ctl::FAMILY, module)?;
+        let pernet = sys::netns::Pernet::<netstate::NetState>::register()?;
         pr_info!(
             "IP Virtual Server version 1.2.1 (size={}) in Rust\n",
             netstate::conn_tab_size()

@@ -8,6 +8,7 @@ pass=0 failn=0 skip=0
 for t in tests/t-*.sh; do
 	case "$t" in *"${RVS_TEST_FILTER:-}"*) ;; *) continue ;; esac
 	echo "# ---- $t"
+	t0=$SECONDS
 	out=$(mktemp)
 	timeout "${RVS_TEST_TIMEOUT:-1200}" bash "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
@@ -22,6 +23,7 @@ for t in tests/t-*.sh; do
 		f=1
 	fi
 	pass=$((pass + p)) failn=$((failn + f)) skip=$((skip + s))
+	echo "# ---- $t: $((SECONDS - t0)) s"
 	rm -f "$out"
 done
 echo "vm-suite: $pass passed, $failn failed, $skip skipped"
