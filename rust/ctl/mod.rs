@@ -321,9 +321,11 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
     };
     match c {
         cmd::FLUSH => {
-            for (key, svc) in ctl.services.iter() {
-                unpublish(st, key, svc);
-            }
+            // Everything goes: empty the packet path's tables in one pass
+            // each (many services may share a real server, whose entries
+            // then share a bucket).
+            st.dp.svcs.remove_if(None, |_| true, |_| {});
+            st.dp.rs.remove_if(None, |_| true, |_| {});
             ctl.services.clear();
             return Ok(());
         }

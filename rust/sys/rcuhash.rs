@@ -259,15 +259,18 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// Links `val` at the head of its bucket. Fails (giving nothing back)
     /// when no memory is left: the caller drops the packet.
     pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
-        self.insert_if(hash, val, |_| true).map(|_| ())
-    }
-
-    /// Links `val` unless `clash` finds an entry of the bucket that it
-    /// conflicts with, checked under the lock. Returns whether it linked.
-    pub(crate) fn insert_if(&self, hash: u32, val: T, ok: impl Fn(&T) -> bool) -> Result<bool> {
         let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
             return Err(EINVAL);
         };
+        let node = Self::new_node(val)?;
+        let _g = lock.lock();
+        Self::link(bucket, node);
+        self.len.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// A fresh, unpublished node holding `val`.
+    fn new_node(val: T) -> Result<*mut Node<T>> {
         let node = A::alloc();
         if node.is_null() {
             return Err(ENOMEM);
@@ -283,6 +286,29 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 },
             )
         };
+        Ok(node)
+    }
+
+    /// Publishes `node` at the head of `bucket`; the caller holds the
+    /// bucket's stripe lock and `node` is not published yet.
+    fn link(bucket: &AtomicPtr<Node<T>>, node: *mut Node<T>) {
+        // SAFETY: `node` is ours until published by the store below.
+        unsafe {
+            (*node)
+                .next
+                .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed)
+        };
+        // Publish: the node's contents are visible before the pointer.
+        bucket.store(node, Ordering::Release);
+    }
+
+    /// Links `val` unless `clash` finds an entry of the bucket that it
+    /// conflicts with, checked under the lock. Returns whether it linked.
+    pub(crate) fn insert_if(&self, hash: u32, val: T, ok: impl Fn(&T) -> bool) -> Result<bool> {
+        let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
+            return Err(EINVAL);
+        };
+        let node = Self::new_node(val)?;
         let _g = lock.lock();
         let mut p = bucket.load(Ordering::Relaxed);
         while !p.is_null() {
@@ -300,14 +326,7 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             }
             p = n.next.load(Ordering::Relaxed);
         }
-        // SAFETY: `node` is ours until published by the store below.
-        unsafe {
-            (*node)
-                .next
-                .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed)
-        };
-        // Publish: the node's contents are visible before the pointer.
-        bucket.store(node, Ordering::Release);
+        Self::link(bucket, node);
         self.len.fetch_add(1, Ordering::Relaxed);
         Ok(true)
     }
