@@ -6,7 +6,7 @@
 #   make demo     boot the VM and show a director at work
 #   make vm-run CMD='...'   run a command in the test VM
 #   make vm       interactive shell in the test VM
-#   make bench    benchmarks: rvs.ko beside ip_vs.ko
+#   make bench    benchmarks: rvs.ko beside ip_vs.ko and routing (own kernel)
 #   make captures regenerate the netlink test vectors of tool/ipvs
 
 SHELL := /bin/bash
@@ -43,9 +43,20 @@ check: deps
 test: all
 	@tests/run.sh
 
-# Benchmarks: tables of rvs.ko beside ip_vs.ko, measured in one VM run.
+# Benchmarks: tables of rvs.ko beside ip_vs.ko, measured in one VM run, on
+# the benchmark kernel (the test kernel without lockdep and kmemleak; built
+# on first use, about 10 minutes, and cached) with an rvs.ko built for it
+# from a copy of the sources in $(BENCH_MOD).
+BENCH_KDIR := $(RVS_CACHE)/kernel-bench/linux
+BENCH_MOD := $(RVS_CACHE)/bench-module
 bench: all
-	@RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" qemu/vm.sh run 'tests/bench-ctl.sh'
+	@RVS_KERNEL_VARIANT=bench qemu/build-kernel.sh
+	@rm -rf $(BENCH_MOD) && mkdir -p $(BENCH_MOD) && cp -r Kbuild rust $(BENCH_MOD)/
+	@find $(BENCH_MOD) \( -name '*.o' -o -name '.*.cmd' -o -name '*.ko' -o -name '*.mod*' \) -delete
+	@env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(BENCH_KDIR) M=$(BENCH_MOD) $(KMAKE_VARS) modules
+	@RVS_KERNEL_VARIANT=bench RVS_KO=$(BENCH_MOD)/rvs.ko \
+		RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" \
+		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh'
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)
 # from ipvsadm/rvsadm traffic with ip_vs.ko and rvs.ko, captured in the VM.

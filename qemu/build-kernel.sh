@@ -3,14 +3,28 @@
 # Build (or reuse) the rvs test kernel: Debian's linux-source-6.12 + the
 # patch series in qemu/patches + qemu/kernel.config, with LLVM=1 and Debian's
 # rustc, in $RVS_CACHE (default ~/.cache/rvs), keyed by a hash of its inputs.
+# RVS_KERNEL_VARIANT=bench builds the benchmark kernel instead: the same
+# with qemu/kernel-bench.config merged last (no debugging options).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 "$RVS_ROOT/qemu/install-deps.sh"
 
+# The config fragment of this variant: kernel.config, and for "bench" its
+# lines for the options kernel-bench.config names replaced by those.
+fragment=$(mktemp)
+trap 'rm -f "$fragment"' EXIT
+if [ "$RVS_KERNEL_VARIANT" = bench ]; then
+	bench_opts=$(grep -oE 'CONFIG_[A-Z0-9_]+' "$RVS_ROOT/qemu/kernel-bench.config" | sort -u)
+	grep -vwF -f <(echo "$bench_opts") "$RVS_ROOT/qemu/kernel.config" >"$fragment"
+	cat "$RVS_ROOT/qemu/kernel-bench.config" >>"$fragment"
+else
+	cp "$RVS_ROOT/qemu/kernel.config" "$fragment"
+fi
+
 inputs_hash() {
 	{
-		cat "$RVS_ROOT/qemu/kernel.config" "$RVS_ROOT/qemu/build-kernel.sh"
+		cat "$fragment" "$RVS_ROOT/qemu/build-kernel.sh"
 		cat "$RVS_ROOT"/qemu/patches/*.patch
 		dpkg-query -W -f='${Version}\n' linux-source-6.12
 		/usr/bin/rustc --version
@@ -20,19 +34,19 @@ inputs_hash() {
 }
 
 key=$(inputs_hash)
-dir="$RVS_CACHE/kernel-$key"
+dir="$RVS_CACHE/$RVS_KERNEL_PREFIX-$key"
 src="$dir/linux"
 logs="$dir/logs"
 mkdir -p "$logs"
 
 link_current() {
-	ln -sfn "kernel-$key" "$RVS_CACHE/kernel.new"
-	mv -T "$RVS_CACHE/kernel.new" "$RVS_CACHE/kernel"
+	ln -sfn "$RVS_KERNEL_PREFIX-$key" "$RVS_CACHE/$RVS_KERNEL_PREFIX.new"
+	mv -T "$RVS_CACHE/$RVS_KERNEL_PREFIX.new" "$RVS_CACHE/$RVS_KERNEL_PREFIX"
 }
 
 if [ -e "$dir/.done" ]; then
 	link_current
-	rvs_log "kernel $key is built: $dir (reused)"
+	rvs_log "$RVS_KERNEL_VARIANT kernel $key is built: $dir (reused)"
 	exit 0
 fi
 
@@ -82,7 +96,7 @@ if [ ! -e "$dir/.configured" ]; then
 	run rustavailable kmake rustavailable
 	run tinyconfig kmake tinyconfig
 	run merge-config env "${RVS_KMAKE_ENV[@]}" "$src/scripts/kconfig/merge_config.sh" \
-		-m -O "$src" "$src/.config" "$RVS_ROOT/qemu/kernel.config"
+		-m -O "$src" "$src/.config" "$fragment"
 	run olddefconfig kmake olddefconfig
 	# Options whose dependencies are off are dropped silently: refuse that.
 	missing=()
@@ -95,7 +109,7 @@ if [ ! -e "$dir/.configured" ]; then
 			! grep -q "^$opt=" "$src/.config" || missing+=("$line")
 			;;
 		esac
-	done <"$RVS_ROOT/qemu/kernel.config"
+	done <"$fragment"
 	if [ ${#missing[@]} -gt 0 ]; then
 		rvs_die "kernel config: not set as asked (a dependency is off): ${missing[*]}"
 	fi
@@ -109,8 +123,9 @@ run modules_install kmake INSTALL_MOD_PATH="$dir/modroot" modules_install
 make -s -C "$src" kernelrelease >"$dir/release"
 touch "$dir/.done"
 link_current
-# Older builds (other inputs) are of no further use.
-for old in "$RVS_CACHE"/kernel-*; do
+# Older builds of this variant (other inputs) are of no further use (the
+# glob's 16 characters are a key: the other variant's names are longer).
+for old in "$RVS_CACHE/$RVS_KERNEL_PREFIX"-????????????????; do
 	[ "$old" = "$dir" ] || rm -rf "$old"
 done
-rvs_log "kernel $key built: $dir"
+rvs_log "$RVS_KERNEL_VARIANT kernel $key built: $dir"

@@ -15,6 +15,16 @@ RVS_KMAKE_VARS=(LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 rvs_log() { printf '[rvs] %s\n' "$*" >&2; }
 rvs_die() { printf '[rvs] error: %s\n' "$*" >&2; exit 1; }
 
+# Which kernel: "test" (qemu/kernel.config, with lockdep and kmemleak: every
+# test runs on it) or "bench" (the same without the debugging options, for
+# `make bench`); each is built on first use and cached.
+RVS_KERNEL_VARIANT=${RVS_KERNEL_VARIANT:-test}
+case "$RVS_KERNEL_VARIANT" in
+test) RVS_KERNEL_PREFIX=kernel ;;
+bench) RVS_KERNEL_PREFIX=kernel-bench ;;
+*) rvs_die "RVS_KERNEL_VARIANT: test or bench, not $RVS_KERNEL_VARIANT" ;;
+esac
+
 # The directory of the current kernel build (qemu/build-kernel.sh keeps the
 # `kernel` link pointing at the one matching the committed inputs).
-rvs_kdir() { printf '%s/kernel/linux' "$RVS_CACHE"; }
+rvs_kdir() { printf '%s/%s/linux' "$RVS_CACHE" "$RVS_KERNEL_PREFIX"; }

@@ -12,7 +12,7 @@
 # report or panic makes the run fail and is printed.
 # Settings: RVS_CACHE, RVS_VM_MEM (MiB, default 2048), RVS_VM_CPUS (2),
 # RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
-# probed once and remembered).
+# probed once and remembered), RVS_KERNEL_VARIANT (test|bench: which kernel).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -23,8 +23,8 @@ shell) cmd= ;;
 *) rvs_die "usage: $0 run 'CMD' | $0 shell" ;;
 esac
 
-kdir="$RVS_CACHE/kernel"
-[ -e "$kdir/.done" ] || rvs_die "no kernel built in $kdir: run 'make kernel'"
+kdir="$RVS_CACHE/$RVS_KERNEL_PREFIX"
+[ -e "$kdir/.done" ] || rvs_die "no $RVS_KERNEL_VARIANT kernel built in $kdir: run 'make kernel'"
 kimg="$kdir/linux/arch/x86/boot/bzImage"
 modroot="$(cd "$kdir" && pwd -P)/modroot"
 
@@ -49,7 +49,8 @@ printf '%s\n' "$cmd" >"$out/cmd"
 # Pass a few settings through to the command.
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
-		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS; do
+		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_CONNS \
+		RVS_KO; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true

@@ -9,9 +9,9 @@ use kernel::{new_mutex, try_pin_init};
 
 use crate::conn::{self, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
-use crate::ctl::procfs::ConnFile;
+use crate::ctl::procfs::{ConnFile, InfoFile, StatsFile};
 use crate::proto::Timeouts;
-use crate::svc::rt::{DestRt, Stats, SvcRt};
+use crate::svc::rt::{DestRt, EstLock, Stats, SvcRt};
 use crate::svc::spec::AF_INET;
 use crate::svc::Services;
 use crate::sys::netns::{Net, PernetId, PernetState};
@@ -19,7 +19,7 @@ use crate::sys::nf::Registration;
 use crate::sys::params;
 use crate::sys::proc::ProcFile;
 use crate::sys::rcuhash::{Kmalloc, RcuHashTable};
-use crate::sys::sync::RcuGuard;
+use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
 use crate::sys::sysctl::{IntEntry, Registration as SysctlReg, Template};
 use crate::sys::work::{Periodic, Tick};
 
@@ -106,12 +106,17 @@ impl Tick for Ticker {
     fn tick(&self) {
         let t = &self.t;
         t.conns.expire();
+        let dead = core::mem::replace(&mut *t.graveyard.lock(), KVec::new());
+        for s in dead {
+            s.dispose();
+        }
         let n = self.n.fetch_add(1, Ordering::Relaxed);
         if n % 2 == 1 && t.sysctl.get(sysctl_idx::RUN_ESTIMATION) != 0 {
+            let e = t.est_lock.lock();
             let g = RcuGuard::new();
-            t.stats.estimate();
-            t.svcs.for_each(&g, |s| s.stats.estimate());
-            t.rs.for_each(&g, |d| d.stats.estimate());
+            t.stats.estimate(&e);
+            t.svcs.for_each(&g, |s| s.stats.estimate(&e));
+            t.rs.for_each(&g, |d| d.stats.estimate(&e));
         }
     }
 }
@@ -125,6 +130,10 @@ pub(crate) struct Tables {
     pub(crate) conns: ConnTable,
     /// Totals of the namespace (/proc/net/ip_vs_stats).
     pub(crate) stats: Stats,
+    /// Services flushed by the control plane, freed by the next tick.
+    graveyard: BhMutex<KVec<Services>>,
+    /// Serialises the rate estimator's writers (tick, ZERO).
+    pub(crate) est_lock: EstLock,
     /// Timeouts in seconds (tcp, tcp_fin, udp), as `--set` left them.
     timeouts: [AtomicU32; 3],
     /// Lives as long as the tables, in place (the sysctl files point at
@@ -137,6 +146,7 @@ pub(crate) struct DataPlane {
     /// Dropped first: they point into `t`.
     _sysctl_reg: SysctlReg<NSYSCTL, Tables>,
     _conn_file: ProcFile<ConnFile>,
+    _stats_file: ProcFile<StatsFile>,
     _tick: Periodic<Ticker>,
     t: Arc<Tables>,
 }
@@ -166,6 +176,8 @@ impl DataPlane {
                 rs: RcuHashTable::new(SVC_TAB_BITS)?,
                 conns: ConnTable::new(conn_tab_bits(), net.as_ptr() as usize, max_conns())?,
                 stats: Stats::new()?,
+                est_lock: EstLock::new()?,
+                graveyard: BhMutex::new(KVec::new(), c"rvs_graveyard", &GRAVE_KEY)?,
                 timeouts: [
                     AtomicU32::new(default_timeout::TCP),
                     AtomicU32::new(default_timeout::TCP_FIN),
@@ -188,13 +200,30 @@ impl DataPlane {
         Ok(Self {
             _sysctl_reg: reg,
             _conn_file: ProcFile::new(net)?,
+            _stats_file: ProcFile::new(net)?,
             _tick: tick,
             t,
         })
     }
 }
 
+static GRAVE_KEY: LockKey = LockKey::new();
+
 impl Tables {
+    /// Leaves removed services to the next tick to free, or frees them now
+    /// if the list cannot grow.
+    pub(crate) fn bury(&self, s: Services) {
+        {
+            let mut g = self.graveyard.lock();
+            if g.reserve(1, GFP_ATOMIC).is_ok() {
+                // Room reserved: cannot fail.
+                let _ = g.push(s, GFP_ATOMIC);
+                return;
+            }
+        }
+        s.dispose();
+    }
+
     /// The IPv4 service of (protocol, VIP, port), if any.
     pub(crate) fn find_service<'g>(
         &'g self,
@@ -250,6 +279,9 @@ impl Tables {
 /// Per-namespace state.
 #[pin_data]
 pub(crate) struct NetState {
+    /// /proc/net/ip_vs, which reads `ctl`: removed (waiting for readers)
+    /// before `ctl` goes.
+    _info_file: ProcFile<InfoFile>,
     /// Buckets of the connection table (GET_INFO's conn_tab_size).
     pub(crate) conn_tab_size: u32,
     /// The configuration (dropped first: it holds the hooks).
@@ -286,7 +318,9 @@ impl PernetState for NetState {
 
     fn new(net: &Net) -> impl PinInit<Self, Error> {
         let dp = DataPlane::new(net);
+        let info = ProcFile::new(net);
         try_pin_init!(NetState {
+            _info_file: info?,
             conn_tab_size: conn_tab_size(),
             ctl <- new_mutex!(Ctl {
                 timeouts: (

@@ -15,7 +15,8 @@
 
 ksft_skip=4
 RVS_ROOT=${RVS_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-RVS_KO="$RVS_ROOT/rvs.ko"
+# RVS_KO: the module to test (make bench: one built for the benchmark kernel).
+RVS_KO=${RVS_KO:-$RVS_ROOT/rvs.ko}
 RVSADM="$RVS_ROOT/tool/target/release/rvsadm"
 IPVSADM=${IPVSADM:-ipvsadm}
 

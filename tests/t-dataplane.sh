@@ -17,10 +17,22 @@ cli() { ip netns exec "$client" "$@"; }
 # use IMPL: an empty director on implementation IMPL (the previous case's
 # table, left by a failure, emptied first: it holds scheduler modules).
 use() {
+	set_mtu 1500
 	if module_loaded ip_vs || module_loaded rvs; then
 		dir $IPVSADM -C 2>/dev/null || true
 	fi
 	load_impl "$1"
+}
+
+# set_mtu N: the MTU of the real servers' segment (the director's bridge
+# and its ports, the real servers' links).
+set_mtu() {
+	ip -n "$director" link set br0 mtu "$1"
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ip -n "$director" link set "p$i" mtu "$1"
+		ip -n "${rss[$i]}" link set eth0 mtu "$1"
+	done
 }
 
 # offload on|off: TX checksum offload of the client's and real servers'
@@ -67,6 +79,25 @@ test_forward() {
 		sort -u | wc -l)
 	[ "$n" = 3 ] || fail "$n real servers got connections, not 3"
 	dir $IPVSADM -C
+}
+
+# test_tun_pmtu IMPL: the real servers' segment at MTU 1400, the client's
+# at 1500: a large TCP transfer by TUN completes through path MTU discovery
+# (the director's "fragmentation needed" with 1380, room for the outer
+# header, reaches the client, which sends smaller segments).
+test_tun_pmtu() {
+	local impl=$1 m
+	use "$impl"
+	cli ip route flush cache
+	! cli ip route get "$VIP" | grep -q mtu || fail "the client has a path MTU already"
+	set_mtu 1400
+	lvs_service -t tun rr
+	transfer tcp 300000
+	m=$(cli ip route get "$VIP" | grep -o 'mtu [0-9]*')
+	echo "the client's route to the VIP: $m"
+	expect_eq "the path MTU the client learnt" "mtu 1380" "$m"
+	dir $IPVSADM -C
+	set_mtu 1500
 }
 
 # picks IMPL NAME CMD...: the sequence of real servers CMD got, saved for
@@ -137,7 +168,9 @@ test_icmp() {
 test_states() {
 	local impl=$1
 	use "$impl"
-	dir $IPVSADM --set 6 5 4
+	# UDP 12 s: the three datagrams' entries (three client ports, rr: one
+	# per real server) are all still there when listed a few seconds on.
+	dir $IPVSADM --set 6 5 12
 	lvs_service -t nat rr
 	lvs_service -u nat rr
 	dir $IPVSADM -Z
@@ -152,11 +185,27 @@ test_states() {
 	cat "$OUT/states.$impl"
 	dir $IPVSADM -L -n -u "$VIP:8080" --stats --exact >"$OUT/stats.$impl"
 	cat "$OUT/stats.$impl"
+	# /proc/net/ip_vs: the services' order is ip_vs's hash order (salted
+	# by a pointer), so whole service blocks are sorted; the header and
+	# each block (dests newest first, weights, active/inactive) as they are.
+	dir cat /proc/net/ip_vs | tee /dev/stderr | awk '
+		NR <= 3 { print "0" NR " " $0; next }
+		/^[^ ]/ { if (b != "") print "1. " b; b = $0; next }
+		{ b = b " |" $0 }
+		END { if (b != "") print "1. " b }' | sort | cut -c4- >"$OUT/proc.$impl"
+	# /proc/net/ip_vs_stats: headers, the namespace's connection count and
+	# the shape of the numbers (packet counts vary with TCP's timing).
+	dir cat /proc/net/ip_vs_stats | tee /dev/stderr | awk '
+		NR == 3 { print "conns", $1, "fields", NF; next }
+		NR == 6 { print "rates fields", NF; next }
+		{ print }' >"$OUT/pstats.$impl"
+	grep -qx "conns 5 fields 5" "$OUT/pstats.$impl" || # (hex)
+		fail "/proc/net/ip_vs_stats: not 5 connections (3 UDP, 2 TCP)"
 	wait
 	# Every entry gone within the timeouts (6 s ESTABLISHED, 5 s FIN_WAIT,
-	# 4 s UDP, 120 s TIME_WAIT: not waited for) plus the expiry pass.
+	# 12 s UDP, 120 s TIME_WAIT: not waited for) plus the expiry pass.
 	dir $IPVSADM --set 900 120 300
-	wait_for 20 sh -c "! ip netns exec $director $IPVSADM -L -n -c | grep -q UDP" ||
+	wait_for 25 sh -c "! ip netns exec $director $IPVSADM -L -n -c | grep -q UDP" ||
 		fail "UDP entries did not expire"
 	dir $IPVSADM -C
 }
@@ -203,11 +252,13 @@ test_quiesce() {
 
 same_states() {
 	local f
-	for f in states stats del0 del1; do
+	for f in states stats proc pstats del0 del1; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: nothing recorded"
 	done
 	expect_eq "connection states, ip_vs vs rvs" "$(cat "$OUT/states.ip_vs")" "$(cat "$OUT/states.rvs")"
 	expect_eq "UDP counters after the same transfer" "$(cat "$OUT/stats.ip_vs")" "$(cat "$OUT/stats.rvs")"
+	expect_eq "/proc/net/ip_vs" "$(cat "$OUT/proc.ip_vs")" "$(cat "$OUT/proc.rvs")"
+	expect_eq "/proc/net/ip_vs_stats" "$(cat "$OUT/pstats.ip_vs")" "$(cat "$OUT/pstats.rvs")"
 	expect_eq "deleting a real server, expire_nodest_conn=0" \
 		"$(cat "$OUT/del0.ip_vs.outcome")" "$(cat "$OUT/del0.rvs.outcome")"
 	expect_eq "deleting a real server, expire_nodest_conn=1" \
@@ -229,6 +280,8 @@ for impl in ip_vs rvs; do
 		tap_case "$impl: $m: TCP and UDP payloads come back byte for byte (offload on/off)" \
 			test_forward "$impl" "$m"
 	done
+	tap_case "$impl: tun: a 300 kB TCP transfer over a 1400-byte MTU (path MTU discovery)" \
+		test_tun_pmtu "$impl"
 	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"

@@ -13,7 +13,7 @@ use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::netstate::{rs_hash, svc_hash, Ctl, NetState};
-use crate::svc::rt::{DestRt, Stats};
+use crate::svc::rt::{DestRt, EstGuard, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service};
 use crate::sys::errno;
@@ -302,10 +302,10 @@ fn unpublish_dest(st: &NetState, key: &DestKey, d: &Arc<DestRt>) {
     );
 }
 
-fn zero_service(svc: &Service) {
-    svc.rt.stats.zero();
+fn zero_service(svc: &Service, g: &EstGuard<'_>) {
+    svc.rt.stats.zero(g);
     for (_, d) in svc.dests.iter() {
-        d.rt.stats.zero();
+        d.rt.stats.zero(g);
     }
 }
 
@@ -326,7 +326,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             // then share a bucket).
             st.dp.svcs.remove_if(None, |_| true, |_| {});
             st.dp.rs.remove_if(None, |_| true, |_| {});
-            ctl.services.clear();
+            st.dp.bury(ctl.services.take_all());
             return Ok(());
         }
         cmd::SET_CONFIG => {
@@ -339,10 +339,11 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             return Ok(());
         }
         cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => {
+            let g = st.dp.est_lock.lock();
             for (_, svc) in ctl.services.iter() {
-                zero_service(svc);
+                zero_service(svc, &g);
             }
-            st.dp.stats.zero();
+            st.dp.stats.zero(&g);
             return Ok(());
         }
         _ => {}
@@ -447,7 +448,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
         }
         (cmd::ZERO, _, _) => {
             if let Some(svc) = ctl.services.get(&key) {
-                zero_service(svc);
+                zero_service(svc, &st.dp.est_lock.lock());
             }
             Ok(())
         }

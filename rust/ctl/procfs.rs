@@ -1,19 +1,141 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! /proc/net/ip_vs_conn in ip_vs's format (ip_vs_conn.c's seq_show):
-//! what `ipvsadm -L -c` reads.
+//! /proc/net/ip_vs_conn (what `ipvsadm -L -c` reads), /proc/net/ip_vs and
+//! /proc/net/ip_vs_stats in ip_vs's formats (ip_vs_conn.c's
+//! ip_vs_conn_seq_show, ip_vs_ctl.c's ip_vs_info_seq_show and
+//! ip_vs_stats_show).
 
 use core::fmt::Write;
+use core::sync::atomic::Ordering::Relaxed;
 
+use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::datapath::HZ;
 use crate::netstate::NetState;
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
-use crate::svc::spec::AF_INET6;
+use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
 
 pub(crate) struct ConnFile;
+pub(crate) struct InfoFile;
+pub(crate) struct StatsFile;
+
+const SVC_F_PERSISTENT: u32 = 0x0001;
+const SVC_F_ONEPACKET: u32 = 0x0004;
+
+/// `ip_vs_proto_name`.
+fn proto_name(w: &mut SeqWriter, p: u16) {
+    let _ = match p {
+        0 => w.write_str("IP"),
+        17 => w.write_str("UDP"),
+        6 => w.write_str("TCP"),
+        132 => w.write_str("SCTP"),
+        1 => w.write_str("ICMP"),
+        58 => w.write_str("ICMPv6"),
+        _ => write!(w, "IP_{p}"),
+    };
+}
+
+/// `ip_vs_fwd_name`.
+fn fwd_name(fwd: u32) -> &'static str {
+    match fwd & CONN_F_FWD_MASK {
+        1 => "Local",
+        2 => "Tunnel",
+        3 => "Route",
+        _ => "Masq",
+    }
+}
+
+impl ProcShow for InfoFile {
+    const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs");
+
+    fn show(net: &Net, w: &mut SeqWriter) {
+        let Some(st) = net.state::<NetState>() else {
+            return;
+        };
+        let v = IP_VS_VERSION_CODE;
+        let _ = writeln!(
+            w,
+            "IP Virtual Server version {}.{}.{} (size={})",
+            (v >> 16) & 0xff,
+            (v >> 8) & 0xff,
+            v & 0xff,
+            st.conn_tab_size
+        );
+        let _ = w.write_str("Prot LocalAddress:Port Scheduler Flags\n");
+        let _ = w.write_str("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n");
+        let ctl = st.ctl.lock();
+        // ip_vs lists the (protocol, address, port) table, then the fwmark one.
+        for fwm in [false, true] {
+            for (k, svc) in ctl.services.iter() {
+                if (k.fwmark != 0) != fwm {
+                    continue;
+                }
+                let sched = svc.cfg.sched.name();
+                let ops = if svc.cfg.flags & SVC_F_ONEPACKET != 0 {
+                    "ops "
+                } else {
+                    ""
+                };
+                if fwm {
+                    let _ = write!(w, "FWM  {:08X} {sched} {ops}", k.fwmark);
+                } else if k.af == AF_INET6 {
+                    proto_name(w, k.protocol);
+                    let _ = w.write_str("  [");
+                    v6(w, &k.addr);
+                    let _ = write!(w, "]:{:04X} {sched} ", k.port);
+                } else {
+                    proto_name(w, k.protocol);
+                    let _ = write!(w, "  {:08X}:{:04X} {sched} {ops} ", be32(&k.addr), k.port);
+                }
+                if svc.cfg.flags & SVC_F_PERSISTENT != 0 {
+                    let _ = writeln!(
+                        w,
+                        "persistent {} {:08X}",
+                        svc.cfg.timeout_jiffies as i32,
+                        u32::from_be(svc.cfg.netmask)
+                    );
+                } else {
+                    let _ = w.write_str("\n");
+                }
+                svc.rt.for_each_dest(|d| {
+                    let fwd = fwd_name(d.fwd.load(Relaxed));
+                    let (wt, act, inact) = (
+                        d.weight.load(Relaxed),
+                        d.active.load(Relaxed),
+                        d.inactive.load(Relaxed),
+                    );
+                    if d.key.af == AF_INET6 {
+                        let _ = w.write_str("  -> [");
+                        v6(w, &d.key.addr);
+                        let _ = write!(w, "]:{:04X}", d.key.port);
+                    } else {
+                        let _ = write!(w, "  -> {:08X}:{:04X}", be32(&d.key.addr), d.key.port);
+                    }
+                    let _ = writeln!(w, "      {fwd:<7} {wt:<6} {act:<10} {inact:<10}");
+                });
+            }
+        }
+    }
+}
+
+impl ProcShow for StatsFile {
+    const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs_stats");
+
+    fn show(net: &Net, w: &mut SeqWriter) {
+        let Some(st) = net.state::<NetState>() else {
+            return;
+        };
+        let [c, ip, op, ib, ob] = st.dp.stats.read();
+        let [cps, ipps, opps, ibps, obps] = st.dp.stats.rates();
+        let _ = w.write_str("   Total Incoming Outgoing         Incoming         Outgoing\n");
+        let _ = w.write_str("   Conns  Packets  Packets            Bytes            Bytes\n");
+        let _ = writeln!(w, "{c:8X} {ip:8X} {op:8X} {ib:16X} {ob:16X}\n");
+        let _ = w.write_str(" Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n");
+        let _ = writeln!(w, "{cps:8X} {ipps:8X} {opps:8X} {ibps:16X} {obps:16X}");
+    }
+}
 
 fn be32(a: &[u8; 16]) -> u32 {
     u32::from_be_bytes([a[0], a[1], a[2], a[3]])

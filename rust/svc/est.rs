@@ -44,6 +44,15 @@ impl Est {
         }
     }
 
+    /// The state as plain numbers (to keep in atomics).
+    pub(crate) fn parts(&self) -> ([u64; 5], [i64; 5]) {
+        (self.last, self.avg)
+    }
+
+    pub(crate) fn from_parts(last: [u64; 5], avg: [i64; 5]) -> Self {
+        Self { last, avg }
+    }
+
     /// cps, inpps, outpps, inbps, outbps as ip_vs reports them.
     pub(crate) fn rates(&self) -> [u64; 5] {
         let mut r = [0u64; 5];

@@ -16,6 +16,7 @@ use kernel::prelude::*;
 use kernel::rbtree::RBTree;
 use kernel::sync::Arc;
 
+use crate::sys::sync::cond_resched;
 use rt::{DestRt, SvcRt};
 use spec::{DestConfig, DestKey, SvcConfig, SvcKey};
 
@@ -80,12 +81,35 @@ impl Services {
         self.tree.iter()
     }
 
-    /// Removes every service (FLUSH).
-    pub(crate) fn clear(&mut self) {
+    /// Removes every service (FLUSH) and returns them: their real servers
+    /// are marked removed (connections to them see it at once), the
+    /// freeing is left to the caller ([`Services::dispose`] later, as
+    /// ip_vs frees services after a grace period and real servers from
+    /// its trash).
+    pub(crate) fn take_all(&mut self) -> Services {
         for (_, svc) in self.tree.iter() {
-            svc.rt.clear();
+            for (_, d) in svc.dests.iter() {
+                d.rt.removed
+                    .store(true, core::sync::atomic::Ordering::Relaxed);
+            }
         }
-        self.tree = RBTree::new();
+        Services {
+            tree: core::mem::replace(&mut self.tree, RBTree::new()),
+        }
+    }
+
+    /// Frees removed services one at a time, letting other tasks run
+    /// (process context).
+    pub(crate) fn dispose(mut self) {
+        let mut n = 0u32;
+        while let Some(c) = self.tree.cursor_front() {
+            let (_, node) = c.remove_current();
+            drop(node);
+            n = n.wrapping_add(1);
+            if n % 32 == 0 {
+                cond_resched();
+            }
+        }
     }
 }
 

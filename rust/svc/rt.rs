@@ -6,7 +6,7 @@
 //! finds a service without taking the mutex. A destination stays alive
 //! while a connection points at it, even after its removal.
 
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -14,7 +14,7 @@ use super::est::Est;
 use super::spec::{DestConfig, DestKey, SvcKey};
 use crate::sched::{Change, DestView, Flow, Sched, Scheduler};
 use crate::sys::pcpu::PcpuCounters;
-use crate::sys::sync::{BhMutex, LockKey};
+use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
 
 /// Counter indexes.
 pub(crate) const CONNS: usize = 0;
@@ -26,21 +26,42 @@ const NSTATS: usize = 5;
 
 /// Traffic counters of a service, destination or namespace: per-CPU,
 /// summed when read; ZERO records a baseline instead of writing other CPUs'
-/// counters.
+/// counters. The estimator's state sits in atomics beside them: its writers
+/// (the namespace's tick, ZERO) are serialised by the namespace's
+/// [`EstLock`], so a destination costs two allocations (itself and its
+/// per-CPU block) as in ip_vs.
 pub(crate) struct Stats {
     c: PcpuCounters<NSTATS>,
     base: [AtomicU64; NSTATS],
-    est: BhMutex<Est>,
+    est_last: [AtomicU64; NSTATS],
+    est_avg: [AtomicI64; NSTATS],
 }
 
+/// Serialises the estimator's writers in a namespace.
+pub(crate) struct EstLock(BhMutex<()>);
+
+/// Held [`EstLock`].
+pub(crate) struct EstGuard<'a>(#[allow(dead_code)] BhMutexGuard<'a, ()>);
+
 static EST_KEY: LockKey = LockKey::new();
+
+impl EstLock {
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Self(BhMutex::new((), c"rvs_est_lock", &EST_KEY)?))
+    }
+
+    pub(crate) fn lock(&self) -> EstGuard<'_> {
+        EstGuard(self.0.lock())
+    }
+}
 
 impl Stats {
     pub(crate) fn new() -> Result<Self> {
         Ok(Self {
             c: PcpuCounters::new()?,
             base: Default::default(),
-            est: BhMutex::new(Est::new([0; NSTATS]), c"rvs_est_lock", &EST_KEY)?,
+            est_last: Default::default(),
+            est_avg: Default::default(),
         })
     }
 
@@ -53,15 +74,38 @@ impl Stats {
         v
     }
 
+    fn est(&self) -> Est {
+        let mut last = [0u64; NSTATS];
+        let mut avg = [0i64; NSTATS];
+        for (x, a) in last.iter_mut().zip(self.est_last.iter()) {
+            *x = a.load(Ordering::Relaxed);
+        }
+        for (x, a) in avg.iter_mut().zip(self.est_avg.iter()) {
+            *x = a.load(Ordering::Relaxed);
+        }
+        Est::from_parts(last, avg)
+    }
+
+    fn set_est(&self, e: &Est, _g: &EstGuard<'_>) {
+        let (last, avg) = e.parts();
+        for (a, x) in self.est_last.iter().zip(last.iter()) {
+            a.store(*x, Ordering::Relaxed);
+        }
+        for (a, x) in self.est_avg.iter().zip(avg.iter()) {
+            a.store(*x, Ordering::Relaxed);
+        }
+    }
+
     /// One step of the rate estimator (every two seconds).
-    pub(crate) fn estimate(&self) {
-        let now = self.raw();
-        self.est.lock().update(now);
+    pub(crate) fn estimate(&self, g: &EstGuard<'_>) {
+        let mut e = self.est();
+        e.update(self.raw());
+        self.set_est(&e, g);
     }
 
     /// cps, inpps, outpps, inbps, outbps.
     pub(crate) fn rates(&self) -> [u64; NSTATS] {
-        self.est.lock().rates()
+        self.est().rates()
     }
 
     pub(crate) fn conn(&self) {
@@ -89,12 +133,12 @@ impl Stats {
     }
 
     /// ZERO: counters and rates start again from nothing.
-    pub(crate) fn zero(&self) {
+    pub(crate) fn zero(&self, g: &EstGuard<'_>) {
         let now = self.raw();
         for (b, n) in self.base.iter().zip(now.iter()) {
             b.store(*n, Ordering::Relaxed);
         }
-        *self.est.lock() = Est::new(now);
+        self.set_est(&Est::new(now), g);
     }
 }
 
@@ -269,6 +313,14 @@ impl SvcRt {
         let SchedSlot { sched, dests } = &mut *s;
         if let Some(i) = dests.iter().position(|x| Arc::ptr_eq(x, d)) {
             sched.changed(dests, Change::Updated(i));
+        }
+    }
+
+    /// Calls `f` on each destination in ip_vs's list order (newest first).
+    pub(crate) fn for_each_dest(&self, mut f: impl FnMut(&DestRt)) {
+        let s = self.slot.lock();
+        for d in s.dests.iter() {
+            f(d);
         }
     }
 

@@ -182,3 +182,11 @@ impl<T> core::ops::DerefMut for BhMutexGuard<'_, T> {
         unsafe { &mut *self.m.data.get() }
     }
 }
+
+/// Lets other tasks run during a long loop (`cond_resched()`; the test
+/// kernel is not preemptible). Process context, no lock held.
+pub(crate) fn cond_resched() {
+    // SAFETY: no memory precondition; the callers are in process context
+    // outside any lock or RCU read section.
+    unsafe { bindings::__cond_resched() };
+}

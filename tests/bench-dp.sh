@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Data-plane benchmark (in the VM): the lib.sh topology (client - director -
+# rs1..rs3), measured for plain routing (the client talks to a real server's
+# own address, the director only forwards: the limit), then ip_vs.ko and
+# rvs.ko by NAT, TUN and DR:
+#   - small UDP packets per second (18-byte payloads: 64-byte frames),
+#     counted by the real servers' sinks;
+#   - new TCP connections per second (open, half-close, the server's close,
+#     one at a time);
+#   - bulk TCP (Mbit/s through one connection);
+# then the memory a connection entry costs with RVS_BENCH_CONNS entries
+# (UDP, one per source address and port; /proc/meminfo's Slab before and
+# after). Prints a table with rvs/ip_vs and rvs/routing ratios. Fails only
+# if a measurement saw no traffic or the entries did not all appear.
+#
+# RVS_BENCH_SECS: seconds per measurement (5); RVS_BENCH_CONNS: entries for
+# the memory figure (100000). `make bench` runs it on the benchmark kernel
+# (no lockdep, no kmemleak); `make test` runs it short on the test kernel,
+# where the debugging options distort the ratios.
+source "$(dirname "$0")/lib.sh"
+set -e
+SECS=${RVS_BENCH_SECS:-5}
+NCONNS=${RVS_BENCH_CONNS:-100000}
+LOAD="$RVS_ROOT/tool/target/release/rvsload"
+[ -x "$LOAD" ] || fail "no $LOAD (make tool)"
+OUT=$(mktemp -d /tmp/rvs-bench.XXXXXX)
+trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
+
+dir() { ip netns exec "$director" "$@"; }
+cli() { ip netns exec "$client" "$@"; }
+
+setup_topology
+lvs_director
+lvs_real_servers
+# A second client address: a source has 64512 ports for the entries.
+ip -n "$client" addr add 192.0.2.3/24 dev c0
+cli sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+RSS=("$rs1" "$rs2" "$rs3")
+for ns in "${RSS[@]}"; do
+	ip netns exec "$ns" "$LOAD" tcp-serve 9001 </dev/null >/dev/null 2>&1 &
+done
+for ns in "${RSS[@]}"; do
+	wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9001 '" || fail "no server in $ns"
+done
+
+declare -A R
+
+# measure NAME ADDR: the three figures for traffic to ADDR, in R[NAME,*].
+measure() {
+	local name=$1 addr=$2 i pids=() sent recv=0 n
+	for i in 0 1 2; do
+		ip netns exec "${RSS[$i]}" "$LOAD" udp-sink 9000 $((SECS + 2)) >"$OUT/sink$i" &
+		pids+=($!)
+	done
+	sleep 0.5
+	sent=$(cli "$LOAD" udp-flood "$addr" 9000 "$SECS" 18)
+	wait "${pids[@]}"
+	for i in 0 1 2; do
+		n=$(cat "$OUT/sink$i")
+		recv=$((recv + n))
+	done
+	[ "$recv" -gt 0 ] || fail "$name: no UDP packet arrived ($sent sent)"
+	R[$name,udp]=$((recv / SECS))
+	R[$name,cps]=$(cli "$LOAD" tcp-conns "$addr" 9001 "$SECS")
+	R[$name,bulk]=$(cli "$LOAD" tcp-bulk "$addr" 9001 "$SECS")
+	[ "${R[$name,cps]}" -gt 0 ] || fail "$name: no TCP connection"
+	echo "# $name: UDP $sent sent, $recv received; ${R[$name,cps]} conn/s; ${R[$name,bulk]} Mbit/s"
+}
+
+# service METHOD: UDP VIP:9000 and TCP VIP:9001 on the three real servers.
+service() {
+	local p i
+	for p in "-u $VIP:9000" "-t $VIP:9001"; do
+		# shellcheck disable=SC2086
+		dir $IPVSADM -A $p -s rr
+		for i in 0 1 2; do
+			# shellcheck disable=SC2086
+			dir $IPVSADM -a $p -r "${RS_IPS[$i]}" "$(lvs_fwd_flag "$1")"
+		done
+	done
+}
+
+slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+entries() { dir sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l'; }
+all_entries() { [ "$(entries)" -ge "$NCONNS" ]; }
+
+# memory IMPL: bytes of slab per connection entry with NCONNS entries.
+memory() {
+	local impl=$1 before after n
+	load_impl "$impl"
+	service nat
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	before=$(slab_kb)
+	cli "$LOAD" udp-spray "$VIP" 9000 "$NCONNS" 192.0.2.2 192.0.2.3 >/dev/null
+	wait_for 120 all_entries || fail "$impl: $(entries) entries of $NCONNS"
+	after=$(slab_kb)
+	n=$(entries)
+	R[$impl,mem]=$(((after - before) * 1024 / n))
+	echo "# $impl: $n entries, Slab $before -> $after kB"
+	dir $IPVSADM -C
+	unload_all
+}
+
+unload_all
+measure routing "${RS_IPS[0]}"
+for impl in ip_vs rvs; do
+	for m in nat tun dr; do
+		load_impl "$impl"
+		service "$m"
+		measure "$impl-$m" "$VIP"
+		dir $IPVSADM -C
+	done
+	unload_all
+done
+for impl in ip_vs rvs; do
+	memory "$impl"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
+if [ -e /proc/lockdep ]; then
+	kind="test kernel: lockdep and kmemleak distort the ratios; make bench uses the benchmark kernel"
+else
+	kind="benchmark kernel (no lockdep, kmemleak)"
+fi
+echo
+echo "data plane: $SECS s per figure, $(nproc) vCPUs, $kind"
+printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
+for m in nat tun dr; do
+	for f in udp cps bulk; do
+		case $f in
+		udp) what="UDP 64 B (packets/s)" ;;
+		cps) what="TCP (connections/s)" ;;
+		bulk) what="TCP bulk (Mbit/s)" ;;
+		esac
+		printf '%-30s %10s %10s %10s %10s %12s\n' "${m^^} $what" "${R[routing,$f]}" \
+			"${R[ip_vs-$m,$f]}" "${R[rvs-$m,$f]}" \
+			"$(ratio "${R[rvs-$m,$f]}" "${R[ip_vs-$m,$f]}")" \
+			"$(ratio "${R[rvs-$m,$f]}" "${R[routing,$f]}")"
+	done
+done
+echo
+echo "memory per connection entry ($NCONNS UDP entries; Slab of /proc/meminfo)"
+printf '%-30s %10s %10s %10s\n' "" ip_vs.ko rvs.ko rvs/ip_vs
+printf '%-30s %10s %10s %10s\n' "bytes per entry" "${R[ip_vs,mem]}" "${R[rvs,mem]}" \
+	"$(ratio "${R[rvs,mem]}" "${R[ip_vs,mem]}")"
