@@ -3,21 +3,23 @@
 # Build (or reuse) the rvs test kernel: Debian's linux-source-6.12 + the
 # patch series in qemu/patches + qemu/kernel.config, with LLVM=1 and Debian's
 # rustc, in $RVS_CACHE (default ~/.cache/rvs), keyed by a hash of its inputs.
-# RVS_KERNEL_VARIANT=bench builds the benchmark kernel instead: the same
-# with qemu/kernel-bench.config merged last (no debugging options).
+# RVS_KERNEL_VARIANT=bench (or kasan) builds another kernel: the same with
+# qemu/kernel-bench.config (kernel-kasan.config) merged last.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 "$RVS_ROOT/qemu/install-deps.sh"
 
-# The config fragment of this variant: kernel.config, and for "bench" its
-# lines for the options kernel-bench.config names replaced by those.
+# The config fragment of this variant: kernel.config, and for another
+# variant its lines for the options kernel-VARIANT.config names replaced
+# by those.
 fragment=$(mktemp)
 trap 'rm -f "$fragment"' EXIT
-if [ "$RVS_KERNEL_VARIANT" = bench ]; then
-	bench_opts=$(grep -oE 'CONFIG_[A-Z0-9_]+' "$RVS_ROOT/qemu/kernel-bench.config" | sort -u)
-	grep -vwF -f <(echo "$bench_opts") "$RVS_ROOT/qemu/kernel.config" >"$fragment"
-	cat "$RVS_ROOT/qemu/kernel-bench.config" >>"$fragment"
+if [ "$RVS_KERNEL_VARIANT" != test ]; then
+	extra="$RVS_ROOT/qemu/kernel-$RVS_KERNEL_VARIANT.config"
+	opts=$(grep -oE 'CONFIG_[A-Z0-9_]+' "$extra" | sort -u)
+	grep -vwF -f <(echo "$opts") "$RVS_ROOT/qemu/kernel.config" >"$fragment"
+	cat "$extra" >>"$fragment"
 else
 	cp "$RVS_ROOT/qemu/kernel.config" "$fragment"
 fi

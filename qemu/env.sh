@@ -16,13 +16,15 @@ rvs_log() { printf '[rvs] %s\n' "$*" >&2; }
 rvs_die() { printf '[rvs] error: %s\n' "$*" >&2; exit 1; }
 
 # Which kernel: "test" (qemu/kernel.config, with lockdep and kmemleak: every
-# test runs on it) or "bench" (the same without the debugging options, for
-# `make bench`); each is built on first use and cached.
+# test runs on it), "bench" (the same without the debugging options, for
+# `make bench`) or "kasan" (KASAN instead of lockdep and kmemleak, for
+# `make test-kasan`); each is built on first use and cached.
 RVS_KERNEL_VARIANT=${RVS_KERNEL_VARIANT:-test}
 case "$RVS_KERNEL_VARIANT" in
 test) RVS_KERNEL_PREFIX=kernel ;;
 bench) RVS_KERNEL_PREFIX=kernel-bench ;;
-*) rvs_die "RVS_KERNEL_VARIANT: test or bench, not $RVS_KERNEL_VARIANT" ;;
+kasan) RVS_KERNEL_PREFIX=kernel-kasan ;;
+*) rvs_die "RVS_KERNEL_VARIANT: test, bench or kasan, not $RVS_KERNEL_VARIANT" ;;
 esac
 
 # The directory of the current kernel build (qemu/build-kernel.sh keeps the

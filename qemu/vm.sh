@@ -50,7 +50,7 @@ printf '%s\n' "$cmd" >"$out/cmd"
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
 		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_CONNS \
-		RVS_KO; do
+		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true

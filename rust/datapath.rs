@@ -10,6 +10,7 @@
 //! | LOCAL_IN  | 98       | NAT replies to a client on the director     |
 //! | LOCAL_IN  | 99       | client to VIP: existing and new connections |
 //! | FORWARD   | 100      | NAT replies from real servers (source->VIP) |
+//! | LOCAL_OUT | -98      | a client on the director to a VIP           |
 
 use core::sync::atomic::Ordering;
 
@@ -33,15 +34,19 @@ const IN: u8 = 0;
 const OUT_LOCAL: u8 = 1;
 /// Replies at FORWARD.
 const OUT_FWD: u8 = 2;
+/// Requests of local clients at LOCAL_OUT.
+const IN_LOCAL: u8 = 3;
 
-/// `NF_IP_PRI_NAT_SRC`.
+/// `NF_IP_PRI_NAT_SRC`, `NF_IP_PRI_NAT_DST`.
 const PRI_NAT_SRC: i32 = 100;
+const PRI_NAT_DST: i32 = -100;
 
 /// The IPv4 hooks, registered in a namespace while it has a service.
-pub(crate) static HOOKS4: HookTable<3> = HookTable([
+pub(crate) static HOOKS4: HookTable<4> = HookTable([
     HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, OUT_LOCAL),
     HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 1, IN),
     HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, OUT_FWD),
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 2, IN_LOCAL),
 ]);
 
 pub(crate) struct Ipvs;
@@ -54,12 +59,31 @@ impl Hooks for Ipvs {
         let Some(st) = net.state::<NetState>() else {
             return Verdict::Accept;
         };
-        if id != IN && Packet::is_fragment(skb) && !skb.defrag(net, id == OUT_FWD) {
-            // Replies are matched whole: the fragment waits for the rest.
-            return Verdict::Stolen;
+        if id == IN_LOCAL && skb.no_route() {
+            return Verdict::Accept;
         }
-        let p = match Packet::parse(skb) {
+        let request = id == IN || id == IN_LOCAL;
+        // The IPv4 header, parsed once (again only after reassembly).
+        let len = skb.len() as usize;
+        let Some(mut ip) = skb.head(20).and_then(|h| ipv4::parse(h, len)) else {
+            return Verdict::Accept;
+        };
+        if !request && ip.fragment {
+            if !skb.defrag(net, id == OUT_FWD) {
+                // Replies are matched whole: the fragment waits for the rest.
+                return Verdict::Stolen;
+            }
+            let len = skb.len() as usize;
+            match skb.head(20).and_then(|h| ipv4::parse(h, len)) {
+                Some(whole) => ip = whole,
+                None => return Verdict::Accept,
+            }
+        }
+        let p = match Packet::parse(skb, ip) {
             Ok(p) => p,
+            // ICMP a local program sends (about replies it got) leaves as
+            // it is.
+            Err(Some(ipv4::IPPROTO_ICMP)) if id == IN_LOCAL => return Verdict::Accept,
             Err(Some(ipv4::IPPROTO_ICMP)) => return icmp(id, net, &st.dp, skb),
             Err(Some(_proto)) => {
                 // A protocol rvs does not balance (an IP-in-IP or GRE
@@ -72,8 +96,10 @@ impl Hooks for Ipvs {
             }
             Err(None) => return Verdict::Accept,
         };
-        if id == IN {
-            if skb.pkt_type() != PACKET_HOST {
+        if request {
+            // From afar only what is addressed to this host; local
+            // requests whatever their type.
+            if id == IN && skb.pkt_type() != PACKET_HOST {
                 return Verdict::Accept;
             }
             packet_in(net, &st.dp, skb, &p)
@@ -107,20 +133,11 @@ impl Packet {
         }
     }
 
-    /// A sound IPv4 header of a fragment.
-    fn is_fragment(skb: &mut Skb) -> bool {
-        let len = skb.len() as usize;
-        skb.head(20)
-            .and_then(|h| ipv4::parse(h, len))
-            .is_some_and(|ip| ip.fragment)
-    }
-
-    /// `Err` for what rvs does not handle: another protocol (its number
-    /// given), fragments and malformed headers (`None`). Those continue to
-    /// the stack, which drops what it finds bad.
-    fn parse(skb: &mut Skb) -> Result<Packet, Option<u8>> {
-        let len = skb.len() as usize;
-        let ip = ipv4::parse(skb.head(20).ok_or(None)?, len).ok_or(None)?;
+    /// The transport part of the packet whose IPv4 header is `ip`. `Err`
+    /// for what rvs does not handle: another protocol (its number given),
+    /// fragments and malformed headers (`None`). Those continue to the
+    /// stack, which drops what it finds bad.
+    fn parse(skb: &mut Skb, ip: Ipv4) -> Result<Packet, Option<u8>> {
         if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
             return Err(Some(ip.protocol));
         }
@@ -164,6 +181,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
     let g = RcuGuard::new();
     let k = p.key();
     let flags = tcp::Flags::from_byte(p.tcp_flags);
+    let t = dp.timeouts();
     let mut found = dp.conns.get_in(&g, &k);
     if let Some(c) = &found {
         // A new connection (SYN) on an old entry (ip_vs_in_hook):
@@ -217,11 +235,10 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 return Verdict::Drop;
             };
             let fwd = (dest.fwd.load(Ordering::Relaxed) & 7) as u8;
-            let timeouts = dp.timeouts();
             let timeout = if ip.protocol == IPPROTO_TCP {
-                tcp::timeout(tcp::NONE, &timeouts)
+                tcp::timeout(tcp::NONE, &t)
             } else {
-                timeouts.udp
+                t.udp
             };
             // The port of a destination is 0 for fwmark services with
             // "any port": keep the client's destination port then.
@@ -252,7 +269,6 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
         }
     };
     count_in(dp, &conn, skb.len());
-    let t = dp.timeouts();
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(Dir::Input, flags, &t, HZ);
     } else {

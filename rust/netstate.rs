@@ -36,7 +36,7 @@ pub(crate) struct Ctl {
     /// The virtual services.
     pub(crate) services: Services,
     /// The IPv4 hooks, registered while there is a service.
-    pub(crate) hooks4: Option<Registration<3>>,
+    pub(crate) hooks4: Option<Registration<4>>,
 }
 
 /// The `net.ipv4.vs.*` settings the packet path reads, with ip_vs's names

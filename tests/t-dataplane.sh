@@ -100,6 +100,29 @@ test_tun_pmtu() {
 	set_mtu 1500
 }
 
+# test_local_client IMPL: a program on the director itself (from its
+# address on the real servers' segment) reaches the VIP by each method:
+# rr spreads its connections over the three, a TCP payload comes back.
+test_local_client() {
+	local impl=$1 m
+	use "$impl"
+	for m in nat dr tun; do
+		lvs_service -t "$m" rr
+		lvs_service -u "$m" rr
+		dir env LVS_SRC="$DIR_RS_IP" python3 "$LVS_PY" names "$VIP" 8081 6 >"$OUT/local-$m"
+		expect_eq "$m: a local client's connections (rr)" "rs1 rs1 rs2 rs2 rs3 rs3" \
+			"$(sort "$OUT/local-$m" | tr '\n' ' ' | sed 's/ $//')"
+		dir env LVS_SRC="$DIR_RS_IP" python3 "$LVS_PY" names "$VIP" 8081 3 --udp >"$OUT/local-$m-udp"
+		expect_eq "$m: a local client's UDP (rr)" "rs1 rs2 rs3" \
+			"$(sort "$OUT/local-$m-udp" | tr '\n' ' ' | sed 's/ $//')"
+		head -c 200000 /dev/urandom >"$OUT/in"
+		dir timeout 60 socat -t 20 - "TCP:$VIP:8080,bind=$DIR_RS_IP" <"$OUT/in" >"$OUT/out"
+		cmp "$OUT/in" "$OUT/out" || fail "$m: a local client's 200 kB differ"
+		echo "$m: a local client balanced, 200 kB back"
+		dir $IPVSADM -C
+	done
+}
+
 # picks IMPL NAME CMD...: the sequence of real servers CMD got, saved for
 # the comparison of the two implementations.
 picks() {
@@ -282,6 +305,7 @@ for impl in ip_vs rvs; do
 	done
 	tap_case "$impl: tun: a 300 kB TCP transfer over a 1400-byte MTU (path MTU discovery)" \
 		test_tun_pmtu "$impl"
+	tap_case "$impl: a client on the director (LOCAL_OUT) by NAT, DR, TUN" test_local_client "$impl"
 	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"

@@ -37,6 +37,7 @@ impl Verdict {
 pub(crate) enum HookPoint {
     LocalIn,
     Forward,
+    LocalOut,
 }
 
 impl HookPoint {
@@ -44,6 +45,7 @@ impl HookPoint {
         match self {
             HookPoint::LocalIn => bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
             HookPoint::Forward => bindings::nf_inet_hooks_NF_INET_FORWARD,
+            HookPoint::LocalOut => bindings::nf_inet_hooks_NF_INET_LOCAL_OUT,
         }
     }
 }

@@ -62,6 +62,7 @@ u32 rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
 bool rvs_skb_ipvs_property(const struct sk_buff *skb) { return skb->ipvs_property; }
 void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
 u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
+bool rvs_skb_no_dst(const struct sk_buff *skb) { return !skb_dst(skb); }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
 {
@@ -111,6 +112,9 @@ int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward)
 }
 void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
 {
+	/* A local program's packet (LOCAL_OUT) has no device yet. */
+	if (!skb->dev && skb_dst(skb))
+		skb->dev = dev_net(skb_dst(skb)->dev)->loopback_dev;
 	icmp_send(skb, type, code, info);
 }
 
@@ -165,7 +169,9 @@ static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt)
 	if (skb->sk && skb->dev)
 		skb_orphan(skb);
 	skb_forward_csum(skb);
-	skb_clear_tstamp(skb);
+	/* A local program's packet keeps its departure time (pacing). */
+	if (skb->dev)
+		skb_clear_tstamp(skb);
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 }
 

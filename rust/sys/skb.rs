@@ -17,6 +17,7 @@ extern "C" {
     fn rvs_skb_ipvs_property(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     fn rvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
+    fn rvs_skb_no_dst(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
     fn rvs_skb_ensure_writable(skb: *mut bindings::sk_buff, len: u32) -> i32;
@@ -110,6 +111,12 @@ impl Skb {
     pub(crate) fn pkt_type(&self) -> u8 {
         // SAFETY: as above.
         unsafe { rvs_skb_pkt_type(self.raw()) }
+    }
+
+    /// Whether the packet has no route attached (nothing to send it by).
+    pub(crate) fn no_route(&self) -> bool {
+        // SAFETY: as above.
+        unsafe { rvs_skb_no_dst(self.raw()) }
     }
 
     pub(crate) fn is_gso(&self) -> bool {

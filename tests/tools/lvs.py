@@ -83,16 +83,22 @@ def serve(port, name, udp_addrs):
 
 
 def names(addr, port, n, udp, hold):
+    # LVS_SRC: the source address to send from (a client on the director).
+    src = os.environ.get("LVS_SRC")
     held = []
     for _ in range(n):
         if udp:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.settimeout(5)
+            if src:
+                s.bind((src, 0))
             s.sendto(b"?", (addr, port))
             print(s.recv(100).decode().strip(), flush=True)
             s.close()
             continue
-        s = socket.create_connection((addr, port), timeout=10)
+        s = socket.create_connection(
+            (addr, port), timeout=10, source_address=(src, 0) if src else None
+        )
         buf = b""
         while not buf.endswith(b"\n"):
             b = s.recv(100)
