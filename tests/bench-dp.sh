@@ -82,6 +82,19 @@ service() {
 }
 
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+# settle: wait (30 s at most) until the slab stops shrinking: what the
+# previous module freed (RCU, timers) must not count against the next.
+settle() {
+	local a b i
+	for i in $(seq 15); do
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		a=$(slab_kb)
+		sleep 2
+		b=$(slab_kb)
+		[ $((a - b)) -gt 256 ] || return 0
+	done
+}
 entries() { dir sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l'; }
 all_entries() { [ "$(entries)" -ge "$NCONNS" ]; }
 
@@ -90,29 +103,33 @@ memory() {
 	local impl=$1 before after n
 	load_impl "$impl"
 	service nat
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
+	settle
 	before=$(slab_kb)
 	cli "$LOAD" udp-spray "$VIP" 9000 "$NCONNS" 192.0.2.2 192.0.2.3 >/dev/null
 	wait_for 120 all_entries || fail "$impl: $(entries) entries of $NCONNS"
 	after=$(slab_kb)
 	n=$(entries)
 	R[$impl,mem]=$(((after - before) * 1024 / n))
-	echo "# $impl: $n entries, Slab $before -> $after kB"
+	local cache=${impl/ip_vs/ip_vs_conn}
+	cache=${cache/rvs/rvs_conn}
+	echo "# $impl: $n entries, Slab $before -> $after kB;" \
+		"$cache objects of $(cat "/sys/kernel/slab/$cache/slab_size" 2>/dev/null || echo '?') bytes"
 	dir $IPVSADM -C
 	unload_all
 }
 
 unload_all
 measure routing "${RS_IPS[0]}"
-for impl in ip_vs rvs; do
-	for m in nat tun dr; do
+# The two modules alternate, method by method: a drift of the machine's
+# speed during the run then touches both alike.
+for m in nat tun dr; do
+	for impl in ip_vs rvs; do
 		load_impl "$impl"
 		service "$m"
 		measure "$impl-$m" "$VIP"
 		dir $IPVSADM -C
+		unload_all
 	done
-	unload_all
 done
 for impl in ip_vs rvs; do
 	memory "$impl"
