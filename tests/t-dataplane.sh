@@ -241,7 +241,8 @@ test_quiesce() {
 	use "$impl"
 	lvs_service -t nat rr
 	cli python3 "$LVS_PY" stream "$VIP" 8080 6 >"$OUT/stream.$impl" &
-	wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'"
+	wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'" ||
+		fail "the stream did not start"
 	rs=$(dir $IPVSADM -L -n -c | awk '/:8080/ && /ESTABLISHED/ {print $NF}' | head -n1)
 	echo "the stream is on $rs"
 	dir $IPVSADM -e -t "$VIP:8080" -r "$rs" -m -w 0
@@ -260,7 +261,8 @@ test_quiesce() {
 		dir $IPVSADM -C
 		lvs_service -t nat rr
 		cli python3 "$LVS_PY" stream "$VIP" 8080 8 >"$OUT/del$e.$impl" &
-		wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'"
+		wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED.*:8080'" ||
+			fail "expire_nodest_conn=$e: the stream did not start ($(dir $IPVSADM -L -n -c | tail -n +3 | tr '\n' ';'))"
 		rs=$(dir $IPVSADM -L -n -c | awk '/:8080/ && /ESTABLISHED/ {print $NF}' | head -n1)
 		sleep 1
 		dir $IPVSADM -d -t "$VIP:8080" -r "$rs"
