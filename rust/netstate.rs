@@ -112,11 +112,13 @@ impl Tick for Ticker {
         }
         let n = self.n.fetch_add(1, Ordering::Relaxed);
         if n % 2 == 1 && t.sysctl.get(sysctl_idx::RUN_ESTIMATION) != 0 {
-            let e = t.est_lock.lock();
+            // The lock (which keeps bottom halves off) is taken for one
+            // counter set at a time, never for a pass over every service.
             let g = RcuGuard::new();
-            t.stats.estimate(&e);
-            t.svcs.for_each(&g, |s| s.stats.estimate(&e));
-            t.rs.for_each(&g, |d| d.stats.estimate(&e));
+            t.stats.estimate(&t.est_lock.lock());
+            t.svcs
+                .for_each(&g, |s| s.stats.estimate(&t.est_lock.lock()));
+            t.rs.for_each(&g, |d| d.stats.estimate(&t.est_lock.lock()));
         }
     }
 }

@@ -13,7 +13,7 @@ use kernel::c_str;
 use kernel::prelude::*;
 
 use crate::netstate::{rs_hash, svc_hash, Ctl, NetState};
-use crate::svc::rt::{DestRt, EstGuard, Stats};
+use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service};
 use crate::sys::errno;
@@ -302,10 +302,12 @@ fn unpublish_dest(st: &NetState, key: &DestKey, d: &Arc<DestRt>) {
     );
 }
 
-fn zero_service(svc: &Service, g: &EstGuard<'_>) {
-    svc.rt.stats.zero(g);
+/// ZERO of a service and its real servers, the estimator's lock taken for
+/// one counter set at a time (it keeps bottom halves off).
+fn zero_service(svc: &Service, l: &EstLock) {
+    svc.rt.stats.zero(&l.lock());
     for (_, d) in svc.dests.iter() {
-        d.rt.stats.zero(g);
+        d.rt.stats.zero(&l.lock());
     }
 }
 
@@ -339,11 +341,10 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             return Ok(());
         }
         cmd::ZERO if req.attr(cmd_attr::SERVICE).is_none() => {
-            let g = st.dp.est_lock.lock();
             for (_, svc) in ctl.services.iter() {
-                zero_service(svc, &g);
+                zero_service(svc, &st.dp.est_lock);
             }
-            st.dp.stats.zero(&g);
+            st.dp.stats.zero(&st.dp.est_lock.lock());
             return Ok(());
         }
         _ => {}
@@ -448,7 +449,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
         }
         (cmd::ZERO, _, _) => {
             if let Some(svc) = ctl.services.get(&key) {
-                zero_service(svc, &st.dp.est_lock.lock());
+                zero_service(svc, &st.dp.est_lock);
             }
             Ok(())
         }
