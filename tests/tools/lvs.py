@@ -94,7 +94,10 @@ def names(addr, port, n, udp, hold):
                 s.bind((src, 0))
             s.sendto(b"?", (addr, port))
             print(s.recv(100).decode().strip(), flush=True)
-            s.close()
+            # Kept open to the end: a closed socket's port could be
+            # handed to the next one, whose datagram would then belong
+            # to the same connection entry (same real server).
+            held.append(s)
             continue
         s = socket.create_connection(
             (addr, port), timeout=10, source_address=(src, 0) if src else None
