@@ -185,6 +185,24 @@ test_icmp() {
 	dir $IPVSADM -C
 }
 
+# test_reuse IMPL: a client that resets its connection and connects again
+# from the same port meets the old entry (CLOSE) with its SYN: with
+# conn_reuse_mode 1 (the default) the connection is scheduled afresh at
+# once (rr: the next real server), no SYN lost on the way.
+test_reuse() {
+	local impl=$1 before after
+	use "$impl"
+	lvs_service -t nat rr
+	before=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+	cli python3 "$LVS_PY" reuse "$VIP" 8081 3 40123 >"$OUT/reuse.$impl"
+	after=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+	echo "3 connections from port 40123: $(tr '\n' ' ' <"$OUT/reuse.$impl")"
+	expect_eq "real servers of the 3 connections" "rs1 rs2 rs3" \
+		"$(sort "$OUT/reuse.$impl" | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "SYNs the client sent again" 0 "$((after - before))"
+	dir $IPVSADM -C
+}
+
 # test_states IMPL: the connection list (states) and the counters after a
 # known transfer, saved for the comparison; entries expire after the
 # --set timeouts.
@@ -311,6 +329,8 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
+	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
+		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"
 	tap_case "$impl: weight 0 keeps a stream, deleting its server (expire_nodest_conn 0/1)" \
 		test_quiesce "$impl"

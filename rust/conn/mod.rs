@@ -314,13 +314,16 @@ impl ConnTable {
         };
         let (caddr, cport, vaddr, vport, proto) = (n.caddr, n.cport, n.vaddr, n.vport, n.protocol);
         // Two packets of one new connection may race on two CPUs: the
-        // second finds the first's entry instead of adding its own.
+        // second finds the first's entry instead of adding its own. An
+        // entry ended early (a SYN reusing a closing connection's ports)
+        // waits for the expiry pass but does not hold its key.
         match self.tab.insert_if(h, conn, |c| {
             !(c.protocol == proto
                 && c.cport == cport
                 && c.vport == vport
                 && c.caddr == caddr
-                && c.vaddr == vaddr)
+                && c.vaddr == vaddr
+                && !c.dead.load(Ordering::Relaxed))
         }) {
             Ok(true) => {}
             _ => {

@@ -13,6 +13,11 @@
   lvs.py udp ADDR PORT          stdin as one datagram; the reply to stdout
   lvs.py udp-ask ADDR PORT      one datagram; prints "answer", "refused" (an
                                 ICMP port unreachable came back) or "timeout"
+  lvs.py reuse ADDR PORT N SPORT
+                                N TCP connections one after the other, all
+                                from source port SPORT, each reset by the
+                                client (no TIME_WAIT, so the port is free
+                                at once); prints the name each got
   lvs.py stream ADDR PORT SECONDS
                                 one TCP connection sending a chunk every 0.1 s
                                 and reading the echo; prints "ok BYTES" if every
@@ -82,6 +87,17 @@ def serve(port, name, udp_addrs):
         time.sleep(3600)
 
 
+def read_line(s):
+    """One line from TCP socket s, stripped (what came before EOF)."""
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = s.recv(100)
+        if not b:
+            break
+        buf += b
+    return buf.decode().strip()
+
+
 def names(addr, port, n, udp, hold):
     # LVS_SRC: the source address to send from (a client on the director).
     src = os.environ.get("LVS_SRC")
@@ -102,13 +118,7 @@ def names(addr, port, n, udp, hold):
         s = socket.create_connection(
             (addr, port), timeout=10, source_address=(src, 0) if src else None
         )
-        buf = b""
-        while not buf.endswith(b"\n"):
-            b = s.recv(100)
-            if not b:
-                break
-            buf += b
-        print(buf.decode().strip(), flush=True)
+        print(read_line(s), flush=True)
         if hold:
             held.append(s)
         else:
@@ -142,6 +152,22 @@ def stream(addr, port, seconds):
     return 0
 
 
+def reuse(addr, port, n, sport):
+    import struct
+
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(10)
+        s.bind(("0.0.0.0", sport))
+        s.connect((addr, port))
+        print(read_line(s), flush=True)
+        # Linger 0: close sends a reset.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()
+        time.sleep(0.2)
+
+
 def udp(addr, port):
     data = sys.stdin.buffer.read()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -173,6 +199,8 @@ def main(argv):
         serve(int(argv[2]), argv[3], argv[4:])
     elif cmd == "names":
         names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv)
+    elif cmd == "reuse":
+        reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "udp":
         return udp(argv[2], int(argv[3]))
     elif cmd == "udp-ask":
