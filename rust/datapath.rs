@@ -277,7 +277,8 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
         conn.touch();
     }
     let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
-    xmit::to_real_server(net, skb, &conn, ip, pmtu_disc)
+    let via = xmit::Via::Cache(&g, &conn.dest.dst);
+    xmit::to_real_server(net, skb, &conn, ip, pmtu_disc, via)
 }
 
 /// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
@@ -320,7 +321,7 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
         count_in(dp, &c, skb.len());
         if c.fwd != xmit::MASQ {
             let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
-            return xmit::to_real_server(net, skb, &c, &ip, pmtu_disc);
+            return xmit::to_real_server(net, skb, &c, &ip, pmtu_disc, xmit::Via::Lookup);
         }
         if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
             return Verdict::Drop;

@@ -185,6 +185,27 @@ test_icmp() {
 	dir $IPVSADM -C
 }
 
+# test_route_change IMPL: the route to a real server changes under a
+# flowing connection's feet (a "prohibit" route for its address, then
+# gone): the next packet follows, by NAT, DR and TUN (rvs caches the route
+# per real server as ip_vs does; a stale one would keep forwarding).
+test_route_change() {
+	local impl=$1 m rs=${RS_IPS[0]}
+	use "$impl"
+	for m in nat dr tun; do
+		dir $IPVSADM -A -u "$VIP:8081" -s rr
+		dir $IPVSADM -a -u "$VIP:8081" -r "$rs:8081" "$(lvs_fwd_flag "$m")"
+		expect_eq "$m: before" answer "$(cli python3 "$LVS_PY" udp-ask "$VIP" 8081)"
+		dir ip route add prohibit "$rs/32"
+		expect_eq "$m: no route to the real server" timeout \
+			"$(cli python3 "$LVS_PY" udp-ask "$VIP" 8081 1.5)"
+		dir ip route del prohibit "$rs/32"
+		expect_eq "$m: the route back" answer "$(cli python3 "$LVS_PY" udp-ask "$VIP" 8081)"
+		echo "$m: answer, then none without a route, then answer"
+		dir $IPVSADM -C
+	done
+}
+
 # test_reuse IMPL: a client that resets its connection and connects again
 # from the same port meets the old entry (CLOSE) with its SYN: with
 # conn_reuse_mode 1 (the default) the connection is scheduled afresh at
@@ -329,6 +350,7 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
+	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
 	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"

@@ -14,6 +14,7 @@ use super::est::Est;
 use super::spec::{DestConfig, DestKey, SvcKey};
 use crate::sched::{Change, DestView, Flow, Sched, Scheduler};
 use crate::sys::pcpu::PcpuCounters;
+use crate::sys::skb::DstCache;
 use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
 
 /// Counter indexes.
@@ -158,6 +159,8 @@ pub(crate) struct DestRt {
     pub(crate) stats: Stats,
     /// The service's counters.
     pub(crate) svc_stats: Arc<Stats>,
+    /// The route to it, cached for the packet path.
+    pub(crate) dst: DstCache,
 }
 
 impl DestRt {
@@ -178,6 +181,7 @@ impl DestRt {
                 removed: AtomicBool::new(false),
                 stats: Stats::new()?,
                 svc_stats,
+                dst: DstCache::new(),
             },
             GFP_KERNEL,
         )?)

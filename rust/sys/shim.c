@@ -158,16 +158,24 @@ struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
 	return rt;
 }
 void rvs_rt_put(struct rtable *rt) { ip_rt_put(rt); }
+/* A cached route still good (ip_vs's __ip_vs_dst_check; IPv4 cookie 0). */
+bool rvs_rt_valid(struct rtable *rt) { return !rt->dst.obsolete || dst_check(&rt->dst, 0); }
+unsigned int rvs_rt_mtu(struct rtable *rt) { return dst_mtu(&rt->dst); }
+bool rvs_rt_local(const struct rtable *rt) { return rt->rt_flags & RTCF_LOCAL; }
 
 /*
  * ip_vs's "send or continue": the packet now belongs to rvs; it leaves by
- * LOCAL_OUT on the route `rt` (whose reference it takes), untracked, as a
- * forwarded packet.
+ * LOCAL_OUT on the route `rt` (whose reference it takes when `held`; a
+ * cached route is lent for the RCU read section, as ip_vs does with
+ * skb_dst_set_noref), untracked, as a forwarded packet.
  */
-static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt)
+static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt, bool held)
 {
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	if (held)
+		skb_dst_set(skb, &rt->dst);
+	else
+		skb_dst_set_noref(skb, &rt->dst);
 	skb->ipvs_property = 1;
 	skb->ignore_df = 1;
 	rvs_skb_notrack(skb);
@@ -180,15 +188,15 @@ static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt)
 	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 }
 
-int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt)
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held)
 {
-	rvs_prepare_out(skb, rt);
+	rvs_prepare_out(skb, rt, held);
 	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
 		       skb_dst(skb)->dev, dst_output);
 }
 
-/* IP-in-IP to `daddr` from `saddr` on route `rt` (reference taken). */
-int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt,
+/* IP-in-IP to `daddr` from `saddr` on route `rt` (as rvs_send_routed). */
+int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
 		  __be32 saddr, __be32 daddr, bool df)
 {
 	const struct iphdr *old = ip_hdr(skb);
@@ -196,17 +204,13 @@ int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt,
 	unsigned int room = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
 	struct iphdr *iph;
 
-	if (skb_cow_head(skb, room)) {
-		ip_rt_put(rt);
+	if (skb_cow_head(skb, room) || iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4)) {
+		if (held)
+			ip_rt_put(rt);
 		kfree_skb(skb);
 		return -ENOMEM;
 	}
-	if (iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4)) {
-		ip_rt_put(rt);
-		kfree_skb(skb);
-		return -ENOMEM;
-	}
-	rvs_prepare_out(skb, rt);
+	rvs_prepare_out(skb, rt, held);
 	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
 	skb_push(skb, sizeof(struct iphdr));
 	skb_reset_network_header(skb);

@@ -40,8 +40,11 @@ void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off);
 struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
 			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local);
 void rvs_rt_put(struct rtable *rt);
-int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt);
-int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt,
+bool rvs_rt_valid(struct rtable *rt);
+unsigned int rvs_rt_mtu(struct rtable *rt);
+bool rvs_rt_local(const struct rtable *rt);
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held);
+int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
 		  __be32 saddr, __be32 daddr, bool df);
 
 struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,

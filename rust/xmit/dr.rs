@@ -5,15 +5,15 @@
 //! is to the real server's address as the next hop (FLOWI_FLAG_KNOWN_NH),
 //! the neighbour layer resolves it.
 
-use super::route_onward;
+use super::{route_onward, Via};
 use crate::conn::Conn;
 use crate::proto::ipv4::{addr4, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
 use crate::sys::skb::Skb;
 
-pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
-    let rt = match route_onward(net, skb, ip, addr4(&c.daddr), true, 0) {
+pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
+    let rt = match route_onward(net, skb, ip, (via, addr4(&c.daddr)), true, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };

@@ -12,7 +12,8 @@ use crate::conn::Conn;
 use crate::proto::ipv4::{self, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::{Route, Skb};
+use crate::sys::skb::{DstCache, Route, Skb};
+use crate::sys::sync::RcuGuard;
 
 /// `IP_VS_CONN_F_*` forwarding methods.
 pub(crate) const MASQ: u8 = 0;
@@ -27,17 +28,20 @@ const ICMP_TIME_EXCEEDED: u8 = 11;
 
 /// Sends a client's packet on to the connection's real server.
 /// `pmtu_disc`: the pmtu_disc sysctl (tunnels honour the client's DF).
+/// `via`: the real server's cached route for the connection's own
+/// packets.
 pub(crate) fn to_real_server(
     net: &Net,
     skb: &mut Skb,
     c: &Conn,
     ip: &Ipv4,
     pmtu_disc: bool,
+    via: Via<'_>,
 ) -> Verdict {
     match c.fwd {
-        MASQ => nat::xmit(net, skb, c, ip),
-        TUNNEL => tunnel::xmit(net, skb, c, ip, pmtu_disc),
-        DROUTE => dr::xmit(net, skb, c, ip),
+        MASQ => nat::xmit(net, skb, c, ip, via),
+        TUNNEL => tunnel::xmit(net, skb, c, ip, pmtu_disc, via),
+        DROUTE => dr::xmit(net, skb, c, ip, via),
         // The real server is this host, or the packet bypasses the
         // balancer: deliver it here.
         LOCALNODE | BYPASS => Verdict::Accept,
@@ -45,20 +49,31 @@ pub(crate) fn to_real_server(
     }
 }
 
+/// Where a route comes from: a real server's cache (the packets of its
+/// connections) or a lookup of its own (ICMP errors relayed).
+pub(crate) enum Via<'a> {
+    Cache(&'a RcuGuard, &'a DstCache),
+    Lookup,
+}
+
 /// The route towards `daddr` with the checks every method makes first
 /// (ip_vs's `__ip_vs_get_out_rt`): the packet must fit the path MTU (less
 /// `overhead` for a tunnel header) unless fragmenting is allowed, and its
 /// TTL must allow one more hop. On failure the client gets the ICMP error
 /// and the packet is dropped.
-fn route(
+fn route<'a>(
     net: &Net,
     skb: &mut Skb,
     ip: &Ipv4,
-    daddr: [u8; 4],
+    (via, daddr): (Via<'a>, [u8; 4]),
     known_nh: bool,
     overhead: u32,
-) -> Result<Route, Verdict> {
-    let Some(rt) = Route::output(net, daddr, ip.tos, known_nh) else {
+) -> Result<Route<'a>, Verdict> {
+    let rt = match via {
+        Via::Cache(g, cache) => cache.route(g, net, daddr, known_nh),
+        Via::Lookup => Route::output(net, daddr, ip.tos, known_nh),
+    };
+    let Some(rt) = rt else {
         return Err(Verdict::Drop);
     };
     let mtu = rt.mtu.saturating_sub(overhead);
@@ -81,15 +96,15 @@ fn route(
 /// [`route`] for the methods that send the packet on unchanged (DR, TUN):
 /// `Err(Accept)` when the real server is this host, and the TTL made one
 /// less.
-fn route_onward(
+fn route_onward<'a>(
     net: &Net,
     skb: &mut Skb,
     ip: &Ipv4,
-    daddr: [u8; 4],
+    to: (Via<'a>, [u8; 4]),
     known_nh: bool,
     overhead: u32,
-) -> Result<Route, Verdict> {
-    let rt = route(net, skb, ip, daddr, known_nh, overhead)?;
+) -> Result<Route<'a>, Verdict> {
+    let rt = route(net, skb, ip, to, known_nh, overhead)?;
     if rt.local {
         return Err(Verdict::Accept);
     }

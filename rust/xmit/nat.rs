@@ -7,7 +7,7 @@
 //! for every checksum state of the skb (done by the device, complete, or
 //! none).
 
-use super::route;
+use super::{route, Via};
 use crate::conn::Conn;
 use crate::proto::ipv4::{self, addr4, Ipv4};
 use crate::proto::IPPROTO_TCP;
@@ -88,9 +88,9 @@ fn rewrite(skb: &mut Skb, ip: &Ipv4, side: Side, addr: [u8; 4], port: u16, ttl_d
 }
 
 /// Client to real server.
-pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
+pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
     let daddr = addr4(&c.daddr);
-    let rt = match route(net, skb, ip, daddr, false, 0) {
+    let rt = match route(net, skb, ip, (via, daddr), false, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
@@ -114,7 +114,7 @@ pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
 /// ever sent about an ICMP error.
 pub(crate) fn forward_icmp(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
     let quiet = Ipv4 { df: false, ..*ip };
-    let rt = match route(net, skb, &quiet, addr4(&c.daddr), false, 0) {
+    let rt = match route(net, skb, &quiet, (Via::Lookup, addr4(&c.daddr)), false, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };

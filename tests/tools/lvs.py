@@ -11,8 +11,10 @@
                                 --hold keeps the TCP connections open until
                                 the last one is made.
   lvs.py udp ADDR PORT          stdin as one datagram; the reply to stdout
-  lvs.py udp-ask ADDR PORT      one datagram; prints "answer", "refused" (an
+  lvs.py udp-ask ADDR PORT [SECONDS]
+                                one datagram; prints "answer", "refused" (an
                                 ICMP port unreachable came back) or "timeout"
+                                (after SECONDS, 5 by default)
   lvs.py reuse ADDR PORT N SPORT
                                 N TCP connections one after the other, all
                                 from source port SPORT, each reset by the
@@ -178,9 +180,9 @@ def udp(addr, port):
     return 0
 
 
-def udp_ask(addr, port):
+def udp_ask(addr, port, wait=5.0):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(5)
+    s.settimeout(wait)
     s.connect((addr, port))
     s.send(b"?")
     try:
@@ -204,7 +206,7 @@ def main(argv):
     elif cmd == "udp":
         return udp(argv[2], int(argv[3]))
     elif cmd == "udp-ask":
-        return udp_ask(argv[2], int(argv[3]))
+        return udp_ask(argv[2], int(argv[3]), *map(float, argv[4:5]))
     elif cmd == "stream":
         return stream(argv[2], int(argv[3]), float(argv[4]))
     return 0
