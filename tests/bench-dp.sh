@@ -14,13 +14,16 @@
 # after). Prints a table with rvs/ip_vs and rvs/routing ratios. Fails only
 # if a measurement saw no traffic or the entries did not all appear.
 #
-# RVS_BENCH_SECS: seconds per measurement (5); RVS_BENCH_CONNS: entries for
-# the memory figure (100000). `make bench` runs it on the benchmark kernel
+# RVS_BENCH_SECS: seconds per measurement (3); RVS_BENCH_ROUNDS: rounds of
+# every measurement (3), each figure the median of its rounds (under TCG
+# one measurement moves 10-30% with the host's load); RVS_BENCH_CONNS:
+# entries for the memory figure (100000). `make bench` runs it on the benchmark kernel
 # (no lockdep, no kmemleak); `make test` runs it short on the test kernel,
 # where the debugging options distort the ratios.
 source "$(dirname "$0")/lib.sh"
 set -e
-SECS=${RVS_BENCH_SECS:-5}
+SECS=${RVS_BENCH_SECS:-3}
+ROUNDS=${RVS_BENCH_ROUNDS:-3}
 NCONNS=${RVS_BENCH_CONNS:-100000}
 LOAD="$RVS_ROOT/tool/target/release/rvsload"
 [ -x "$LOAD" ] || fail "no $LOAD (make tool)"
@@ -46,9 +49,10 @@ done
 
 declare -A R
 
-# measure NAME ADDR: the three figures for traffic to ADDR, in R[NAME,*].
+# measure NAME ADDR ROUND: the three figures for traffic to ADDR, in
+# R[NAME,*,ROUND].
 measure() {
-	local name=$1 addr=$2 i pids=() sent recv=0 n
+	local name=$1 addr=$2 r=$3 i pids=() sent recv=0 n
 	for i in 0 1 2; do
 		ip netns exec "${RSS[$i]}" "$LOAD" udp-sink 9000 $((SECS + 2)) >"$OUT/sink$i" &
 		pids+=($!)
@@ -61,11 +65,19 @@ measure() {
 		recv=$((recv + n))
 	done
 	[ "$recv" -gt 0 ] || fail "$name: no UDP packet arrived ($sent sent)"
-	R[$name,udp]=$((recv / SECS))
-	R[$name,cps]=$(cli "$LOAD" tcp-conns "$addr" 9001 "$SECS")
-	R[$name,bulk]=$(cli "$LOAD" tcp-bulk "$addr" 9001 "$SECS")
-	[ "${R[$name,cps]}" -gt 0 ] || fail "$name: no TCP connection"
-	echo "# $name: UDP $sent sent, $recv received; ${R[$name,cps]} conn/s; ${R[$name,bulk]} Mbit/s"
+	R[$name,udp,$r]=$((recv / SECS))
+	R[$name,cps,$r]=$(cli "$LOAD" tcp-conns "$addr" 9001 "$SECS")
+	R[$name,bulk,$r]=$(cli "$LOAD" tcp-bulk "$addr" 9001 "$SECS")
+	[ "${R[$name,cps,$r]}" -gt 0 ] || fail "$name: no TCP connection"
+	echo "# round $r, $name: UDP $sent sent, $recv received;" \
+		"${R[$name,cps,$r]} conn/s; ${R[$name,bulk,$r]} Mbit/s"
+}
+
+# median NAME FIGURE: the median of the rounds' figures, in R[NAME,FIGURE].
+median() {
+	local r
+	R[$1,$2]=$(for r in $(seq "$ROUNDS"); do echo "${R[$1,$2,$r]}"; done |
+		sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
 }
 
 # service METHOD: UDP VIP:9000 and TCP VIP:9001 on the three real servers.
@@ -119,17 +131,25 @@ memory() {
 }
 
 unload_all
-measure routing "${RS_IPS[0]}"
-# The two modules alternate, method by method: a drift of the machine's
-# speed during the run then touches both alike.
-for m in nat tun dr; do
-	for impl in ip_vs rvs; do
-		load_impl "$impl"
-		service "$m"
-		measure "$impl-$m" "$VIP"
-		dir $IPVSADM -C
-		unload_all
+# Rounds of everything; in each, the two modules alternate method by
+# method, which goes first swapping from round to round: a drift of the
+# machine's speed touches both alike.
+for r in $(seq "$ROUNDS"); do
+	measure routing "${RS_IPS[0]}" "$r"
+	order="ip_vs rvs"
+	[ $((r % 2)) = 1 ] || order="rvs ip_vs"
+	for m in nat tun dr; do
+		for impl in $order; do
+			load_impl "$impl"
+			service "$m"
+			measure "$impl-$m" "$VIP" "$r"
+			dir $IPVSADM -C
+			unload_all
+		done
 	done
+done
+for name in routing {ip_vs,rvs}-{nat,tun,dr}; do
+	for f in udp cps bulk; do median "$name" "$f"; done
 done
 for impl in ip_vs rvs; do
 	memory "$impl"
@@ -142,7 +162,7 @@ else
 	kind="benchmark kernel (no lockdep, kmemleak)"
 fi
 echo
-echo "data plane: $SECS s per figure, $(nproc) vCPUs, $kind"
+echo "data plane: median of $ROUNDS rounds of $SECS s per figure, $(nproc) vCPUs, $kind"
 printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
 for m in nat tun dr; do
 	for f in udp cps bulk; do

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs every VM test (tests/t-*.sh, or those matching $RVS_TEST_FILTER)
-# inside the test VM, one after the other, and prints the totals as its last
-# line: "vm-suite: N passed, N failed, N skipped".
+# Runs every VM test (tests/t-*.sh, or those matching $RVS_TEST_FILTER, or
+# the files listed in $RVS_TEST_FILES) inside the test VM, one after the
+# other, and prints the totals as its last line: "vm-suite: N passed, N
+# failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
-for t in tests/t-*.sh; do
+for t in ${RVS_TEST_FILES:-tests/t-*.sh}; do
 	case "$t" in *"${RVS_TEST_FILTER:-}"*) ;; *) continue ;; esac
 	echo "# ---- $t"
 	t0=$SECONDS

@@ -114,13 +114,11 @@ impl Stats {
     }
 
     pub(crate) fn inpkt(&self, bytes: u32) {
-        self.c.add(INPKTS, 1);
-        self.c.add(INBYTES, u64::from(bytes));
+        self.c.add2(INPKTS, 1, INBYTES, u64::from(bytes));
     }
 
     pub(crate) fn outpkt(&self, bytes: u32) {
-        self.c.add(OUTPKTS, 1);
-        self.c.add(OUTBYTES, u64::from(bytes));
+        self.c.add2(OUTPKTS, 1, OUTBYTES, u64::from(bytes));
     }
 
     /// Conns, inpkts, outpkts, inbytes, outbytes since the last ZERO.

@@ -12,6 +12,7 @@ use kernel::prelude::*;
 extern "C" {
     fn rvs_pcpu_alloc(n: u32) -> *mut u64;
     fn rvs_pcpu_add(p: *mut u64, i: u32, v: u64);
+    fn rvs_pcpu_add2(p: *mut u64, i: u32, v: u64, j: u32, w: u64);
     fn rvs_pcpu_sum(p: *mut u64, i: u32) -> u64;
 }
 
@@ -48,6 +49,15 @@ impl<const N: usize> PcpuCounters<N> {
         if i < N {
             // SAFETY: `i < N`; this_cpu_add is preemption- and irq-safe.
             unsafe { rvs_pcpu_add(self.p, i as u32, v) };
+        }
+    }
+
+    /// Adds `v` to counter `i` and `w` to counter `j` (ignored unless both
+    /// are below `N`). Any context.
+    pub(crate) fn add2(&self, i: usize, v: u64, j: usize, w: u64) {
+        if i < N && j < N {
+            // SAFETY: `i, j < N`; this_cpu_add is preemption- and irq-safe.
+            unsafe { rvs_pcpu_add2(self.p, i as u32, v, j as u32, w) };
         }
     }
 

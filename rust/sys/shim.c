@@ -48,6 +48,12 @@ u64 __percpu *rvs_pcpu_alloc(unsigned int n)
 	return __alloc_percpu_gfp(n * sizeof(u64), sizeof(u64), GFP_KERNEL);
 }
 void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v) { this_cpu_add(p[i], v); }
+/* A packet and its bytes in one call. */
+void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w)
+{
+	this_cpu_add(p[i], v);
+	this_cpu_add(p[j], w);
+}
 u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i)
 {
 	u64 s = 0;
@@ -83,15 +89,20 @@ u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len)
 		return NULL;
 	return skb_network_header(skb);
 }
-void rvs_skb_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudo)
+/*
+ * NAT's L4 checksum update for an address and a port changed, in one call;
+ * `udp`: a result of 0 is sent as 0xffff (0 means "no checksum").
+ */
+void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
+		      __be16 pfrom, __be16 pto, bool udp)
 {
-	inet_proto_csum_replace4((__sum16 *)(skb_network_header(skb) + off), skb, from, to, pseudo);
+	__sum16 *sum = (__sum16 *)(skb_network_header(skb) + off);
+
+	inet_proto_csum_replace4(sum, skb, from, to, true);
+	inet_proto_csum_replace2(sum, skb, pfrom, pto, false);
+	if (udp && skb->ip_summed != CHECKSUM_PARTIAL && !*sum)
+		*sum = CSUM_MANGLED_0;
 }
-void rvs_skb_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
-{
-	inet_proto_csum_replace2((__sum16 *)(skb_network_header(skb) + off), skb, from, to, false);
-}
-bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
 void rvs_ip_send_check(struct sk_buff *skb) { ip_send_check(ip_hdr(skb)); }
 void rvs_skb_notrack(struct sk_buff *skb)
 {

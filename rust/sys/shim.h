@@ -10,6 +10,7 @@ void rvs_call_rcu(struct rcu_head *h, rcu_callback_t f);
 
 u64 __percpu *rvs_pcpu_alloc(unsigned int n);
 void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v);
+void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w);
 u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i);
 
 void rvs_init_delayed_work(struct delayed_work *w, work_func_t f);
@@ -24,10 +25,8 @@ bool rvs_skb_is_gso(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);
 int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len);
 u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len);
-void rvs_skb_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
-			   bool pseudo);
-void rvs_skb_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
-bool rvs_skb_csum_partial(const struct sk_buff *skb);
+void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
+		      __be16 pfrom, __be16 pto, bool udp);
 void rvs_ip_send_check(struct sk_buff *skb);
 void rvs_skb_notrack(struct sk_buff *skb);
 int rvs_route_me_harder(struct net *net, struct sk_buff *skb);

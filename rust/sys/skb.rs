@@ -27,15 +27,15 @@ extern "C" {
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
     fn rvs_skb_ensure_writable(skb: *mut bindings::sk_buff, len: u32) -> i32;
     fn rvs_skb_linear(skb: *mut bindings::sk_buff, len: u32) -> *mut u8;
-    fn rvs_skb_csum_replace4(
+    fn rvs_skb_csum_nat(
         skb: *mut bindings::sk_buff,
         off: u32,
         from: u32,
         to: u32,
-        pseudo: bool,
+        pfrom: u16,
+        pto: u16,
+        udp: bool,
     );
-    fn rvs_skb_csum_replace2(skb: *mut bindings::sk_buff, off: u32, from: u16, to: u16);
-    fn rvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
     fn rvs_ip_send_check(skb: *mut bindings::sk_buff);
     fn rvs_skb_notrack(skb: *mut bindings::sk_buff);
     fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> i32;
@@ -141,12 +141,6 @@ impl Skb {
         unsafe { rvs_skb_gso_fits(self.raw(), mtu) }
     }
 
-    /// Whether the L4 checksum is left to the device (CHECKSUM_PARTIAL).
-    pub(crate) fn csum_partial(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { rvs_skb_csum_partial(self.raw()) }
-    }
-
     /// The first `len` bytes from the IP header, made linear (pulled) if
     /// they exist. Read-only: use [`Skb::writable`] to change them.
     pub(crate) fn head(&mut self, len: usize) -> Option<&[u8]> {
@@ -179,38 +173,34 @@ impl Skb {
         Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
     }
 
-    /// Updates the 16-bit checksum at `off` (from the IP header, within
-    /// bytes made writable) for a 4-byte change; `pseudo`: the bytes are in
-    /// the pseudo-header (addresses). Right for every `ip_summed` state.
-    pub(crate) fn csum_replace4(&mut self, off: usize, from: [u8; 4], to: [u8; 4], pseudo: bool) {
-        if self.writable(off.saturating_add(2)).is_none() {
+    /// NAT's update of the TCP or UDP checksum at `off` (within bytes made
+    /// writable) for an address (`from` -> `to`, in the pseudo-header) and
+    /// a port (`pfrom` -> `pto`) changed; a UDP checksum that comes out 0
+    /// is sent as 0xffff unless the device computes it. Right for every
+    /// `ip_summed` state.
+    pub(crate) fn csum_nat(
+        &mut self,
+        off: usize,
+        (from, to): ([u8; 4], [u8; 4]),
+        (pfrom, pto): ([u8; 2], [u8; 2]),
+        udp: bool,
+    ) {
+        let Some(end) = off.checked_add(2) else {
+            return;
+        };
+        if self.writable(end).is_none() {
             return;
         }
         // SAFETY: the two bytes at `off` are linear and writable (above).
         unsafe {
-            rvs_skb_csum_replace4(
+            rvs_skb_csum_nat(
                 self.raw(),
                 off as u32,
                 u32::from_ne_bytes(from),
                 u32::from_ne_bytes(to),
-                pseudo,
-            )
-        };
-    }
-
-    /// As [`Skb::csum_replace4`] for a 2-byte change outside the
-    /// pseudo-header (a port).
-    pub(crate) fn csum_replace2(&mut self, off: usize, from: [u8; 2], to: [u8; 2]) {
-        if self.writable(off.saturating_add(2)).is_none() {
-            return;
-        }
-        // SAFETY: as above.
-        unsafe {
-            rvs_skb_csum_replace2(
-                self.raw(),
-                off as u32,
-                u16::from_ne_bytes(from),
-                u16::from_ne_bytes(to),
+                u16::from_ne_bytes(pfrom),
+                u16::from_ne_bytes(pto),
+                udp,
             )
         };
     }

@@ -72,17 +72,7 @@ fn rewrite(skb: &mut Skb, ip: &Ipv4, side: Side, addr: [u8; 4], port: u16, ttl_d
     skb.ip_send_check();
     // A UDP checksum of zero means "none": it stays zero.
     if tcp || l4sum != [0, 0] {
-        skb.csum_replace4(c_off, old_a, addr, true);
-        skb.csum_replace2(c_off, old_p, port.to_be_bytes());
-        if !tcp && !skb.csum_partial() {
-            if let Some(b) = skb.writable(c_off.saturating_add(2)) {
-                if let Some(s) = b.get_mut(c_off..c_off.saturating_add(2)) {
-                    if s == [0, 0] {
-                        s.copy_from_slice(&[0xff, 0xff]);
-                    }
-                }
-            }
-        }
+        skb.csum_nat(c_off, (old_a, addr), (old_p, port.to_be_bytes()), !tcp);
     }
     true
 }
