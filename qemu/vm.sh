@@ -12,7 +12,8 @@
 # report or panic makes the run fail and is printed.
 # Settings: RVS_CACHE, RVS_VM_MEM (MiB, default 2048), RVS_VM_CPUS (2),
 # RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
-# probed once and remembered), RVS_KERNEL_VARIANT (test|bench: which kernel).
+# probed once and remembered), RVS_VM_CPU_MODEL (QEMU's -cpu),
+# RVS_KERNEL_VARIANT (test|bench|kasan: which kernel).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -49,7 +50,7 @@ printf '%s\n' "$cmd" >"$out/cmd"
 # Pass a few settings through to the command.
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_TEST_FILES RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
-		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_CONNS \
+		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_SETTLE RVS_BENCH_CONNS \
 		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
@@ -91,7 +92,15 @@ if [ -z "$accel" ]; then
 	fi
 	accel=$(cat "$probe")
 fi
-cpu=(-cpu max)
+# Under TCG without XSAVE: the guest then keeps to SSE state (no AVX), which
+# QEMU saves and restores faster on every context switch (measured here:
+# t-ctl-concurrency and t-topology in one run, 93 s against 104 s with
+# all of -cpu max). RVS_VM_CPU_MODEL overrides.
+if [ "$accel" = tcg ]; then
+	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max,-xsave}")
+else
+	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max}")
+fi
 
 console="$out/console.log"
 if [ "$mode" = shell ]; then

@@ -94,11 +94,12 @@ service() {
 }
 
 slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
-# settle: wait (30 s at most) until the slab stops shrinking: what the
-# previous module freed (RCU, timers) must not count against the next.
+# settle: wait (RVS_BENCH_SETTLE seconds at most, 30) until the slab stops
+# shrinking: what the previous module freed (RCU, timers) must not count
+# against the next.
 settle() {
 	local a b i
-	for i in $(seq 15); do
+	for i in $(seq $((${RVS_BENCH_SETTLE:-30} / 2))); do
 		sync
 		echo 3 >/proc/sys/vm/drop_caches
 		a=$(slab_kb)
