@@ -228,6 +228,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 daddr,
                 sport: p.sport,
                 dport: p.dport,
+                svc_flags: svc.flags.load(Ordering::Relaxed),
             };
             let Some(dest) = svc.schedule(&flow) else {
                 // No real server: tell the client, as ip_vs does.

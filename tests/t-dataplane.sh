@@ -206,6 +206,45 @@ test_route_change() {
 	done
 }
 
+# test_hashing IMPL: sh and dh, 60 clients from distinct addresses (the
+# client namespace's 192.0.2.100-159), one connection each: the picks are
+# saved for the comparison with ip_vs.ko (weights 1:2:3 for sh). Then
+# rs1 quiesced with sh-fallback: its clients are placed elsewhere; sh-port:
+# one client's connections from 30 fixed source ports spread.
+test_hashing() {
+	local impl=$1 srcs
+	use "$impl"
+	srcs=$(seq -f "192.0.2.%g" 100 159 | tr '\n' ' ')
+	printf 'addr replace %s/24 dev c0\n' $srcs 192.0.2.160 | ip -n "$client" -batch -
+	lvs_service -t nat sh 1 2 3
+	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh.$impl"
+	echo "sh on $impl: $(sort "$OUT/sh.$impl" | uniq -c | tr -s ' \n' ' ')"
+	[ "$(wc -l <"$OUT/sh.$impl")" = 60 ] || fail "sh: not 60 connections"
+	# Again: every client on the server it had.
+	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh2.$impl"
+	cmp "$OUT/sh.$impl" "$OUT/sh2.$impl" || fail "sh: a client moved"
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
+	dir $IPVSADM -E -t "$VIP:8081" -s sh -b sh-fallback
+	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh-fb.$impl"
+	echo "sh-fallback, rs1 quiesced, on $impl: $(sort "$OUT/sh-fb.$impl" | uniq -c | tr -s ' \n' ' ')"
+	[ "$(wc -l <"$OUT/sh-fb.$impl")" = 60 ] || fail "sh-fallback: not 60 connections"
+	! grep -qx rs1 "$OUT/sh-fb.$impl" || fail "sh-fallback: a client on the quiesced rs1"
+	# sh-port: one client, 30 source ports (fixed, so both modules see
+	# the same ones; from an address no other case uses, so no earlier
+	# connection's TIME_WAIT holds one): the port moves it.
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
+	dir $IPVSADM -E -t "$VIP:8081" -s sh -b sh-port
+	LVS_SRC=192.0.2.160 LVS_SPORT=41000 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/sh-port.$impl"
+	echo "sh-port, one client, on $impl: $(sort "$OUT/sh-port.$impl" | uniq -c | tr -s ' \n' ' ')"
+	[ "$(sort -u "$OUT/sh-port.$impl" | wc -l)" -gt 1 ] || fail "sh-port: one client's ports all on one server"
+	dir $IPVSADM -C
+	lvs_service -t nat dh
+	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 20 >"$OUT/dh.$impl"
+	echo "dh on $impl: $(sort "$OUT/dh.$impl" | uniq -c | tr -s ' \n' ' ')"
+	[ "$(sort -u "$OUT/dh.$impl" | wc -l)" = 1 ] || fail "dh: one VIP, yet several servers"
+	dir $IPVSADM -C
+}
+
 # test_reuse IMPL: a client that resets its connection and connects again
 # from the same port meets the old entry (CLOSE) with its SYN: with
 # conn_reuse_mode 1 (the default) the connection is scheduled afresh at
@@ -331,7 +370,7 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq; do
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
@@ -351,6 +390,7 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
+	tap_case "$impl: sh (weights, sh-fallback, sh-port) and dh over 60 clients" test_hashing "$impl"
 	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"

@@ -12,10 +12,12 @@
 // Shared with the host crate, which exercises more of it than the module.
 #![allow(dead_code)]
 
+pub(crate) mod dh;
 pub(crate) mod lc;
 pub(crate) mod nq;
 pub(crate) mod rr;
 pub(crate) mod sed;
+pub(crate) mod sh;
 pub(crate) mod wlc;
 pub(crate) mod wrr;
 
@@ -49,7 +51,33 @@ pub(crate) struct Flow {
     /// Host-order ports.
     pub(crate) sport: u16,
     pub(crate) dport: u16,
+    /// The service's flags (`IP_VS_SVC_F_*`: sh-port, sh-fallback...).
+    pub(crate) svc_flags: u32,
 }
+
+/// The kernel's `hash_32`: the top `bits` of `val` times the golden ratio.
+pub(crate) fn hash_32(val: u32, bits: u32) -> u32 {
+    val.wrapping_mul(0x61c8_8647)
+        .checked_shr(32u32.saturating_sub(bits))
+        .unwrap_or(0)
+}
+
+/// ip_vs's address fold of the hashing schedulers, in host order: the
+/// IPv4 address, or the four words of an IPv6 one xored.
+pub(crate) fn addr_fold(af: u16, a: &[u8; 16]) -> u32 {
+    let mut words = a
+        .chunks_exact(4)
+        .map(|c| c.try_into().map_or(0, u32::from_be_bytes));
+    let first = words.next().unwrap_or(0);
+    if af == AF_INET6 {
+        words.fold(first, |x, w| x ^ w)
+    } else {
+        first
+    }
+}
+
+/// `AF_INET6`.
+const AF_INET6: u16 = 10;
 
 /// A change of a service's destination list, reported to its scheduler
 /// (ip_vs's add_dest / del_dest / upd_dest).
@@ -71,7 +99,9 @@ pub(crate) trait Scheduler {
     fn changed<D: DestView>(&mut self, _dests: &[D], _change: Change) {}
 }
 
-/// The scheduler of a service, by ipvsadm's name.
+/// The scheduler of a service, by ipvsadm's name. One per service, kept in
+/// place (never moved on the packet path): the size of sh's table is fine.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Sched {
     /// No scheduler ("none"): no new connections.
     None,
@@ -81,6 +111,8 @@ pub(crate) enum Sched {
     Wlc(wlc::Wlc),
     Sed(sed::Sed),
     Nq(nq::Nq),
+    Dh(dh::Dh),
+    Sh(sh::Sh),
 }
 
 impl Sched {
@@ -95,6 +127,8 @@ impl Sched {
             "wlc" => Sched::Wlc(wlc::Wlc),
             "sed" => Sched::Sed(sed::Sed),
             "nq" => Sched::Nq(nq::Nq),
+            "dh" => Sched::Dh(dh::Dh),
+            "sh" => Sched::Sh(sh::Sh::new(dests)),
             _ => return None,
         })
     }
@@ -110,6 +144,8 @@ impl Scheduler for Sched {
             Sched::Wlc(s) => s.schedule(dests, flow),
             Sched::Sed(s) => s.schedule(dests, flow),
             Sched::Nq(s) => s.schedule(dests, flow),
+            Sched::Dh(s) => s.schedule(dests, flow),
+            Sched::Sh(s) => s.schedule(dests, flow),
         }
     }
 
@@ -122,6 +158,8 @@ impl Scheduler for Sched {
             Sched::Wlc(s) => s.changed(dests, change),
             Sched::Sed(s) => s.changed(dests, change),
             Sched::Nq(s) => s.changed(dests, change),
+            Sched::Dh(s) => s.changed(dests, change),
+            Sched::Sh(s) => s.changed(dests, change),
         }
     }
 }

@@ -28,6 +28,7 @@
 import os
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -101,10 +102,12 @@ def read_line(s):
 
 
 def names(addr, port, n, udp, hold):
-    # LVS_SRC: the source address to send from (a client on the director).
-    src = os.environ.get("LVS_SRC")
+    # LVS_SRC: the source address to send from (a client on the director),
+    # or several, space-separated: connection i from the (i mod k)-th.
+    srcs = os.environ.get("LVS_SRC", "").split() or [None]
     held = []
-    for _ in range(n):
+    for i in range(n):
+        src = srcs[i % len(srcs)]
         if udp:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.settimeout(5)
@@ -117,10 +120,17 @@ def names(addr, port, n, udp, hold):
             # to the same connection entry (same real server).
             held.append(s)
             continue
+        # LVS_SPORT: connection i from source port LVS_SPORT + i.
+        sport = int(os.environ.get("LVS_SPORT", "0"))
+        sport = sport + i if sport else 0
         s = socket.create_connection(
-            (addr, port), timeout=10, source_address=(src, 0) if src else None
+            (addr, port), timeout=10, source_address=(src or "0.0.0.0", sport)
         )
         print(read_line(s), flush=True)
+        if sport:
+            # Reset, not closed: no TIME_WAIT keeps the port from the
+            # next run (the other module's) that uses it.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         if hold:
             held.append(s)
         else:
@@ -155,8 +165,6 @@ def stream(addr, port, seconds):
 
 
 def reuse(addr, port, n, sport):
-    import struct
-
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
