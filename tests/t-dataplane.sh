@@ -245,6 +245,27 @@ test_hashing() {
 	dir $IPVSADM -C
 }
 
+# test_failover IMPL: fo sends every new connection to the highest weight
+# (weights 1:2:3: rs3; rs3 quiesced: rs2); ovf fills the highest weight up
+# to weight + 1 active connections, then overflows (held: 4 on rs3, 3 on
+# rs2, 2 on rs1).
+test_failover() {
+	local impl=$1
+	use "$impl"
+	lvs_service -t nat fo 1 2 3
+	picks "$impl" fo cli python3 "$LVS_PY" names "$VIP" 8081 6
+	expect_eq "fo: on rs3, the highest weight" 6 "$(count fo "$impl" rs3)"
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[2]}:8081" -m -w 0
+	picks "$impl" fo-q cli python3 "$LVS_PY" names "$VIP" 8081 6
+	expect_eq "fo: rs3 quiesced, on rs2" 6 "$(count fo-q "$impl" rs2)"
+	dir $IPVSADM -C
+	lvs_service -t nat ovf 1 2 3
+	picks "$impl" ovf cli python3 "$LVS_PY" names "$VIP" 8081 9 --hold
+	expect_eq "ovf: held connections on rs3, rs2, rs1" "4 3 2" \
+		"$(count ovf "$impl" rs3) $(count ovf "$impl" rs2) $(count ovf "$impl" rs1)"
+	dir $IPVSADM -C
+}
+
 # test_reuse IMPL: a client that resets its connection and connects again
 # from the same port meets the old entry (CLOSE) with its SYN: with
 # conn_reuse_mode 1 (the default) the connection is scheduled afresh at
@@ -370,7 +391,7 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh; do
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
@@ -391,6 +412,7 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
 	tap_case "$impl: sh (weights, sh-fallback, sh-port) and dh over 60 clients" test_hashing "$impl"
+	tap_case "$impl: fo (highest weight, quiesced) and ovf (overflow by weight)" test_failover "$impl"
 	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"

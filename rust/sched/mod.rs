@@ -13,8 +13,10 @@
 #![allow(dead_code)]
 
 pub(crate) mod dh;
+pub(crate) mod fo;
 pub(crate) mod lc;
 pub(crate) mod nq;
+pub(crate) mod ovf;
 pub(crate) mod rr;
 pub(crate) mod sed;
 pub(crate) mod sh;
@@ -113,6 +115,8 @@ pub(crate) enum Sched {
     Nq(nq::Nq),
     Dh(dh::Dh),
     Sh(sh::Sh),
+    Fo(fo::Fo),
+    Ovf(ovf::Ovf),
 }
 
 impl Sched {
@@ -129,6 +133,8 @@ impl Sched {
             "nq" => Sched::Nq(nq::Nq),
             "dh" => Sched::Dh(dh::Dh),
             "sh" => Sched::Sh(sh::Sh::new(dests)),
+            "fo" => Sched::Fo(fo::Fo),
+            "ovf" => Sched::Ovf(ovf::Ovf),
             _ => return None,
         })
     }
@@ -146,6 +152,8 @@ impl Scheduler for Sched {
             Sched::Nq(s) => s.schedule(dests, flow),
             Sched::Dh(s) => s.schedule(dests, flow),
             Sched::Sh(s) => s.schedule(dests, flow),
+            Sched::Fo(s) => s.schedule(dests, flow),
+            Sched::Ovf(s) => s.schedule(dests, flow),
         }
     }
 
@@ -160,6 +168,8 @@ impl Scheduler for Sched {
             Sched::Nq(s) => s.changed(dests, change),
             Sched::Dh(s) => s.changed(dests, change),
             Sched::Sh(s) => s.changed(dests, change),
+            Sched::Fo(s) => s.changed(dests, change),
+            Sched::Ovf(s) => s.changed(dests, change),
         }
     }
 }
