@@ -96,7 +96,9 @@ fi
 # QEMU saves and restores faster on every context switch (measured here:
 # t-ctl-concurrency and t-topology in one run, 93 s against 104 s with
 # all of -cpu max). RVS_VM_CPU_MODEL overrides.
-if [ "$accel" = tcg ]; then
+# The KASAN kernel hung after starting /init without XSAVE (2026-11-26,
+# not understood yet): it keeps -cpu max.
+if [ "$accel" = tcg ] && [ "$RVS_KERNEL_VARIANT" != kasan ]; then
 	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max,-xsave}")
 else
 	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max}")
