@@ -271,10 +271,10 @@ impl Skb {
     /// with it (the caller returns [`super::nf::Verdict::Stolen`]).
     pub(crate) fn send(&mut self, net: &Net, rt: Route<'_>) {
         let (raw, held) = rt.into_raw();
-        // SAFETY: the skb is ours to give away (after this call the caller
-        // does not touch it: it returns NF_STOLEN); a held route's
-        // reference is passed on with it, a lent one stays valid for the
-        // RCU read section the hook runs in.
+        // The caller returns NF_STOLEN and does not touch the skb again; a
+        // lent route stays valid for the RCU read section the hook runs in.
+        // SAFETY: the skb is ours to give away; a held route's reference
+        // goes with it.
         unsafe { rvs_send_routed(net.as_ptr(), self.raw(), raw, held) };
     }
 
@@ -519,12 +519,11 @@ impl Drop for DstCache {
     fn drop(&mut self) {
         let p = *self.node.get_mut();
         if !p.is_null() {
-            // SAFETY: nobody borrows the cache any more (`&mut self`), so
-            // no route it lent is in use (their lifetimes end with the
-            // borrow); the node is ours. Freed now rather than by call_rcu:
-            // this may run in an RCU callback during the module's final
-            // rcu_barrier, which would not wait for a callback queued
-            // here.
+            // Freed now rather than by call_rcu: this may run in an RCU
+            // callback during the module's final rcu_barrier, which would
+            // not wait for a callback queued here.
+            // SAFETY: `&mut self`: no route the cache lent is in use (their
+            // lifetimes end with the borrow); the node is ours.
             drop(unsafe { KBox::from_raw(p) });
         }
     }
