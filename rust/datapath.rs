@@ -14,12 +14,12 @@
 
 use core::sync::atomic::Ordering;
 
-use crate::conn::{Conn, Lookup, NewConn, F_NOOUTPUT};
+use crate::conn::{Conn, Lookup, NewConn, OnePacket, F_NOOUTPUT};
 use crate::netstate::{sysctl_idx, DataPlane, NetState};
 use crate::proto::ipv4::{self, addr16, Ipv4};
 use crate::proto::{tcp, Dir, IPPROTO_TCP, IPPROTO_UDP};
 use crate::sched::Flow;
-use crate::svc::spec::AF_INET;
+use crate::svc::spec::{AF_INET, SVC_F_ONEPACKET};
 use crate::sys::netns::Net;
 use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
 use crate::sys::skb::{Skb, PACKET_HOST};
@@ -260,12 +260,19 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 dest: dest.clone(),
                 timeout: timeout.saturating_mul(HZ),
             };
+            if ip.protocol == IPPROTO_UDP && flow.svc_flags & SVC_F_ONEPACKET != 0 {
+                // One-packet scheduling: this datagram alone, no entry.
+                let c = OnePacket::new(n, fwd != xmit::MASQ);
+                count_conn(dp, &c);
+                count_in(dp, &c, skb.len());
+                let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
+                let via = xmit::Via::Cache(&g, &c.dest.dst);
+                return xmit::to_real_server(net, skb, &c, ip, pmtu_disc, via);
+            }
             let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ) else {
                 return Verdict::Drop;
             };
-            dest.stats.conn();
-            dest.svc_stats.conn();
-            dp.stats.conn();
+            count_conn(dp, &c);
             c
         }
     };
@@ -345,6 +352,12 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
         skb.notrack();
         Verdict::Accept
     }
+}
+
+fn count_conn(dp: &DataPlane, c: &Conn) {
+    c.dest.stats.conn();
+    c.dest.svc_stats.conn();
+    dp.stats.conn();
 }
 
 fn count_in(dp: &DataPlane, c: &Conn, len: u32) {

@@ -135,6 +135,11 @@ picks() {
 # count NAME IMPL RS: how often RS was picked.
 count() { grep -cx "$3" "$OUT/$1.$2" || true; }
 
+# udp8081_conns_are N: the UDP service on port 8081 counted N connections.
+udp8081_conns_are() {
+	[ "$(dir $IPVSADM -L -n --stats --exact -u "$VIP:8081" | awk '$1 == "UDP" {print $3}')" = "$1" ]
+}
+
 test_rr_wrr() {
 	local impl=$1
 	use "$impl"
@@ -152,6 +157,22 @@ test_rr_wrr() {
 	picks "$impl" rr-udp cli python3 "$LVS_PY" names "$VIP" 8081 30 --udp
 	expect_eq "rr over UDP" "10 10 10" \
 		"$(count rr-udp "$impl" rs1) $(count rr-udp "$impl" rs2) $(count rr-udp "$impl" rs3)"
+	# One-packet scheduling: every datagram of one socket scheduled on
+	# its own, no entry kept, each counted as a connection.
+	dir $IPVSADM -E -u "$VIP:8081" -s rr -o
+	dir $IPVSADM -Z
+	local entries
+	entries=$(dir $IPVSADM -L -n -c | grep -c UDP)
+	picks "$impl" ops cli python3 "$LVS_PY" names "$VIP" 8081 300 --udp --one-socket
+	expect_eq "rr -o: 300 datagrams of one socket" "100 100 100" \
+		"$(count ops "$impl" rs1) $(count ops "$impl" rs2) $(count ops "$impl" rs3)"
+	expect_eq "UDP entries (those of the 30 datagrams before -o)" "$entries" \
+		"$(dir $IPVSADM -L -n -c | grep -c UDP)"
+	# (ip_vs.ko lists the counters of its estimator's last pass, every
+	# 2 s: wait for it.)
+	wait_for 10 udp8081_conns_are 300 || fail "connections counted with -o: not 300"
+	dir $IPVSADM -L -n --stats --exact -u "$VIP:8081" >"$OUT/ops-stats.$impl"
+	cat "$OUT/ops-stats.$impl"
 	dir $IPVSADM -C
 }
 
@@ -248,7 +269,8 @@ test_hashing() {
 # test_failover IMPL: fo sends every new connection to the highest weight
 # (weights 1:2:3: rs3; rs3 quiesced: rs2); ovf fills the highest weight up
 # to weight + 1 active connections, then overflows (held: 4 on rs3, 3 on
-# rs2, 2 on rs1).
+# rs2, 2 on rs1); connection thresholds (-x/-y) overload a destination
+# and release it.
 test_failover() {
 	local impl=$1
 	use "$impl"
@@ -263,6 +285,22 @@ test_failover() {
 	picks "$impl" ovf cli python3 "$LVS_PY" names "$VIP" 8081 9 --hold
 	expect_eq "ovf: held connections on rs3, rs2, rs1" "4 3 2" \
 		"$(count ovf "$impl" rs3) $(count ovf "$impl" rs2) $(count ovf "$impl" rs1)"
+	dir $IPVSADM -C
+	# Thresholds: rs3 (the highest weight) with -x 2 -y 1 is overloaded
+	# by its second entry (UDP, 2 s): the third goes to rs2; it takes new
+	# ones again once its entries have expired (below 1).
+	dir $IPVSADM --set 0 0 2
+	lvs_service -u nat fo 1 2 3
+	dir $IPVSADM -e -u "$VIP:8081" -r "${RS_IPS[2]}:8081" -m -w 3 -x 2 -y 1
+	picks "$impl" fo-x cli python3 "$LVS_PY" names "$VIP" 8081 3 --udp
+	expect_eq "fo -x 2: two on rs3, then rs2" "rs3 rs3 rs2" "$(echo $(cat "$OUT/fo-x.$impl"))"
+	# Uthreshold, Lthreshold, ActiveConn, InActConn of rs3.
+	expect_eq "rs3 in --thresholds" "2 1 0 2" "$(dir $IPVSADM -L -n --thresholds -u "$VIP:8081" |
+		awk -v rs="${RS_IPS[2]}:8081" '$2 == rs {print $3, $4, $5, $6}')"
+	wait_for 20 sh -c "! ip netns exec $director $IPVSADM -L -n -c | grep -q UDP" ||
+		fail "the UDP entries did not expire"
+	picks "$impl" fo-x2 cli python3 "$LVS_PY" names "$VIP" 8081 3 --udp
+	expect_eq "fo -x 2 below -y 1 again: rs3 rs3 rs2" "rs3 rs3 rs2" "$(echo $(cat "$OUT/fo-x2.$impl"))"
 	dir $IPVSADM -C
 }
 
@@ -391,11 +429,13 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf; do
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
 	done
+	expect_eq "counters of one-packet scheduling" \
+		"$(cat "$OUT/ops-stats.ip_vs")" "$(cat "$OUT/ops-stats.rvs")"
 }
 
 lvs_setup
@@ -407,12 +447,12 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: tun: a 300 kB TCP transfer over a 1400-byte MTU (path MTU discovery)" \
 		test_tun_pmtu "$impl"
 	tap_case "$impl: a client on the director (LOCAL_OUT) by NAT, DR, TUN" test_local_client "$impl"
-	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections" test_rr_wrr "$impl"
+	tap_case "$impl: rr 100/100/100, wrr 3:2:1 150/100/50 over 300 connections, rr -o per datagram" test_rr_wrr "$impl"
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
 	tap_case "$impl: sh (weights, sh-fallback, sh-port) and dh over 60 clients" test_hashing "$impl"
-	tap_case "$impl: fo (highest weight, quiesced) and ovf (overflow by weight)" test_failover "$impl"
+	tap_case "$impl: fo (highest weight, quiesced, thresholds -x/-y) and ovf (overflow by weight)" test_failover "$impl"
 	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"

@@ -6,13 +6,39 @@
 # failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
+
+# hang_report: what every process waits on, the stacks of those blocked in
+# the kernel, and the kernel log's end: printed when a file times out, so a
+# hang seen once in CI can be understood from its log.
+hang_report() {
+	local p
+	echo "# ---- about to time out; processes (pid ppid state wchan elapsed command):"
+	ps -eo pid=,ppid=,stat=,wchan:32=,etime=,args= | grep -v ' \[' | sed 's/^/# /'
+	for p in $(ps -eo pid=,stat=,args= | awk '$2 ~ /D/ || $3 ~ /ipvsadm|rvsadm|insmod|rmmod|modprobe|ip$|python3/ {print $1}'); do
+		echo "# ---- stack of $p ($(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)):"
+		sed 's/^/# /' "/proc/$p/stack" 2>/dev/null
+	done
+	{ echo w >/proc/sysrq-trigger; } 2>/dev/null
+	echo "# ---- kernel log, last 60 lines:"
+	dmesg | tail -n 60 | sed 's/^/# /'
+}
 for t in ${RVS_TEST_FILES:-tests/t-*.sh}; do
 	case "$t" in *"${RVS_TEST_FILTER:-}"*) ;; *) continue ;; esac
 	echo "# ---- $t"
 	t0=$SECONDS
 	out=$(mktemp)
-	timeout "${RVS_TEST_TIMEOUT:-1200}" bash "$t" 2>&1 | tee "$out"
+	limit=${RVS_TEST_TIMEOUT:-1200}
+	# The report comes 5 s before the kill, while the hung processes live.
+	(sleep $((limit - 5)) && hang_report) &
+	watchdog=$!
+	# Not a job of this shell: killing it later is not reported.
+	disown "$watchdog"
+	timeout "$limit" bash "$t" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	# The watchdog, then its sleep: neither death is reported.
+	sleeper=$(pgrep -P "$watchdog" sleep)
+	kill -KILL "$watchdog" 2>/dev/null
+	[ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null
 	p=$(grep -cE '^ok [0-9]+ - ' "$out" | head -1)
 	s=$(grep -cE '^ok [0-9]+ - .*# SKIP' "$out" | head -1)
 	f=$(grep -cE '^not ok [0-9]+ - ' "$out" | head -1)

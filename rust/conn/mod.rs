@@ -35,6 +35,8 @@ pub(crate) const ENTRY_SIZE: u64 = 512;
 pub(crate) const F_INACTIVE: u32 = 0x0010;
 /// `IP_VS_CONN_F_NOOUTPUT`: no packet from the real server seen (DR, TUN).
 pub(crate) const F_NOOUTPUT: u32 = 0x0004;
+/// `IP_VS_CONN_F_ONE_PACKET`: a connection for one packet, not in the table.
+pub(crate) const F_ONE_PACKET: u32 = 0x2000;
 
 /// One connection.
 pub(crate) struct Conn {
@@ -138,6 +140,62 @@ impl Conn {
         } else {
             self.dest.active.fetch_sub(1, Ordering::Relaxed);
         }
+        self.dest.conn_unbound();
+    }
+}
+
+impl Conn {
+    /// The entry for `n`, with the table's reference.
+    fn from_new(n: &NewConn, flags: u32) -> Conn {
+        Conn {
+            protocol: n.protocol,
+            fwd: (n.dest.fwd.load(Ordering::Relaxed) & 7) as u8,
+            af: n.af,
+            caddr: n.caddr,
+            vaddr: n.vaddr,
+            daddr: n.daddr,
+            cport: n.cport,
+            vport: n.vport,
+            dport: n.dport,
+            state: AtomicU8::new(0),
+            flags: AtomicU32::new(flags),
+            timeout: AtomicU32::new(n.timeout),
+            expires: AtomicU64::new(jiffies().wrapping_add(u64::from(n.timeout))),
+            refcnt: AtomicU32::new(1),
+            dead: AtomicBool::new(false),
+            dest: n.dest.clone(),
+        }
+    }
+}
+
+/// The connection of one datagram under one-packet scheduling (`-o`, UDP;
+/// `IP_VS_CONN_F_ONE_PACKET`): never in the table, counted on its
+/// destination (inactive) while the packet is sent, then gone, as ip_vs
+/// binds such a connection and expires it at once.
+pub(crate) struct OnePacket(Conn);
+
+impl OnePacket {
+    pub(crate) fn new(n: NewConn, no_output: bool) -> OnePacket {
+        let mut flags = F_INACTIVE | F_ONE_PACKET;
+        if no_output {
+            flags |= F_NOOUTPUT;
+        }
+        n.dest.inactive.fetch_add(1, Ordering::Relaxed);
+        n.dest.conn_bound();
+        OnePacket(Conn::from_new(&n, flags))
+    }
+}
+
+impl core::ops::Deref for OnePacket {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.0
+    }
+}
+
+impl Drop for OnePacket {
+    fn drop(&mut self) {
+        self.0.unbind();
     }
 }
 
@@ -291,27 +349,8 @@ impl ConnTable {
         if no_output {
             flags |= F_NOOUTPUT;
         }
-        let expires = jiffies().wrapping_add(u64::from(n.timeout));
         n.dest.inactive.fetch_add(1, Ordering::Relaxed);
-        let conn = Conn {
-            protocol: n.protocol,
-            fwd: (n.dest.fwd.load(Ordering::Relaxed) & 7) as u8,
-            af: n.af,
-            caddr: n.caddr,
-            vaddr: n.vaddr,
-            daddr: n.daddr,
-            cport: n.cport,
-            vport: n.vport,
-            dport: n.dport,
-            state: AtomicU8::new(0),
-            flags: AtomicU32::new(flags),
-            timeout: AtomicU32::new(n.timeout),
-            expires: AtomicU64::new(expires),
-            // The table's reference.
-            refcnt: AtomicU32::new(1),
-            dead: AtomicBool::new(false),
-            dest: n.dest.clone(),
-        };
+        let conn = Conn::from_new(&n, flags);
         let (caddr, cport, vaddr, vport, proto) = (n.caddr, n.cport, n.vaddr, n.vport, n.protocol);
         // Two packets of one new connection may race on two CPUs: the
         // second finds the first's entry instead of adding its own. An
@@ -325,7 +364,7 @@ impl ConnTable {
                 && c.vaddr == vaddr
                 && !c.dead.load(Ordering::Relaxed))
         }) {
-            Ok(true) => {}
+            Ok(true) => n.dest.conn_bound(),
             _ => {
                 n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
                 return None;

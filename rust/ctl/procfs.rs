@@ -12,7 +12,7 @@ use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::datapath::HZ;
 use crate::netstate::NetState;
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
-use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK};
+use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
@@ -22,7 +22,6 @@ pub(crate) struct InfoFile;
 pub(crate) struct StatsFile;
 
 const SVC_F_PERSISTENT: u32 = 0x0001;
-const SVC_F_ONEPACKET: u32 = 0x0004;
 
 /// `ip_vs_proto_name`.
 fn proto_name(w: &mut SeqWriter, p: u16) {

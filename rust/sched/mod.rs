@@ -35,6 +35,27 @@ pub(crate) trait DestView {
     fn overloaded(&self) -> bool;
 }
 
+/// Connection thresholds (`-x` upper, `-y` lower; 0: none) as ip_vs keeps
+/// `IP_VS_DEST_F_OVERLOAD`: a destination whose connections (active plus
+/// inactive) reach the upper threshold when one is bound to it becomes
+/// overloaded (`ip_vs_bind_dest`).
+pub(crate) fn reaches_upper(total: u64, upper: u32) -> bool {
+    upper != 0 && total >= u64::from(upper)
+}
+
+/// ... and stops being so when, after one leaves, they are below the lower
+/// threshold, or without one below 3/4 of the upper, or at once with no
+/// thresholds (`ip_vs_unbind_dest`).
+pub(crate) fn below_lower(total: u64, upper: u32, lower: u32) -> bool {
+    if lower != 0 {
+        total < u64::from(lower)
+    } else if upper != 0 {
+        total.saturating_mul(4) < u64::from(upper).saturating_mul(3)
+    } else {
+        true
+    }
+}
+
 /// ip_vs's `ip_vs_dest_conn_overhead`: active connections weigh 256 times
 /// an inactive one.
 pub(crate) fn conn_overhead<D: DestView>(d: &D) -> i32 {
@@ -209,4 +230,29 @@ pub(crate) fn dests(weights: &[i32]) -> std::vec::Vec<TestDest> {
             ..Default::default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_as_ip_vs() {
+        // No upper threshold: never overloaded.
+        assert!(!reaches_upper(1_000_000, 0));
+        // -x 2: the second connection overloads.
+        assert!(!reaches_upper(1, 2));
+        assert!(reaches_upper(2, 2));
+        // -y 1: free again at 0 connections only.
+        assert!(!below_lower(1, 2, 1));
+        assert!(below_lower(0, 2, 1));
+        // No lower threshold: below 3/4 of the upper (-x 8: at 5, not 6).
+        assert!(!below_lower(6, 8, 0));
+        assert!(below_lower(5, 8, 0));
+        // Thresholds removed: free at once.
+        assert!(below_lower(100, 0, 0));
+        // No overflow at the extremes.
+        assert!(reaches_upper(u64::MAX, u32::MAX));
+        assert!(!below_lower(u64::MAX, u32::MAX, 0));
+    }
 }

@@ -12,7 +12,7 @@ use kernel::sync::Arc;
 
 use super::est::Est;
 use super::spec::{DestConfig, DestKey, SvcKey};
-use crate::sched::{Change, DestView, Flow, Sched, Scheduler};
+use crate::sched::{below_lower, reaches_upper, Change, DestView, Flow, Sched, Scheduler};
 use crate::sys::pcpu::PcpuCounters;
 use crate::sys::skb::DstCache;
 use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
@@ -151,6 +151,12 @@ pub(crate) struct DestRt {
     pub(crate) weight: AtomicI32,
     pub(crate) active: AtomicI32,
     pub(crate) inactive: AtomicI32,
+    /// Connection thresholds (`-x`, `-y`; 0: none).
+    u_threshold: AtomicU32,
+    l_threshold: AtomicU32,
+    /// `IP_VS_DEST_F_OVERLOAD`: at its upper threshold, it gets no new
+    /// connections until it falls below the lower one.
+    overload: AtomicBool,
     /// Removed from its service (ip_vs's trash): existing connections may
     /// still use it, new ones never.
     pub(crate) removed: AtomicBool,
@@ -176,6 +182,9 @@ impl DestRt {
                 weight: AtomicI32::new(cfg.weight),
                 active: AtomicI32::new(0),
                 inactive: AtomicI32::new(0),
+                u_threshold: AtomicU32::new(cfg.u_threshold),
+                l_threshold: AtomicU32::new(cfg.l_threshold),
+                overload: AtomicBool::new(false),
                 removed: AtomicBool::new(false),
                 stats: Stats::new()?,
                 svc_stats,
@@ -188,6 +197,45 @@ impl DestRt {
     pub(crate) fn update(&self, cfg: &DestConfig) {
         self.fwd.store(cfg.fwd, Ordering::Relaxed);
         self.weight.store(cfg.weight, Ordering::Relaxed);
+        // As __ip_vs_update_dest: no upper threshold, or a higher one,
+        // lifts the overload at once; a lower one waits for the next
+        // connection.
+        let u = self.u_threshold.load(Ordering::Relaxed);
+        if cfg.u_threshold == 0 || cfg.u_threshold > u {
+            self.overload.store(false, Ordering::Relaxed);
+        }
+        self.u_threshold.store(cfg.u_threshold, Ordering::Relaxed);
+        self.l_threshold.store(cfg.l_threshold, Ordering::Relaxed);
+    }
+
+    /// Active plus inactive connections (`ip_vs_dest_totalconns`).
+    fn total_conns(&self) -> u64 {
+        let a = self.active.load(Ordering::Relaxed).max(0) as u64;
+        let i = self.inactive.load(Ordering::Relaxed).max(0) as u64;
+        a.saturating_add(i)
+    }
+
+    /// A connection was bound to it (ip_vs_bind_dest): at its upper
+    /// threshold it becomes overloaded.
+    pub(crate) fn conn_bound(&self) {
+        if reaches_upper(self.total_conns(), self.u_threshold.load(Ordering::Relaxed)) {
+            self.overload.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// A connection left it (ip_vs_unbind_dest): below the lower
+    /// threshold, or without one below 3/4 of the upper, or with no
+    /// thresholds at all, it takes new connections again.
+    pub(crate) fn conn_unbound(&self) {
+        if self.overload.load(Ordering::Relaxed)
+            && below_lower(
+                self.total_conns(),
+                self.u_threshold.load(Ordering::Relaxed),
+                self.l_threshold.load(Ordering::Relaxed),
+            )
+        {
+            self.overload.store(false, Ordering::Relaxed);
+        }
     }
 }
 
@@ -202,7 +250,7 @@ impl DestView for Arc<DestRt> {
         self.inactive.load(Ordering::Relaxed)
     }
     fn overloaded(&self) -> bool {
-        false
+        self.overload.load(Ordering::Relaxed)
     }
 }
 

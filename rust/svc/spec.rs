@@ -40,6 +40,8 @@ pub(crate) const AF_INET: u16 = 2;
 pub(crate) const AF_INET6: u16 = 10;
 pub(crate) const IPPROTO_TCP: u16 = 6;
 
+/// `IP_VS_SVC_F_ONEPACKET`: one-packet scheduling (`-o`, UDP).
+pub(crate) const SVC_F_ONEPACKET: u32 = 0x0004;
 /// `IP_VS_SVC_F_HASHED`: set on every service in the table.
 pub(crate) const SVC_F_HASHED: u32 = 0x0002;
 /// `IP_VS_CONN_F_FWD_MASK` and the forwarding methods.

@@ -101,13 +101,24 @@ def read_line(s):
     return buf.decode().strip()
 
 
-def names(addr, port, n, udp, hold):
+def names(addr, port, n, udp, hold, one_socket=False):
     # LVS_SRC: the source address to send from (a client on the director),
     # or several, space-separated: connection i from the (i mod k)-th.
     srcs = os.environ.get("LVS_SRC", "").split() or [None]
     held = []
+    one = None
     for i in range(n):
         src = srcs[i % len(srcs)]
+        if udp and one_socket:
+            # Every datagram from one socket (one-packet scheduling): the
+            # answer is read whatever its source (a NAT real server's
+            # answers to such datagrams are not translated back).
+            if one is None:
+                one = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                one.settimeout(5)
+            one.sendto(b"?", (addr, port))
+            print(one.recv(100).decode().strip(), flush=True)
+            continue
         if udp:
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.settimeout(5)
@@ -208,7 +219,8 @@ def main(argv):
     if cmd == "serve":
         serve(int(argv[2]), argv[3], argv[4:])
     elif cmd == "names":
-        names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv)
+        names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv,
+              "--one-socket" in argv)
     elif cmd == "reuse":
         reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
     elif cmd == "udp":

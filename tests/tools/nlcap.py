@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 ETH_P_ALL = 0x0003
 NETLINK_GENERIC = 16
@@ -60,8 +61,14 @@ def main():
     done = threading.Event()
 
     def reader():
+        # Until the command has ended and the queue has been quiet for
+        # 0.2 s, or 5 s after the end at most (netlink traffic of others,
+        # udev's say, must not keep the capture open for ever).
         sock.settimeout(0.2)
-        while True:
+        deadline = None
+        while deadline is None or time.monotonic() < deadline:
+            if deadline is None and done.is_set():
+                deadline = time.monotonic() + 5
             try:
                 data, addr = sock.recvfrom(1 << 20)
             except socket.timeout:
