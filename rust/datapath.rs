@@ -184,17 +184,31 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
     let t = dp.timeouts();
     let mut found = dp.conns.get_in(&g, &k);
     if let Some(c) = &found {
-        // A new connection (SYN) on an old entry (ip_vs_in_hook):
-        // reschedule when its real server is quiesced and
-        // expire_nodest_conn is set, or when the entry is closing and
-        // conn_reuse_mode allows it.
-        if ip.protocol == IPPROTO_TCP && flags.syn {
+        // A new connection (a lone SYN) on an old entry (ip_vs_in_hook),
+        // unless conn_reuse_mode is 0: reschedule when its real server is
+        // quiesced and expire_nodest_conn is set, or when the entry is
+        // closing.
+        let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
+        if reuse != 0 && ip.protocol == IPPROTO_TCP && flags.is_new() {
             let quiesced =
                 dp.sysctl.expire_nodest_conn() && c.dest.weight.load(Ordering::Relaxed) == 0;
-            let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
-            if quiesced || (reuse != 0 && new_conn_expected(c, reuse)) {
+            if quiesced || new_conn_expected(c, reuse) {
                 dp.conns.expire_now(c);
                 found = None;
+            }
+        }
+    }
+    if let Some(c) = &found {
+        // rvs's UDP drain (expire_quiescent_udp, off by default): a flow
+        // that keeps sending keeps its entry alive, and would stay on a
+        // quiesced server for ever; after the drain period its next
+        // datagram is scheduled afresh.
+        if ip.protocol == IPPROTO_UDP {
+            if let Some(period) = dp.sysctl.udp_drain(HZ) {
+                if c.dest.quiesced_for(period) {
+                    dp.conns.expire_now(c);
+                    found = None;
+                }
             }
         }
     }

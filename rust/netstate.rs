@@ -45,7 +45,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NSYSCTL],
 }
 
-const NSYSCTL: usize = 8;
+const NSYSCTL: usize = 9;
 
 /// Indexes into [`Sysctl::vals`], in ip_vs's order.
 pub(crate) mod sysctl_idx {
@@ -57,6 +57,9 @@ pub(crate) mod sysctl_idx {
     pub(crate) const CONN_REUSE_MODE: usize = 5;
     pub(crate) const IGNORE_TUNNELED: usize = 6;
     pub(crate) const RUN_ESTIMATION: usize = 7;
+    /// rvs's own (not in ip_vs): seconds after which the UDP entries of a
+    /// quiesced destination are scheduled afresh; 0, the default: never.
+    pub(crate) const EXPIRE_QUIESCENT_UDP: usize = 8;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -68,13 +71,14 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"conn_reuse_mode"),
     IntEntry::new(c"ignore_tunneled"),
     IntEntry::new(c"run_estimation"),
+    IntEntry::new(c"expire_quiescent_udp"),
 ]);
 
 impl Sysctl {
     fn new() -> Self {
-        // ip_vs's defaults, in the order above.
+        // ip_vs's defaults, in the order above (then rvs's own, off).
         Self {
-            vals: [1, 0, 0, 0, 1, 1, 0, 1].map(AtomicI32::new),
+            vals: [1, 0, 0, 0, 1, 1, 0, 1, 0].map(AtomicI32::new),
         }
     }
 
@@ -92,6 +96,13 @@ impl Sysctl {
 
     pub(crate) fn snat_reroute(&self) -> bool {
         self.get(sysctl_idx::SNAT_REROUTE) != 0
+    }
+
+    /// The drain period of UDP entries on quiesced destinations, in
+    /// jiffies (`expire_quiescent_udp` seconds; none when 0 or below).
+    pub(crate) fn udp_drain(&self, hz: u32) -> Option<u64> {
+        let secs = self.get(sysctl_idx::EXPIRE_QUIESCENT_UDP);
+        (secs > 0).then(|| (secs as u64).saturating_mul(u64::from(hz)))
     }
 }
 

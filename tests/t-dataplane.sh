@@ -160,6 +160,9 @@ test_rr_wrr() {
 	# One-packet scheduling: every datagram of one socket scheduled on
 	# its own, no entry kept, each counted as a connection.
 	dir $IPVSADM -E -u "$VIP:8081" -s rr -o
+	# (ip_vs.ko lists and zeroes the counters of its estimator's last
+	# pass, every 2 s: they must have caught up first.)
+	wait_for 10 udp8081_conns_are 30 || fail "the 30 datagrams' connections not counted"
 	dir $IPVSADM -Z
 	local entries
 	entries=$(dir $IPVSADM -L -n -c | grep -c UDP)
@@ -168,8 +171,6 @@ test_rr_wrr() {
 		"$(count ops "$impl" rs1) $(count ops "$impl" rs2) $(count ops "$impl" rs3)"
 	expect_eq "UDP entries (those of the 30 datagrams before -o)" "$entries" \
 		"$(dir $IPVSADM -L -n -c | grep -c UDP)"
-	# (ip_vs.ko lists the counters of its estimator's last pass, every
-	# 2 s: wait for it.)
 	wait_for 10 udp8081_conns_are 300 || fail "connections counted with -o: not 300"
 	dir $IPVSADM -L -n --stats --exact -u "$VIP:8081" >"$OUT/ops-stats.$impl"
 	cat "$OUT/ops-stats.$impl"
@@ -227,11 +228,12 @@ test_route_change() {
 	done
 }
 
-# test_hashing IMPL: sh and dh, 60 clients from distinct addresses (the
-# client namespace's 192.0.2.100-159), one connection each: the picks are
-# saved for the comparison with ip_vs.ko (weights 1:2:3 for sh). Then
-# rs1 quiesced with sh-fallback: its clients are placed elsewhere; sh-port:
-# one client's connections from 30 fixed source ports spread.
+# test_hashing IMPL: sh, dh and mh, 60 clients from distinct addresses
+# (the client namespace's 192.0.2.100-159), one connection each: the picks
+# are saved for the comparison with ip_vs.ko (weights 1:2:3 for sh and
+# mh). Then rs1 quiesced with sh-fallback (mh-fallback): its clients are
+# placed elsewhere; sh-port (mh-port): one client's connections from 30
+# fixed source ports spread; mh with a server deleted and added back.
 test_hashing() {
 	local impl=$1 srcs
 	use "$impl"
@@ -255,7 +257,7 @@ test_hashing() {
 	# connection's TIME_WAIT holds one): the port moves it.
 	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
 	dir $IPVSADM -E -t "$VIP:8081" -s sh -b sh-port
-	LVS_SRC=192.0.2.160 LVS_SPORT=41000 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/sh-port.$impl"
+	LVS_SRC=192.0.2.160 LVS_SPORT=31000 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/sh-port.$impl"
 	echo "sh-port, one client, on $impl: $(sort "$OUT/sh-port.$impl" | uniq -c | tr -s ' \n' ' ')"
 	[ "$(sort -u "$OUT/sh-port.$impl" | wc -l)" -gt 1 ] || fail "sh-port: one client's ports all on one server"
 	dir $IPVSADM -C
@@ -264,13 +266,41 @@ test_hashing() {
 	echo "dh on $impl: $(sort "$OUT/dh.$impl" | uniq -c | tr -s ' \n' ' ')"
 	[ "$(sort -u "$OUT/dh.$impl" | wc -l)" = 1 ] || fail "dh: one VIP, yet several servers"
 	dir $IPVSADM -C
+	# mh (Maglev), weights 1:2:3, the same 60 clients.
+	lvs_service -t nat mh 1 2 3
+	picks "$impl" mh env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
+	[ "$(wc -l <"$OUT/mh.$impl")" = 60 ] || fail "mh: not 60 connections"
+	# rs1 quiesced: the table stays (built from the last weights), so
+	# rs1's clients get no server without mh-fallback and another with
+	# it, and every other client stays where it was.
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
+	dir $IPVSADM -E -t "$VIP:8081" -s mh -b mh-fallback
+	picks "$impl" mh-fb env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
+	! grep -qx rs1 "$OUT/mh-fb.$impl" || fail "mh-fallback: a client on the quiesced rs1"
+	expect_eq "mh-fallback: clients of rs2 and rs3 that moved" "" \
+		"$(paste "$OUT/mh.$impl" "$OUT/mh-fb.$impl" | awk '$1 != "rs1" && $1 != $2')"
+	# rs3 deleted: its clients go elsewhere, few others move; added back
+	# (at the head of the list again): the very first picks.
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
+	dir $IPVSADM -d -t "$VIP:8081" -r "${RS_IPS[2]}:8081"
+	picks "$impl" mh-del env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
+	echo "mh: clients of rs1 and rs2 that moved when rs3 went:" \
+		"$(paste "$OUT/mh.$impl" "$OUT/mh-del.$impl" | awk '$1 != "rs3" && $1 != $2' | wc -l)"
+	dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[2]}:8081" -m -w 3
+	picks "$impl" mh-back env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
+	cmp "$OUT/mh.$impl" "$OUT/mh-back.$impl" || fail "mh: rs3 back, yet not the first table"
+	# mh-port: one client's 30 fixed source ports spread.
+	dir $IPVSADM -E -t "$VIP:8081" -s mh -b mh-port
+	LVS_SRC=192.0.2.160 LVS_SPORT=31500 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/mh-port.$impl"
+	[ "$(sort -u "$OUT/mh-port.$impl" | wc -l)" -gt 1 ] || fail "mh-port: one client's ports all on one server"
+	dir $IPVSADM -C
 }
 
 # test_failover IMPL: fo sends every new connection to the highest weight
 # (weights 1:2:3: rs3; rs3 quiesced: rs2); ovf fills the highest weight up
 # to weight + 1 active connections, then overflows (held: 4 on rs3, 3 on
 # rs2, 2 on rs1); connection thresholds (-x/-y) overload a destination
-# and release it.
+# and release it; twos spreads by weight.
 test_failover() {
 	local impl=$1
 	use "$impl"
@@ -285,6 +315,22 @@ test_failover() {
 	picks "$impl" ovf cli python3 "$LVS_PY" names "$VIP" 8081 9 --hold
 	expect_eq "ovf: held connections on rs3, rs2, rs1" "4 3 2" \
 		"$(count ovf "$impl" rs3) $(count ovf "$impl" rs2) $(count ovf "$impl" rs1)"
+	dir $IPVSADM -C
+	# twos draws at random (no comparison with ip_vs.ko's picks): the
+	# less loaded of two weighted draws, so 150 connections (closed: their
+	# TIME_WAIT entries are the load) spread about 25/50/75 by weights
+	# 1:2:3; rs1 quiesced is never drawn.
+	lvs_service -t nat twos 1 2 3
+	picks "$impl" twos cli python3 "$LVS_PY" names "$VIP" 8081 150
+	local rs want got
+	for rs in 1 2 3; do
+		want=$((25 * rs)) got=$(count twos "$impl" "rs$rs")
+		[ "$got" -ge $((want * 6 / 10)) ] && [ "$got" -le $((want * 14 / 10)) ] ||
+			fail "twos: $got connections on rs$rs, not about $want"
+	done
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
+	picks "$impl" twos-q cli python3 "$LVS_PY" names "$VIP" 8081 20
+	expect_eq "twos: connections on the quiesced rs1" 0 "$(count twos-q "$impl" rs1)"
 	dir $IPVSADM -C
 	# Thresholds: rs3 (the highest weight) with -x 2 -y 1 is overloaded
 	# by its second entry (UDP, 2 s): the third goes to rs2; it takes new
@@ -306,19 +352,28 @@ test_failover() {
 
 # test_reuse IMPL: a client that resets its connection and connects again
 # from the same port meets the old entry (CLOSE) with its SYN: with
-# conn_reuse_mode 1 (the default) the connection is scheduled afresh at
-# once (rr: the next real server), no SYN lost on the way.
+# conn_reuse_mode 1 (the default) or 2 the connection is scheduled afresh
+# at once (rr: the next real server), with 0 it stays on the entry's
+# server; no SYN lost on the way in any mode.
 test_reuse() {
-	local impl=$1 before after
+	local impl=$1 mode before after
 	use "$impl"
 	lvs_service -t nat rr
-	before=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
-	cli python3 "$LVS_PY" reuse "$VIP" 8081 3 40123 >"$OUT/reuse.$impl"
-	after=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
-	echo "3 connections from port 40123: $(tr '\n' ' ' <"$OUT/reuse.$impl")"
-	expect_eq "real servers of the 3 connections" "rs1 rs2 rs3" \
-		"$(sort "$OUT/reuse.$impl" | tr '\n' ' ' | sed 's/ $//')"
-	expect_eq "SYNs the client sent again" 0 "$((after - before))"
+	for mode in 1 0 2; do
+		dir sysctl -qw net.ipv4.vs.conn_reuse_mode=$mode
+		before=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+		# (Ports below the ephemeral range: no earlier connection's
+		# TIME_WAIT can hold one.)
+		cli python3 "$LVS_PY" reuse "$VIP" 8081 3 $((30123 + 100 * mode)) >"$OUT/reuse$mode.$impl"
+		after=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+		echo "conn_reuse_mode=$mode, 3 connections from one port: $(tr '\n' ' ' <"$OUT/reuse$mode.$impl")"
+		expect_eq "conn_reuse_mode=$mode: SYNs the client sent again" 0 "$((after - before))"
+	done
+	dir sysctl -qw net.ipv4.vs.conn_reuse_mode=1
+	expect_eq "conn_reuse_mode=1: rescheduled each time" "rs1 rs2 rs3" \
+		"$(sort "$OUT/reuse1.$impl" | tr '\n' ' ' | sed 's/ $//')"
+	expect_eq "conn_reuse_mode=0: the entry kept, one server" 1 "$(sort -u "$OUT/reuse0.$impl" | wc -l)"
+	expect_eq "conn_reuse_mode=2: rescheduled each time" 3 "$(sort -u "$OUT/reuse2.$impl" | wc -l)"
 	dir $IPVSADM -C
 }
 
@@ -410,6 +465,29 @@ test_quiesce() {
 	done
 	dir sysctl -qw net.ipv4.vs.expire_nodest_conn=0
 	dir $IPVSADM -C
+	# A UDP flow (one socket, port 32000) stays on its quiesced server as
+	# long as it sends (ip_vs.ko); with rvs's expire_quiescent_udp (4 s)
+	# its datagrams go elsewhere once that long has passed since the
+	# server was quiesced.
+	lvs_service -u nat rr
+	flow() { LVS_SPORT=32000 cli python3 "$LVS_PY" names "$VIP" 8081 3 --udp --one-socket | sort -u; }
+	rs=$(flow)
+	[ "$(echo "$rs" | wc -l)" = 1 ] || fail "one UDP flow, several servers: $rs"
+	if [ "$impl" = rvs ]; then dir sysctl -qw net.ipv4.vs.expire_quiescent_udp=4; fi
+	dir $IPVSADM -e -u "$VIP:8081" -r "${RS_IPS[${rs#rs} - 1]}:8081" -m -w 0
+	expect_eq "a UDP flow on its quiesced server" "$rs" "$(flow)"
+	sleep 4
+	local later
+	later=$(flow)
+	echo "UDP flow on $rs, quiesced; 4 s later on: $later"
+	if [ "$impl" = rvs ]; then
+		[ "$(echo "$later" | wc -l)" = 1 ] && [ "$later" != "$rs" ] ||
+			fail "expire_quiescent_udp=4: the flow is on '$later', not on one other server"
+		dir sysctl -qw net.ipv4.vs.expire_quiescent_udp=0
+	else
+		expect_eq "ip_vs: the UDP flow still on its quiesced server" "$rs" "$later"
+	fi
+	dir $IPVSADM -C
 }
 
 same_states() {
@@ -429,7 +507,7 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops; do
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
@@ -451,12 +529,12 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
-	tap_case "$impl: sh (weights, sh-fallback, sh-port) and dh over 60 clients" test_hashing "$impl"
-	tap_case "$impl: fo (highest weight, quiesced, thresholds -x/-y) and ovf (overflow by weight)" test_failover "$impl"
-	tap_case "$impl: a port reused after a reset: scheduled afresh, no SYN lost (conn_reuse_mode)" \
+	tap_case "$impl: sh, mh (weights, fallback, port, a server gone and back) and dh over 60 clients" test_hashing "$impl"
+	tap_case "$impl: fo (highest weight, quiesced, thresholds -x/-y), ovf (overflow by weight), twos" test_failover "$impl"
+	tap_case "$impl: a port reused after a reset: conn_reuse_mode 0/1/2, no SYN lost" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"
-	tap_case "$impl: weight 0 keeps a stream, deleting its server (expire_nodest_conn 0/1)" \
+	tap_case "$impl: weight 0 keeps a stream (TCP; UDP until expire_quiescent_udp), deleting its server (expire_nodest_conn 0/1)" \
 		test_quiesce "$impl"
 done
 tap_case "the same states, counters and deletion outcomes on ip_vs.ko and rvs.ko" same_states

@@ -396,7 +396,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             let cfg = r.check(&key, old_flags, HZ).map_err(|e| refuse(req, e))?;
             if let Some(s) = ctl.services.get_mut(&key) {
                 if s.cfg.sched != cfg.sched {
-                    s.rt.set_sched(cfg.sched.name());
+                    s.rt.set_sched(cfg.sched.name())?;
                 }
                 s.rt.flags.store(cfg.flags, Ordering::Relaxed);
                 s.cfg = cfg;

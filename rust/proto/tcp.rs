@@ -79,6 +79,11 @@ impl Flags {
         }
     }
 
+    /// A SYN alone, the start of a new connection (ip_vs's `is_new_conn`).
+    pub(crate) fn is_new(self) -> bool {
+        self.syn && !self.ack && !self.fin && !self.rst
+    }
+
     /// The row of the table: rst, then syn, fin, ack, as ip_vs ranks them.
     fn index(self) -> Option<usize> {
         if self.rst {
@@ -190,6 +195,15 @@ mod tests {
         s = next(s, Dir::Output, false, FIN);
         assert_eq!(s, TIME_WAIT);
         assert!(!active(s));
+    }
+
+    #[test]
+    fn only_a_lone_syn_is_new() {
+        assert!(Flags::from_byte(0x02).is_new());
+        // SYN+ACK, SYN+FIN, SYN+RST, ACK.
+        for b in [0x12, 0x03, 0x06, 0x10] {
+            assert!(!Flags::from_byte(b).is_new(), "{b:#x}");
+        }
     }
 
     #[test]

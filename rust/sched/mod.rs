@@ -15,11 +15,13 @@
 pub(crate) mod dh;
 pub(crate) mod fo;
 pub(crate) mod lc;
+pub(crate) mod mh;
 pub(crate) mod nq;
 pub(crate) mod ovf;
 pub(crate) mod rr;
 pub(crate) mod sed;
 pub(crate) mod sh;
+pub(crate) mod twos;
 pub(crate) mod wlc;
 pub(crate) mod wrr;
 
@@ -33,6 +35,13 @@ pub(crate) trait DestView {
     fn inactive(&self) -> i32;
     /// Over its upper connection threshold (`IP_VS_DEST_F_OVERLOAD`).
     fn overloaded(&self) -> bool;
+    /// The last weight above 0 it had (ip_vs's `last_weight`; what mh
+    /// builds its table from, so that quiescing does not reshuffle it).
+    fn last_weight(&self) -> i32;
+    /// Its address family and address (network order).
+    fn addr(&self) -> (u16, [u8; 16]);
+    /// Its port, host order.
+    fn port(&self) -> u16;
 }
 
 /// Connection thresholds (`-x` upper, `-y` lower; 0: none) as ip_vs keeps
@@ -99,6 +108,47 @@ pub(crate) fn addr_fold(af: u16, a: &[u8; 16]) -> u32 {
     }
 }
 
+/// What the hashing schedulers (sh, mh) hash of a flow: the client's
+/// address folded, and its port when the service's `port_flag` (sh-port,
+/// mh-port) is set, else 0.
+pub(crate) fn hashed_source(flow: &Flow, port_flag: u32) -> (u32, u16) {
+    let port = if flow.svc_flags & port_flag != 0 {
+        flow.sport
+    } else {
+        0
+    };
+    (addr_fold(flow.af, &flow.saddr), port)
+}
+
+/// The hashing schedulers' pick (sh, mh, as ip_vs's `*_get_fallback`):
+/// the destination in bucket `bucket(0)`; when it is unavailable and
+/// `fallback` is set, those in the buckets `bucket((offset + first) % size)`
+/// for each offset in turn, until one is available (or a bucket is empty).
+/// `at` gives a bucket's destination and whether it is available.
+pub(crate) fn hashed_pick(
+    size: u32,
+    fallback: bool,
+    bucket: impl Fn(u32) -> u32,
+    at: impl Fn(u32) -> Option<(usize, bool)>,
+) -> Option<usize> {
+    let first = bucket(0);
+    let (i, ok) = at(first)?;
+    if ok {
+        return Some(i);
+    }
+    if !fallback {
+        return None;
+    }
+    for offset in 0..size {
+        let roffset = offset.wrapping_add(first).checked_rem(size)?;
+        let (i, ok) = at(bucket(roffset))?;
+        if ok {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// `AF_INET6`.
 const AF_INET6: u16 = 10;
 
@@ -138,13 +188,34 @@ pub(crate) enum Sched {
     Sh(sh::Sh),
     Fo(fo::Fo),
     Ovf(ovf::Ovf),
+    Mh(mh::Mh<MhStorage>),
+    Twos(twos::Twos),
 }
+
+/// What a scheduler may need from the kernel when it is created.
+#[derive(Default)]
+pub(crate) struct SchedInit {
+    /// mh's table ([`mh::STORAGE`] `u16`s), allocated beforehand.
+    pub(crate) mh: Option<MhStorage>,
+    /// A random seed (twos).
+    pub(crate) seed: u64,
+}
+
+/// mh's table storage ([`mh::STORAGE`] `u16`s, about 32 kB): the kernel's
+/// vector in the module, the host's in its tests.
+#[cfg(CONFIG_RUST)]
+pub(crate) type MhStorage = kernel::alloc::KVec<u16>;
+#[cfg(not(CONFIG_RUST))]
+pub(crate) type MhStorage = alloc::vec::Vec<u16>;
 
 impl Sched {
     /// The scheduler called `name` with fresh state for `dests`, or `None`
-    /// when the name is not one the data path implements yet.
-    pub(crate) fn by_name<D: DestView>(name: &str, dests: &[D]) -> Option<Sched> {
+    /// when the name is not one the data path implements yet, or is "mh"
+    /// and `init` brings no storage for its table.
+    pub(crate) fn by_name<D: DestView>(name: &str, dests: &[D], init: SchedInit) -> Option<Sched> {
         Some(match name {
+            "mh" => Sched::Mh(mh::Mh::new(init.mh?, dests)),
+            "twos" => Sched::Twos(twos::Twos::new(init.seed)),
             "none" => Sched::None,
             "rr" => Sched::Rr(rr::Rr::new()),
             "wrr" => Sched::Wrr(wrr::Wrr::new(dests)),
@@ -175,6 +246,8 @@ impl Scheduler for Sched {
             Sched::Sh(s) => s.schedule(dests, flow),
             Sched::Fo(s) => s.schedule(dests, flow),
             Sched::Ovf(s) => s.schedule(dests, flow),
+            Sched::Mh(s) => s.schedule(dests, flow),
+            Sched::Twos(s) => s.schedule(dests, flow),
         }
     }
 
@@ -191,6 +264,8 @@ impl Scheduler for Sched {
             Sched::Sh(s) => s.changed(dests, change),
             Sched::Fo(s) => s.changed(dests, change),
             Sched::Ovf(s) => s.changed(dests, change),
+            Sched::Mh(s) => s.changed(dests, change),
+            Sched::Twos(s) => s.changed(dests, change),
         }
     }
 }
@@ -203,6 +278,11 @@ pub(crate) struct TestDest {
     pub(crate) active: i32,
     pub(crate) inactive: i32,
     pub(crate) overloaded: bool,
+    /// `None`: the weight.
+    pub(crate) last_weight: Option<i32>,
+    /// An IPv4 address.
+    pub(crate) addr: [u8; 4],
+    pub(crate) port: u16,
 }
 
 #[cfg(test)]
@@ -218,6 +298,17 @@ impl DestView for TestDest {
     }
     fn overloaded(&self) -> bool {
         self.overloaded
+    }
+    fn last_weight(&self) -> i32 {
+        self.last_weight.unwrap_or(self.weight)
+    }
+    fn addr(&self) -> (u16, [u8; 16]) {
+        let mut a = [0; 16];
+        a[..4].copy_from_slice(&self.addr);
+        (2, a)
+    }
+    fn port(&self) -> u16 {
+        self.port
     }
 }
 

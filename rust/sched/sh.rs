@@ -8,7 +8,7 @@
 //! unless sh-fallback is set: then the table is walked from the bucket on
 //! (the offset added to the hash each time) for an available one.
 
-use super::{hash_32, Change, DestView, Flow, Scheduler};
+use super::{hash_32, hashed_pick, hashed_source, Change, DestView, Flow, Scheduler};
 
 /// `IP_VS_SH_TAB_BITS`: 256 buckets.
 const TAB_BITS: u32 = 8;
@@ -76,28 +76,13 @@ impl Sh {
 
 impl Scheduler for Sh {
     fn schedule<D: DestView>(&mut self, dests: &[D], flow: &Flow) -> Option<usize> {
-        let fold = super::addr_fold(flow.af, &flow.saddr);
-        let port = if flow.svc_flags & F_PORT != 0 {
-            flow.sport
-        } else {
-            0
-        };
-        let ihash = Self::key(fold, port, 0);
-        let (i, ok) = self.at(dests, ihash)?;
-        if ok {
-            return Some(i);
-        }
-        if flow.svc_flags & F_FALLBACK == 0 {
-            return None;
-        }
-        for offset in 0..TAB_SIZE {
-            let roffset = (offset.wrapping_add(ihash) % TAB_SIZE) as u32;
-            let (i, ok) = self.at(dests, Self::key(fold, port, roffset))?;
-            if ok {
-                return Some(i);
-            }
-        }
-        None
+        let (fold, port) = hashed_source(flow, F_PORT);
+        hashed_pick(
+            TAB_SIZE as u32,
+            flow.svc_flags & F_FALLBACK != 0,
+            |offset| Self::key(fold, port, offset) as u32,
+            |b| self.at(dests, b as usize),
+        )
     }
 
     fn changed<D: DestView>(&mut self, dests: &[D], _change: Change) {

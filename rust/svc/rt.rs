@@ -12,10 +12,13 @@ use kernel::sync::Arc;
 
 use super::est::Est;
 use super::spec::{DestConfig, DestKey, SvcKey};
-use crate::sched::{below_lower, reaches_upper, Change, DestView, Flow, Sched, Scheduler};
+use crate::sched::{
+    below_lower, mh, reaches_upper, Change, DestView, Flow, Sched, SchedInit, Scheduler,
+};
 use crate::sys::pcpu::PcpuCounters;
 use crate::sys::skb::DstCache;
 use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
+use crate::sys::{jiffies, random_u32};
 
 /// Counter indexes.
 pub(crate) const CONNS: usize = 0;
@@ -149,6 +152,10 @@ pub(crate) struct DestRt {
     /// `IP_VS_CONN_F_*` forwarding method.
     pub(crate) fwd: AtomicU32,
     pub(crate) weight: AtomicI32,
+    /// The last weight above 0 (ip_vs's `last_weight`, for mh).
+    last_weight: AtomicI32,
+    /// Jiffies when its weight became 0 (for expire_quiescent_udp).
+    quiesced_at: AtomicU64,
     pub(crate) active: AtomicI32,
     pub(crate) inactive: AtomicI32,
     /// Connection thresholds (`-x`, `-y`; 0: none).
@@ -180,6 +187,8 @@ impl DestRt {
                 protocol,
                 fwd: AtomicU32::new(cfg.fwd),
                 weight: AtomicI32::new(cfg.weight),
+                last_weight: AtomicI32::new(cfg.weight),
+                quiesced_at: AtomicU64::new(jiffies()),
                 active: AtomicI32::new(0),
                 inactive: AtomicI32::new(0),
                 u_threshold: AtomicU32::new(cfg.u_threshold),
@@ -196,7 +205,13 @@ impl DestRt {
 
     pub(crate) fn update(&self, cfg: &DestConfig) {
         self.fwd.store(cfg.fwd, Ordering::Relaxed);
-        self.weight.store(cfg.weight, Ordering::Relaxed);
+        let old = self.weight.swap(cfg.weight, Ordering::Relaxed);
+        if cfg.weight == 0 && old != 0 {
+            self.quiesced_at.store(jiffies(), Ordering::Relaxed);
+        }
+        if cfg.weight != 0 {
+            self.last_weight.store(cfg.weight, Ordering::Relaxed);
+        }
         // As __ip_vs_update_dest: no upper threshold, or a higher one,
         // lifts the overload at once; a lower one waits for the next
         // connection.
@@ -206,6 +221,12 @@ impl DestRt {
         }
         self.u_threshold.store(cfg.u_threshold, Ordering::Relaxed);
         self.l_threshold.store(cfg.l_threshold, Ordering::Relaxed);
+    }
+
+    /// Whether it has been quiesced (weight 0) for `period` jiffies.
+    pub(crate) fn quiesced_for(&self, period: u64) -> bool {
+        self.weight.load(Ordering::Relaxed) == 0
+            && jiffies().wrapping_sub(self.quiesced_at.load(Ordering::Relaxed)) >= period
     }
 
     /// Active plus inactive connections (`ip_vs_dest_totalconns`).
@@ -252,6 +273,32 @@ impl DestView for Arc<DestRt> {
     fn overloaded(&self) -> bool {
         self.overload.load(Ordering::Relaxed)
     }
+    fn last_weight(&self) -> i32 {
+        self.last_weight.load(Ordering::Relaxed)
+    }
+    fn addr(&self) -> (u16, [u8; 16]) {
+        (self.key.af, self.key.addr)
+    }
+    fn port(&self) -> u16 {
+        self.key.port
+    }
+}
+
+/// What the scheduler called `name` needs (allocated before the
+/// scheduler's lock is taken): mh's table, a random seed.
+fn sched_init(name: &str) -> Result<SchedInit> {
+    let mut init = SchedInit {
+        mh: None,
+        seed: u64::from(random_u32()) << 32 | u64::from(random_u32()),
+    };
+    if name == "mh" {
+        let mut v = KVec::with_capacity(mh::STORAGE, GFP_KERNEL)?;
+        for _ in 0..mh::STORAGE {
+            v.push(0u16, GFP_KERNEL)?;
+        }
+        init.mh = Some(v);
+    }
+    Ok(init)
 }
 
 /// The scheduler and the destination list it picks from, changed together.
@@ -274,7 +321,8 @@ pub(crate) struct SvcRt {
 impl SvcRt {
     pub(crate) fn new(key: SvcKey, sched_name: &str, flags: u32) -> Result<Arc<Self>> {
         let empty: [Arc<DestRt>; 0] = [];
-        let sched = Sched::by_name(sched_name, &empty).unwrap_or(Sched::None);
+        let sched =
+            Sched::by_name(sched_name, &empty, sched_init(sched_name)?).unwrap_or(Sched::None);
         Ok(Arc::new(
             SvcRt {
                 key,
@@ -302,10 +350,16 @@ impl SvcRt {
     }
 
     /// Switches to the scheduler called `name` (fresh state).
-    pub(crate) fn set_sched(&self, name: &str) {
-        let mut s = self.slot.lock();
-        let new = Sched::by_name(name, &s.dests).unwrap_or(Sched::None);
-        s.sched = new;
+    pub(crate) fn set_sched(&self, name: &str) -> Result {
+        let init = sched_init(name)?;
+        let old = {
+            let mut s = self.slot.lock();
+            let new = Sched::by_name(name, &s.dests, init).unwrap_or(Sched::None);
+            core::mem::replace(&mut s.sched, new)
+        };
+        // (mh's table freed outside the lock.)
+        drop(old);
+        Ok(())
     }
 
     /// Adds `d` at the head of the list, as ip_vs does.

@@ -116,6 +116,8 @@ def names(addr, port, n, udp, hold, one_socket=False):
             if one is None:
                 one = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 one.settimeout(5)
+                # LVS_SPORT: from that port (one flow across runs).
+                one.bind(("0.0.0.0", int(os.environ.get("LVS_SPORT", "0"))))
             one.sendto(b"?", (addr, port))
             print(one.recv(100).decode().strip(), flush=True)
             continue

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The pure-logic parts of rvs.ko, compiled from the module's own source
 //! files (`rust/`) so that `cargo test` exercises exactly the code the
-//! kernel runs. Nothing here may use more than `core`.
+//! kernel runs. Nothing here may use more than `core` (`alloc` only gives
+//! mh's table its host storage).
 #![no_std]
 #![allow(dead_code)]
 
+extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
