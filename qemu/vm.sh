@@ -11,6 +11,7 @@
 # /run are tmpfs. A guest kernel log showing an Oops, BUG, WARNING, KASAN
 # report or panic makes the run fail and is printed.
 # Settings: RVS_CACHE, RVS_VM_MEM (MiB, default 2048), RVS_VM_CPUS (2),
+# RVS_VM_APPEND (more of the guest kernel's command line),
 # RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
 # probed once and remembered), RVS_VM_CPU_MODEL (QEMU's -cpu),
 # RVS_KERNEL_VARIANT (test|bench|kasan: which kernel).
@@ -68,7 +69,7 @@ qemu_base=(qemu-system-x86_64 -nodefaults -no-reboot -nographic -nic none
 # In the guest the output directory is /rvs-out (its /tmp is a fresh tmpfs).
 # Under TCG on a busy host a vCPU can be starved for seconds: only a stall
 # of minutes is a real one.
-append="console=ttyS0 ignore_loglevel panic=-1 rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_cpu_stall_suppress_at_boot=1 rvs.repo=$RVS_ROOT rvs.out=/rvs-out rvs.modroot=$modroot"
+append="console=ttyS0 ignore_loglevel panic=-1 rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_cpu_stall_suppress_at_boot=1 rvs.repo=$RVS_ROOT rvs.out=/rvs-out rvs.modroot=$modroot${RVS_VM_APPEND:+ $RVS_VM_APPEND}"
 
 # KVM only where a short boot probe shows that it works (a nested KVM guest
 # can hang silently); the answer is remembered per kernel.
