@@ -188,11 +188,11 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
         // unless conn_reuse_mode is 0: reschedule when its real server is
         // quiesced and expire_nodest_conn is set, or when the entry is
         // closing.
-        let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
-        if reuse != 0 && ip.protocol == IPPROTO_TCP && flags.is_new() {
+        if ip.protocol == IPPROTO_TCP && flags.is_new() {
+            let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
             let quiesced =
                 dp.sysctl.expire_nodest_conn() && c.dest.weight.load(Ordering::Relaxed) == 0;
-            if quiesced || new_conn_expected(c, reuse) {
+            if reuse != 0 && (quiesced || new_conn_expected(c, reuse)) {
                 dp.conns.expire_now(c);
                 found = None;
             }

@@ -287,10 +287,10 @@ impl DestView for Arc<DestRt> {
 /// What the scheduler called `name` needs (allocated before the
 /// scheduler's lock is taken): mh's table, a random seed.
 fn sched_init(name: &str) -> Result<SchedInit> {
-    let mut init = SchedInit {
-        mh: None,
-        seed: u64::from(random_u32()) << 32 | u64::from(random_u32()),
-    };
+    let mut init = SchedInit::default();
+    if name == "twos" {
+        init.seed = u64::from(random_u32()) << 32 | u64::from(random_u32());
+    }
     if name == "mh" {
         let mut v = KVec::with_capacity(mh::STORAGE, GFP_KERNEL)?;
         for _ in 0..mh::STORAGE {
