@@ -279,9 +279,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 let c = OnePacket::new(n, fwd != xmit::MASQ);
                 count_conn(dp, &c);
                 count_in(dp, &c, skb.len());
-                let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
-                let via = xmit::Via::Cache(&g, &c.dest.dst);
-                return xmit::to_real_server(net, skb, &c, ip, pmtu_disc, via);
+                return send(net, dp, skb, &c, ip, xmit::Via::Cache(&g, &c.dest.dst));
             }
             let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ) else {
                 return Verdict::Drop;
@@ -298,9 +296,14 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
             .store(t.udp.saturating_mul(HZ), Ordering::Relaxed);
         conn.touch();
     }
-    let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
-    let via = xmit::Via::Cache(&g, &conn.dest.dst);
-    xmit::to_real_server(net, skb, &conn, ip, pmtu_disc, via)
+    send(
+        net,
+        dp,
+        skb,
+        &conn,
+        ip,
+        xmit::Via::Cache(&g, &conn.dest.dst),
+    )
 }
 
 /// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
@@ -342,8 +345,7 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
         };
         count_in(dp, &c, skb.len());
         if c.fwd != xmit::MASQ {
-            let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
-            return xmit::to_real_server(net, skb, &c, &ip, pmtu_disc, xmit::Via::Lookup);
+            return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
         }
         if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
             return Verdict::Drop;
@@ -366,6 +368,20 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
         skb.notrack();
         Verdict::Accept
     }
+}
+
+/// Sends a client's packet on to `c`'s real server by its method, with
+/// the namespace's pmtu_disc setting.
+fn send(
+    net: &Net,
+    dp: &DataPlane,
+    skb: &mut Skb,
+    c: &Conn,
+    ip: &Ipv4,
+    via: xmit::Via<'_>,
+) -> Verdict {
+    let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
+    xmit::to_real_server(net, skb, c, ip, pmtu_disc, via)
 }
 
 fn count_conn(dp: &DataPlane, c: &Conn) {
