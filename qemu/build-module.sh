@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build rvs.ko for another kernel variant (RVS_KERNEL_VARIANT=bench|kasan),
+# Build rvs.ko for another kernel variant (RVS_KERNEL_VARIANT=bench|kasan|lockdep),
 # which is built first if need be: the sources are copied to
 # $RVS_CACHE/module-VARIANT (the repository's own build is the test
 # kernel's). Prints the module's path.

@@ -15,16 +15,18 @@ RVS_KMAKE_VARS=(LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
 rvs_log() { printf '[rvs] %s\n' "$*" >&2; }
 rvs_die() { printf '[rvs] error: %s\n' "$*" >&2; exit 1; }
 
-# Which kernel: "test" (qemu/kernel.config, with lockdep and kmemleak: every
-# test runs on it), "bench" (the same without the debugging options, for
-# `make bench`) or "kasan" (KASAN instead of lockdep and kmemleak, for
-# `make test-kasan`); each is built on first use and cached.
+# Which kernel: "test" (qemu/kernel.config, with kmemleak: every test runs
+# on it), "lockdep" (the same with lockdep and PROVE_RCU, for
+# `make test-lockdep`), "kasan" (KASAN instead of kmemleak, for
+# `make test-kasan`) or "bench" (without the debugging options, for
+# `make bench`); each is built on first use and cached.
 RVS_KERNEL_VARIANT=${RVS_KERNEL_VARIANT:-test}
 case "$RVS_KERNEL_VARIANT" in
 test) RVS_KERNEL_PREFIX=kernel ;;
 bench) RVS_KERNEL_PREFIX=kernel-bench ;;
 kasan) RVS_KERNEL_PREFIX=kernel-kasan ;;
-*) rvs_die "RVS_KERNEL_VARIANT: test, bench or kasan, not $RVS_KERNEL_VARIANT" ;;
+lockdep) RVS_KERNEL_PREFIX=kernel-lockdep ;;
+*) rvs_die "RVS_KERNEL_VARIANT: test, lockdep, kasan or bench, not $RVS_KERNEL_VARIANT" ;;
 esac
 
 # The directory of the current kernel build (qemu/build-kernel.sh keeps the

@@ -14,7 +14,7 @@
 # RVS_VM_APPEND (more of the guest kernel's command line),
 # RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
 # probed once and remembered), RVS_VM_CPU_MODEL (QEMU's -cpu),
-# RVS_KERNEL_VARIANT (test|bench|kasan: which kernel).
+# RVS_KERNEL_VARIANT (test|lockdep|kasan|bench: which kernel).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
