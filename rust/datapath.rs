@@ -13,13 +13,17 @@
 //! | LOCAL_OUT | -98      | a client on the director to a VIP           |
 
 use core::sync::atomic::Ordering;
+use kernel::prelude::*;
+use kernel::sync::Arc;
 
-use crate::conn::{Conn, Lookup, NewConn, OnePacket, F_NOOUTPUT};
-use crate::netstate::{sysctl_idx, DataPlane, NetState};
+use crate::conn::{Conn, ConnRef, Control, Key, Lookup, NewConn, OnePacket, F_NOOUTPUT};
+use crate::netstate::{mark_addr, sysctl_idx, DataPlane, NetState};
 use crate::proto::ipv4::{self, addr16, Ipv4};
 use crate::proto::{tcp, Dir, IPPROTO_TCP, IPPROTO_UDP};
 use crate::sched::Flow;
-use crate::svc::spec::{AF_INET, SVC_F_ONEPACKET};
+use crate::svc::rt::{DestRt, SvcRt};
+use crate::svc::spec::{AF_INET, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
+use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
 use crate::sys::skb::{Skb, PACKET_HOST};
@@ -227,7 +231,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
     let conn = match found {
         Some(c) => c,
         None => {
-            let Some(svc) = dp.find_service(&g, ip.protocol, &daddr, p.dport) else {
+            let Some(svc) = dp.service_for(&g, skb.mark(), ip.protocol, &daddr, p.dport) else {
                 return Verdict::Accept;
             };
             // A TCP connection starts with a SYN (any packet with
@@ -243,24 +247,45 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 sport: p.sport,
                 dport: p.dport,
                 svc_flags: svc.flags.load(Ordering::Relaxed),
+                now: jiffies(),
+                lblc_expiry: dp.sysctl.locality_expiry(sysctl_idx::LBLC_EXPIRATION, HZ),
+                lblcr_expiry: dp.sysctl.locality_expiry(sysctl_idx::LBLCR_EXPIRATION, HZ),
             };
-            let Some(dest) = svc.schedule(&flow) else {
-                // No real server: tell the client, as ip_vs does.
-                skb.icmp_send(3, 3, 0);
+            let picked = if flow.svc_flags & SVC_F_PERSISTENT != 0 {
+                persist(dp, &g, svc, &flow)
+            } else if svc.key.fwmark == 0 && svc.key.port != p.dport {
+                // A service of port 0 takes only persistent connections
+                // (ip_vs logs a configuration error and drops).
                 return Verdict::Drop;
+            } else {
+                svc.schedule(&flow)
+                    .map(|dest| {
+                        // The port of a destination is 0 for fwmark services
+                        // with "any port": keep the client's destination port
+                        // then.
+                        let dport = if dest.key.port == 0 {
+                            p.dport
+                        } else {
+                            dest.key.port
+                        };
+                        (dest, dport, None)
+                    })
+                    .ok_or(Unplaced::NoDest)
+            };
+            let (dest, dport, tpl) = match picked {
+                Ok(x) => x,
+                Err(Unplaced::NoDest) => {
+                    // No real server: tell the client, as ip_vs does.
+                    skb.icmp_send(3, 3, 0);
+                    return Verdict::Drop;
+                }
+                Err(Unplaced::NoMemory) => return Verdict::Drop,
             };
             let fwd = (dest.fwd.load(Ordering::Relaxed) & 7) as u8;
             let timeout = if ip.protocol == IPPROTO_TCP {
                 tcp::timeout(tcp::NONE, &t)
             } else {
                 t.udp
-            };
-            // The port of a destination is 0 for fwmark services with
-            // "any port": keep the client's destination port then.
-            let dport = if dest.key.port == 0 {
-                p.dport
-            } else {
-                dest.key.port
             };
             let n = NewConn {
                 protocol: ip.protocol,
@@ -271,8 +296,9 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 vport: p.dport,
                 daddr: dest.key.addr,
                 dport,
-                dest: dest.clone(),
+                dest,
                 timeout: timeout.saturating_mul(HZ),
+                control: tpl.as_ref().and_then(|t| t.control()),
             };
             if ip.protocol == IPPROTO_UDP && flow.svc_flags & SVC_F_ONEPACKET != 0 {
                 // One-packet scheduling: this datagram alone, no entry.
@@ -370,6 +396,92 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
     }
 }
 
+/// Why a new connection got no real server.
+enum Unplaced {
+    /// None available: the client gets an ICMP port unreachable.
+    NoDest,
+    /// No memory for the template, or the table is full.
+    NoMemory,
+}
+
+/// ip_vs's FTP control port: its templates leave the ports out.
+const FTPPORT: u16 = 21;
+
+/// The real server of a new connection to a persistent service, the port
+/// to send it to, and the template that binds the client (its network,
+/// by the service's netmask) to that server (ip_vs_sched_persist). A
+/// template of a fwmark service holds the mark in place of the VIP and no
+/// ports, so one client sticks to one server across the service's ports;
+/// one of a port-0 service no ports either.
+fn persist<'g>(
+    dp: &'g DataPlane,
+    g: &'g RcuGuard,
+    svc: &SvcRt,
+    flow: &Flow,
+) -> Result<(Arc<DestRt>, u16, Option<ConnRef<'g>>), Unplaced> {
+    let mask = svc.netmask.load(Ordering::Relaxed).to_ne_bytes();
+    let mut snet = [0u8; 16];
+    for ((s, a), m) in snet.iter_mut().zip(flow.saddr.iter()).zip(mask.iter()) {
+        *s = a & m;
+    }
+    let svc_port = svc.key.port;
+    let port_match = flow.dport == svc_port;
+    let k = if port_match {
+        let vport = if svc_port != FTPPORT { flow.dport } else { 0 };
+        Key::template(flow.protocol, snet, flow.daddr, vport)
+    } else if svc.key.fwmark != 0 {
+        Key::template(0, snet, mark_addr(svc.key.fwmark), 0)
+    } else {
+        Key::template(flow.protocol, snet, flow.daddr, 0)
+    };
+    let mut tpl = dp.conns.get_template(g, &k);
+    if let Some(t) = &tpl {
+        // ip_vs_check_template: a template whose server was removed, or
+        // is quiesced with expire_quiescent_template, is invalidated.
+        if t.dest.removed.load(Ordering::Relaxed)
+            || (dp.sysctl.expire_quiescent_template() && t.dest.weight.load(Ordering::Relaxed) == 0)
+        {
+            dp.conns.invalidate(t);
+            tpl = None;
+        }
+    }
+    let tpl = match tpl {
+        Some(t) => t,
+        None => {
+            let dest = svc.schedule(flow).ok_or(Unplaced::NoDest)?;
+            let dport = if port_match && svc_port != FTPPORT {
+                dest.key.port
+            } else {
+                0
+            };
+            let ctl = Arc::new(Control::new(), GFP_ATOMIC).map_err(|_| Unplaced::NoMemory)?;
+            let n = NewConn {
+                protocol: k.protocol,
+                af: AF_INET,
+                caddr: k.caddr,
+                cport: 0,
+                vaddr: k.vaddr,
+                vport: k.vport,
+                daddr: dest.key.addr,
+                dport,
+                dest,
+                timeout: svc.timeout.load(Ordering::Relaxed),
+                control: Some(ctl),
+            };
+            dp.conns.add_template(g, n).ok_or(Unplaced::NoMemory)?
+        }
+    };
+    // Each use starts the template's time again (ip_vs_conn_put).
+    tpl.touch();
+    let dest = tpl.dest.clone();
+    let dport = if port_match && dest.key.port != 0 {
+        dest.key.port
+    } else {
+        flow.dport
+    };
+    Ok((dest, dport, Some(tpl)))
+}
+
 /// Sends a client's packet on to `c`'s real server by its method, with
 /// the namespace's pmtu_disc setting.
 fn send(
@@ -444,6 +556,7 @@ fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, forward: boo
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(Dir::Output, tcp::Flags::from_byte(p.tcp_flags), &t, HZ);
     } else {
+        conn.assure();
         conn.touch();
     }
     skb.set_ipvs_property();

@@ -12,7 +12,7 @@ use crate::ctl::abi::default_timeout;
 use crate::ctl::procfs::{ConnFile, InfoFile, StatsFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstLock, Stats, SvcRt};
-use crate::svc::spec::AF_INET;
+use crate::svc::spec::{SvcKey, AF_INET};
 use crate::svc::Services;
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
@@ -45,7 +45,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NSYSCTL],
 }
 
-const NSYSCTL: usize = 9;
+const NSYSCTL: usize = 12;
 
 /// Indexes into [`Sysctl::vals`], in ip_vs's order.
 pub(crate) mod sysctl_idx {
@@ -57,9 +57,13 @@ pub(crate) mod sysctl_idx {
     pub(crate) const CONN_REUSE_MODE: usize = 5;
     pub(crate) const IGNORE_TUNNELED: usize = 6;
     pub(crate) const RUN_ESTIMATION: usize = 7;
+    pub(crate) const EXPIRE_QUIESCENT_TEMPLATE: usize = 8;
+    /// Seconds (ip_vs shows jiffies as seconds).
+    pub(crate) const LBLC_EXPIRATION: usize = 9;
+    pub(crate) const LBLCR_EXPIRATION: usize = 10;
     /// rvs's own (not in ip_vs): seconds after which the UDP entries of a
     /// quiesced destination are scheduled afresh; 0, the default: never.
-    pub(crate) const EXPIRE_QUIESCENT_UDP: usize = 8;
+    pub(crate) const EXPIRE_QUIESCENT_UDP: usize = 11;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -71,6 +75,9 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"conn_reuse_mode"),
     IntEntry::new(c"ignore_tunneled"),
     IntEntry::new(c"run_estimation"),
+    IntEntry::new(c"expire_quiescent_template"),
+    IntEntry::new(c"lblc_expiration"),
+    IntEntry::new(c"lblcr_expiration"),
     IntEntry::new(c"expire_quiescent_udp"),
 ]);
 
@@ -78,7 +85,7 @@ impl Sysctl {
     fn new() -> Self {
         // ip_vs's defaults, in the order above (then rvs's own, off).
         Self {
-            vals: [1, 0, 0, 0, 1, 1, 0, 1, 0].map(AtomicI32::new),
+            vals: [1, 0, 0, 0, 1, 1, 0, 1, 0, 86400, 86400, 0].map(AtomicI32::new),
         }
     }
 
@@ -88,6 +95,18 @@ impl Sysctl {
 
     pub(crate) fn expire_nodest_conn(&self) -> bool {
         self.get(sysctl_idx::EXPIRE_NODEST_CONN) != 0
+    }
+
+    /// Whether a persistence template on a quiesced (weight 0) real
+    /// server is dropped at its next use.
+    pub(crate) fn expire_quiescent_template(&self) -> bool {
+        self.get(sysctl_idx::EXPIRE_QUIESCENT_TEMPLATE) != 0
+    }
+
+    /// How long an lblc (lblcr) entry lives unused, in jiffies.
+    pub(crate) fn locality_expiry(&self, idx: usize, hz: u32) -> u64 {
+        let secs = self.get(idx).max(0) as u64;
+        secs.saturating_mul(u64::from(hz))
     }
 
     pub(crate) fn sloppy_tcp(&self) -> bool {
@@ -136,8 +155,11 @@ impl Tick for Ticker {
 
 /// The packet path's tables and settings of a namespace.
 pub(crate) struct Tables {
-    /// Services by (protocol, address, port).
+    /// Services by (protocol, address, port), fwmark services by mark.
     pub(crate) svcs: RcuHashTable<Arc<SvcRt>, Kmalloc>,
+    /// How many services have port 0 (ip_vs's `nullsvc_counter`): only
+    /// then does a packet missing its service look for one of port 0.
+    pub(crate) nullsvc: AtomicU32,
     /// Real servers by (address, port): ip_vs's `rs_table`.
     pub(crate) rs: RcuHashTable<Arc<DestRt>, Kmalloc>,
     pub(crate) conns: ConnTable,
@@ -176,6 +198,28 @@ pub(crate) fn svc_hash(protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
     conn::hash::conn_hash(0, 0, protocol, addr, port)
 }
 
+/// The hash of `key` in the packet path's table: fwmark services by their
+/// mark (protocol 0, which no other service has).
+pub(crate) fn svc_key_hash(key: &SvcKey) -> u32 {
+    if key.fwmark != 0 {
+        svc_hash(0, &mark_addr(key.fwmark), 0)
+    } else {
+        svc_hash(key.protocol as u8, &key.addr, key.port)
+    }
+}
+
+/// A firewall mark in an address's place (network order, as ip_vs keys
+/// fwmark templates).
+pub(crate) fn mark_addr(mark: u32) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    let [b0, b1, b2, b3] = mark.to_be_bytes();
+    a[0] = b0;
+    a[1] = b1;
+    a[2] = b2;
+    a[3] = b3;
+    a
+}
+
 /// The hash of a real server in `rs`.
 pub(crate) fn rs_hash(addr: &[u8; 16], port: u16) -> u32 {
     conn::hash::conn_hash(0, 1, 0, addr, port)
@@ -187,6 +231,7 @@ impl DataPlane {
             Tables {
                 svcs: RcuHashTable::new(SVC_TAB_BITS)?,
                 rs: RcuHashTable::new(SVC_TAB_BITS)?,
+                nullsvc: AtomicU32::new(0),
                 conns: ConnTable::new(conn_tab_bits(), net.as_ptr() as usize, max_conns())?,
                 stats: Stats::new()?,
                 est_lock: EstLock::new()?,
@@ -254,6 +299,38 @@ impl Tables {
         })
     }
 
+    /// The IPv4 service a new connection to (protocol, VIP, port) with
+    /// firewall mark `mark` belongs to (ip_vs_service_find): by mark first,
+    /// then by address and port, then a service of port 0 of that address.
+    pub(crate) fn service_for<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        mark: u32,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> Option<&'g Arc<SvcRt>> {
+        if mark != 0 {
+            if let Some(s) = self.find_fwmark(g, mark) {
+                return Some(s);
+            }
+        }
+        self.find_service(g, protocol, addr, port).or_else(|| {
+            if self.nullsvc.load(Ordering::Relaxed) != 0 {
+                self.find_service(g, protocol, addr, 0)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The IPv4 service of firewall mark `mark`, if any.
+    pub(crate) fn find_fwmark<'g>(&'g self, g: &'g RcuGuard, mark: u32) -> Option<&'g Arc<SvcRt>> {
+        self.svcs.find(g, svc_hash(0, &mark_addr(mark), 0), |s| {
+            s.key.fwmark == mark && s.key.af == AF_INET
+        })
+    }
+
     /// Whether the IPv4 (protocol, address, port) is a NAT real server of some
     /// service (ip_vs's `ip_vs_has_real_service`).
     pub(crate) fn has_real_service(
@@ -268,7 +345,7 @@ impl Tables {
                 d.key.port == port
                     && d.key.af == AF_INET
                     && d.key.addr == *addr
-                    && d.protocol == u16::from(protocol)
+                    && (d.protocol == u16::from(protocol) || d.protocol == 0)
                     && d.fwd.load(Ordering::Relaxed) & 7 == 0
             })
             .is_some()

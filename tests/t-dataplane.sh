@@ -490,6 +490,138 @@ test_quiesce() {
 	dir $IPVSADM -C
 }
 
+# test_locality IMPL: lblc and lblcr over 9 held connections to one VIP
+# (weights 1): the address keeps its server until that one is
+# overloaded (more active connections than its weight while another is
+# below half of its own), then the least-connection pick takes over
+# (lblc) or joins the address's set (lblcr). Also the namespace's
+# sysctls, recorded once lblc and lblcr are in use (ip_vs.ko registers
+# lblc_expiration and lblcr_expiration with those modules).
+test_locality() {
+	local impl=$1 s
+	use "$impl"
+	for s in lblc lblcr; do
+		lvs_service -t nat $s
+		picks "$impl" $s cli python3 "$LVS_PY" names "$VIP" 8081 9 --hold
+		[ "$(wc -l <"$OUT/$s.$impl")" = 9 ] || fail "$s: not 9 connections"
+		[ "$(head -n 2 "$OUT/$s.$impl" | sort -u | wc -l)" = 1 ] || fail "$s: the address left its server at once"
+		[ "$(sort -u "$OUT/$s.$impl" | wc -l)" = 3 ] || fail "$s: the load did not spread to three servers"
+		dir $IPVSADM -C
+	done
+	dir sh -c 'cd /proc/sys/net/ipv4/vs && grep . *' | sort >"$OUT/sysctl.$impl"
+}
+
+# templates NAME IMPL [REGEX]: the persistence templates of -L -c (client
+# port 0; those matching REGEX) without their time left, sorted, saved for
+# the comparison. (Entries outlive ipvsadm -C: the case's earlier ones
+# are still listed.)
+templates() {
+	dir $IPVSADM -L -c -n | awk '$4 ~ /:0$/ {print $1, $3, $4, $5, $6}' |
+		grep -E "${3:-.}" | sort >"$OUT/$1.$2"
+	sed "s/^/$1 on $2: /" "$OUT/$1.$2"
+}
+
+# test_persist IMPL: persistence (-p): one client's connections on one
+# real server, a template in -L -c and --persistent-conn; a quiesced
+# server keeps its clients unless expire_quiescent_template; -M: clients
+# of one network share a server; after the timeout a client moves.
+test_persist() {
+	local impl=$1 srcs i
+	use "$impl"
+	srcs=$(seq -f "192.0.2.%g" 100 159 | tr '\n' ' ')
+	printf 'addr replace %s/24 dev c0\n' $srcs | ip -n "$client" -batch -
+	dir $IPVSADM -A -t "$VIP:8081" -s rr -p 30
+	for i in 0 1 2; do dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m; done
+	picks "$impl" persist cli python3 "$LVS_PY" names "$VIP" 8081 50
+	[ "$(wc -l <"$OUT/persist.$impl")" = 50 ] || fail "-p: not 50 connections"
+	[ "$(sort -u "$OUT/persist.$impl" | wc -l)" = 1 ] || fail "-p: one client on several servers"
+	templates tpl "$impl"
+	[ "$(wc -l <"$OUT/tpl.$impl")" = 1 ] || fail "-p: not one template in -L -c"
+	dir $IPVSADM -L -n --persistent-conn | awk '$1 == "->" {print $2, $3, $4}' >"$OUT/pconn.$impl"
+	cat "$OUT/pconn.$impl"
+	[ "$(awk '$3 == 1' "$OUT/pconn.$impl" | wc -l)" = 1 ] || fail "--persistent-conn: not 1 on one server"
+	# The client's server quiesced: it stays (expire_quiescent_template
+	# 0, the default); with 1 its template is dropped and it moves.
+	local rs=$(head -n 1 "$OUT/persist.$impl") n
+	n=${rs#rs}
+	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[$((n - 1))]}:8081" -m -w 0
+	picks "$impl" persist-q cli python3 "$LVS_PY" names "$VIP" 8081 5
+	[ "$(sort -u "$OUT/persist-q.$impl")" = "$rs" ] || fail "quiesced: the client left $rs"
+	dir sysctl -qw net.ipv4.vs.expire_quiescent_template=1
+	picks "$impl" persist-qx cli python3 "$LVS_PY" names "$VIP" 8081 5
+	[ "$(sort -u "$OUT/persist-qx.$impl" | wc -l)" = 1 ] || fail "expire_quiescent_template: several servers"
+	! grep -qx "$rs" "$OUT/persist-qx.$impl" || fail "expire_quiescent_template: still on $rs"
+	templates tpl-qx "$impl"
+	dir sysctl -qw net.ipv4.vs.expire_quiescent_template=0
+	dir $IPVSADM -C
+	# -M 255.255.255.128: clients .100-.127 and .128-.159 are two networks.
+	dir $IPVSADM -A -t "$VIP:8081" -s rr -p 30 -M 255.255.255.128
+	for i in 0 1 2; do dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m; done
+	picks "$impl" persist-m env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
+	[ "$(head -n 28 "$OUT/persist-m.$impl" | sort -u | wc -l)" = 1 ] || fail "-M: 192.0.2.100-127 on several servers"
+	[ "$(tail -n 32 "$OUT/persist-m.$impl" | sort -u | wc -l)" = 1 ] || fail "-M: 192.0.2.128-159 on several servers"
+	[ "$(sort -u "$OUT/persist-m.$impl" | wc -l)" = 2 ] || fail "-M: two networks, yet not two servers"
+	templates tpl-m "$impl" ' 192\.0\.2\.(0|128):0 '
+	dir $IPVSADM -C
+	# UDP, -p 5 and 2 s entries: once the datagrams' entries and then
+	# the template expired, the client's next datagrams go to the next
+	# server.
+	dir $IPVSADM --set 0 0 2
+	dir $IPVSADM -A -u "$VIP:8081" -s rr -p 5
+	for i in 0 1 2; do dir $IPVSADM -a -u "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m; done
+	cli python3 "$LVS_PY" names "$VIP" 8081 3 --udp >"$OUT/persist-exp.$impl"
+	templates tpl-udp "$impl" '^UDP '
+	wait_for 20 sh -c "! ip netns exec $director $IPVSADM -L -c -n | grep -q ^UDP" ||
+		fail "-p 5: the template did not expire"
+	cli python3 "$LVS_PY" names "$VIP" 8081 3 --udp >>"$OUT/persist-exp.$impl"
+	echo "persist-exp on $impl: $(tr '\n' ' ' <"$OUT/persist-exp.$impl")"
+	[ "$(head -n 3 "$OUT/persist-exp.$impl" | sort -u | wc -l)" = 1 ] &&
+		[ "$(tail -n 3 "$OUT/persist-exp.$impl" | sort -u | wc -l)" = 1 ] ||
+		fail "-p UDP: one client's datagrams on several servers"
+	[ "$(head -n 1 "$OUT/persist-exp.$impl")" != "$(tail -n 1 "$OUT/persist-exp.$impl")" ] ||
+		fail "-p UDP: the template expired, yet the client stayed"
+	dir $IPVSADM --set 900 120 300
+	dir $IPVSADM -C
+}
+
+# test_fwmark IMPL: a firewall-mark service (-f): TCP 8080 and 8081 and
+# UDP 8081 to the VIP marked 1 in the director's PREROUTING; rr over
+# marked connections; with -p, one client's TCP and UDP on one server.
+test_fwmark() {
+	local impl=$1 i rs n
+	use "$impl"
+	dir nft -f - <<-EOF
+		table ip rvs_mark {
+			chain pre {
+				type filter hook prerouting priority mangle; policy accept;
+				ip daddr $VIP tcp dport { 8080, 8081 } meta mark set 1
+				ip daddr $VIP udp dport 8081 meta mark set 1
+			}
+		}
+	EOF
+	dir $IPVSADM -A -f 1 -s rr
+	for i in 0 1 2; do dir $IPVSADM -a -f 1 -r "${RS_IPS[$i]}" -m; done
+	picks "$impl" fwm cli python3 "$LVS_PY" names "$VIP" 8081 30
+	for rs in rs1 rs2 rs3; do
+		[ "$(count fwm "$impl" $rs)" = 10 ] || fail "fwmark rr: $rs got $(count fwm "$impl" $rs), not 10"
+	done
+	dir $IPVSADM -E -f 1 -s rr -p 30
+	picks "$impl" fwm-p sh -c "ip netns exec $client python3 $LVS_PY names $VIP 8081 5 &&
+		ip netns exec $client python3 $LVS_PY names $VIP 8081 5 --udp"
+	rs=$(head -n 1 "$OUT/fwm-p.$impl")
+	[ "$(sort -u "$OUT/fwm-p.$impl")" = "$rs" ] || fail "fwmark -p: TCP and UDP of one client on several servers"
+	transfer tcp 1000
+	n=${rs#rs}
+	dir $IPVSADM -L -c -n | awk '$5 ~ /:8080$/ {print $6}' | sort -u >"$OUT/fwm-8080.$impl"
+	expect_eq "fwmark -p: the server of the TCP 8080 connection" "${RS_IPS[$((n - 1))]}:8080" \
+		"$(cat "$OUT/fwm-8080.$impl")"
+	templates tpl-fwm "$impl" '^IP '
+	grep -q "^IP .* 0.0.0.1:0 ${RS_IPS[$((n - 1))]}:0$" "$OUT/tpl-fwm.$impl" ||
+		fail "fwmark -p: no template of mark 1 to $rs"
+	dir nft delete table ip rvs_mark
+	dir $IPVSADM -C
+}
+
 same_states() {
 	local f
 	for f in states stats proc pstats del0 del1; do
@@ -507,13 +639,26 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2; do
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 \
+		persist persist-q persist-qx persist-m persist-exp fwm fwm-p lblc lblcr; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
 	done
 	expect_eq "counters of one-packet scheduling" \
 		"$(cat "$OUT/ops-stats.ip_vs")" "$(cat "$OUT/ops-stats.rvs")"
+	for f in tpl tpl-qx tpl-m tpl-udp tpl-fwm pconn fwm-8080; do
+		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: nothing recorded"
+		expect_eq "$f: templates and persistent connections, ip_vs vs rvs" \
+			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
+	done
+	# Every sysctl of rvs.ko but its own expire_quiescent_udp is ip_vs's,
+	# with ip_vs's default.
+	[ -s "$OUT/sysctl.ip_vs" ] && [ -s "$OUT/sysctl.rvs" ] || fail "sysctls: nothing recorded"
+	expect_eq "sysctls and their defaults, rvs vs ip_vs" \
+		"$(grep -v '^expire_quiescent_udp:' "$OUT/sysctl.rvs")" \
+		"$(awk -F: 'NR == FNR { n[$1]; next } $1 in n' "$OUT/sysctl.rvs" "$OUT/sysctl.ip_vs")"
+	echo "sysctls of rvs.ko, all ip_vs's but one: $(cut -d: -f1 "$OUT/sysctl.rvs" | tr '\n' ' ')"
 }
 
 lvs_setup
@@ -534,6 +679,9 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: a port reused after a reset: conn_reuse_mode 0/1/2, no SYN lost" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"
+	tap_case "$impl: persistence (-p, -M, templates, expire_quiescent_template, expiry)" test_persist "$impl"
+	tap_case "$impl: a firewall-mark service (-f), rr and persistent across TCP and UDP" test_fwmark "$impl"
+	tap_case "$impl: lblc and lblcr: an address keeps its server(s) until overloaded" test_locality "$impl"
 	tap_case "$impl: weight 0 keeps a stream (TCP; UDP until expire_quiescent_udp), deleting its server (expire_nodest_conn 0/1)" \
 		test_quiesce "$impl"
 done

@@ -37,6 +37,33 @@ pub(crate) const F_INACTIVE: u32 = 0x0010;
 pub(crate) const F_NOOUTPUT: u32 = 0x0004;
 /// `IP_VS_CONN_F_ONE_PACKET`: a connection for one packet, not in the table.
 pub(crate) const F_ONE_PACKET: u32 = 0x2000;
+/// `IP_VS_CONN_F_TEMPLATE`: a persistence template.
+pub(crate) const F_TEMPLATE: u32 = 0x1000;
+/// rvs's own: a template whose real server is no longer available. No
+/// lookup finds it; it stays until it expires, shown with ports 0 and
+/// 65535, where ip_vs rehashes it with those ports.
+const F_TPL_INVALID: u32 = 0x8000_0000;
+
+/// How long a template that still controls connections lives on when its
+/// time is up (ip_vs: 60 s, then again).
+const TPL_EXTEND_SECS: u32 = 60;
+
+/// What a persistence template shares with the connections made by it
+/// (ip_vs's `n_control` and `IP_VS_CTPL_S_ASSURED`): the template stays
+/// while it has any.
+pub(crate) struct Control {
+    n: AtomicU32,
+    assured: AtomicBool,
+}
+
+impl Control {
+    pub(crate) fn new() -> Self {
+        Self {
+            n: AtomicU32::new(0),
+            assured: AtomicBool::new(false),
+        }
+    }
+}
 
 /// One connection.
 pub(crate) struct Conn {
@@ -62,6 +89,9 @@ pub(crate) struct Conn {
     /// by the next expiry pass that finds it unused.
     dead: AtomicBool,
     pub(crate) dest: Arc<DestRt>,
+    /// A template's own [`Control`], or the one of the template that made
+    /// this connection.
+    control: Option<Arc<Control>>,
 }
 
 impl Conn {
@@ -79,6 +109,43 @@ impl Conn {
                     }
                 })
                 .is_ok()
+    }
+
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & F_TEMPLATE != 0
+    }
+
+    /// Its [`Control`] (a template's, for the connections it makes).
+    pub(crate) fn control(&self) -> Option<Arc<Control>> {
+        self.control.clone()
+    }
+
+    /// A template's state as /proc/net/ip_vs_conn names it.
+    pub(crate) fn template_state(&self) -> &'static str {
+        match &self.control {
+            Some(c) if c.assured.load(Ordering::Relaxed) => "ASSURED",
+            _ => "NONE",
+        }
+    }
+
+    /// The client, virtual and real server ports as listed: an invalid
+    /// template shows 0, 65535, 65535 (ip_vs rehashes it so).
+    pub(crate) fn listed_ports(&self) -> (u16, u16, u16) {
+        if self.flags.load(Ordering::Relaxed) & F_TPL_INVALID != 0 {
+            (0, 0xffff, 0xffff)
+        } else {
+            (self.cport, self.vport, self.dport)
+        }
+    }
+
+    /// Marks the template that made this connection as assured (the
+    /// connection got established, or a UDP reply came).
+    pub(crate) fn assure(&self) {
+        if let Some(c) = &self.control {
+            if !c.assured.load(Ordering::Relaxed) {
+                c.assured.store(true, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Restarts the entry's timeout from now.
@@ -118,7 +185,11 @@ impl Conn {
                 self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let secs = proto::timeout(proto::IPPROTO_TCP, self.state.load(Ordering::Relaxed), t);
+        let state = self.state.load(Ordering::Relaxed);
+        if new != old && state == tcp::ESTABLISHED {
+            self.assure();
+        }
+        let secs = proto::timeout(proto::IPPROTO_TCP, state, t);
         self.timeout
             .store(secs.saturating_mul(hz), Ordering::Relaxed);
         self.touch();
@@ -133,14 +204,47 @@ impl Conn {
         left.checked_div(u64::from(hz)).unwrap_or(0)
     }
 
-    /// Drops the destination's count of this connection (on removal).
+    /// Drops the destination's count of this connection (on removal) and
+    /// its template's.
     fn unbind(&self) {
-        if self.flags.load(Ordering::Relaxed) & F_INACTIVE != 0 {
-            self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+        let f = self.flags.load(Ordering::Relaxed);
+        if f & F_TEMPLATE != 0 {
+            self.dest.persist.fetch_sub(1, Ordering::Relaxed);
         } else {
-            self.dest.active.fetch_sub(1, Ordering::Relaxed);
+            if f & F_INACTIVE != 0 {
+                self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+            } else {
+                self.dest.active.fetch_sub(1, Ordering::Relaxed);
+            }
+            if let Some(c) = &self.control {
+                c.n.fetch_sub(1, Ordering::Relaxed);
+            }
         }
         self.dest.conn_unbound();
+    }
+
+    /// Counts it on its destination and template (before it is in the
+    /// table, where another CPU may remove it at once).
+    fn bind(&self) {
+        if self.is_template() {
+            self.dest.persist.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            if let Some(c) = &self.control {
+                c.n.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether it is the entry `k` describes (and not one ended early).
+    fn is(&self, k: &Key) -> bool {
+        self.protocol == k.protocol
+            && self.cport == k.cport
+            && self.vport == k.vport
+            && self.caddr == k.caddr
+            && self.vaddr == k.vaddr
+            && !self.dead.load(Ordering::Relaxed)
+            && self.flags.load(Ordering::Relaxed) & (F_TEMPLATE | F_TPL_INVALID) == k.template
     }
 }
 
@@ -164,6 +268,7 @@ impl Conn {
             refcnt: AtomicU32::new(1),
             dead: AtomicBool::new(false),
             dest: n.dest.clone(),
+            control: n.control.clone(),
         }
     }
 }
@@ -180,9 +285,10 @@ impl OnePacket {
         if no_output {
             flags |= F_NOOUTPUT;
         }
-        n.dest.inactive.fetch_add(1, Ordering::Relaxed);
+        let c = Conn::from_new(&n, flags);
+        c.bind();
         n.dest.conn_bound();
-        OnePacket(Conn::from_new(&n, flags))
+        OnePacket(c)
     }
 }
 
@@ -257,6 +363,35 @@ pub(crate) struct NewConn {
     pub(crate) dport: u16,
     pub(crate) dest: Arc<DestRt>,
     pub(crate) timeout: u32,
+    /// The template's [`Control`] (for a template, its own, new).
+    pub(crate) control: Option<Arc<Control>>,
+}
+
+/// What identifies an entry: a connection's ends, or a template's
+/// (protocol or 0 for a fwmark, client network, port 0, VIP or mark, VIP
+/// port or 0).
+pub(crate) struct Key {
+    pub(crate) protocol: u8,
+    pub(crate) caddr: [u8; 16],
+    pub(crate) cport: u16,
+    pub(crate) vaddr: [u8; 16],
+    pub(crate) vport: u16,
+    /// `F_TEMPLATE` for a template, else 0.
+    template: u32,
+}
+
+impl Key {
+    /// A persistence template's key.
+    pub(crate) fn template(protocol: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16) -> Key {
+        Key {
+            protocol,
+            caddr,
+            cport: 0,
+            vaddr,
+            vport,
+            template: F_TEMPLATE,
+        }
+    }
 }
 
 /// One namespace's connections.
@@ -299,9 +434,23 @@ impl ConnTable {
                 && c.vport == k.dport
                 && c.caddr == *k.saddr
                 && c.vaddr == *k.daddr
+                && !c.is_template()
                 && c.get()
         })?;
         Some(ConnRef { c })
+    }
+
+    /// A valid persistence template (ip_vs's `ct_in_get`).
+    pub(crate) fn get_template<'g>(&'g self, g: &'g RcuGuard, k: &Key) -> Option<ConnRef<'g>> {
+        let h = self.hash(k.protocol, &k.caddr, k.cport);
+        let c = self.tab.find(g, h, |c| c.is(k) && c.get())?;
+        Some(ConnRef { c })
+    }
+
+    /// Stops a template from being found (its real server is no longer
+    /// available); it expires in its time.
+    pub(crate) fn invalidate(&self, c: &Conn) {
+        c.flags.fetch_or(F_TPL_INVALID, Ordering::Relaxed);
     }
 
     /// The connection of a real server's reply (`conn_out_get`): the
@@ -320,6 +469,7 @@ impl ConnTable {
                 && sport == k.sport
                 && c.caddr == *k.daddr
                 && *saddr == *k.saddr
+                && !c.is_template()
                 && c.get()
         })?;
         Some(ConnRef { c })
@@ -334,6 +484,21 @@ impl ConnTable {
         n: NewConn,
         no_output: bool,
     ) -> Option<ConnRef<'g>> {
+        let mut flags = F_INACTIVE;
+        if no_output {
+            flags |= F_NOOUTPUT;
+        }
+        self.insert(g, n, flags)
+    }
+
+    /// Adds a persistence template (`n.control` its own), counted among
+    /// its destination's persistent connections, and returns it in use;
+    /// if another CPU added the same one meanwhile, that one.
+    pub(crate) fn add_template<'g>(&'g self, g: &'g RcuGuard, n: NewConn) -> Option<ConnRef<'g>> {
+        self.insert(g, n, F_TEMPLATE)
+    }
+
+    fn insert<'g>(&'g self, g: &'g RcuGuard, n: NewConn, flags: u32) -> Option<ConnRef<'g>> {
         if self.tab.len() >= self.max {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             if !self.full_warned.swap(true, Ordering::Relaxed) {
@@ -345,41 +510,45 @@ impl ConnTable {
             return None;
         }
         let h = self.hash(n.protocol, &n.caddr, n.cport);
-        let mut flags = F_INACTIVE;
-        if no_output {
-            flags |= F_NOOUTPUT;
-        }
-        n.dest.inactive.fetch_add(1, Ordering::Relaxed);
+        let k = Key {
+            protocol: n.protocol,
+            caddr: n.caddr,
+            cport: n.cport,
+            vaddr: n.vaddr,
+            vport: n.vport,
+            template: flags & F_TEMPLATE,
+        };
         let conn = Conn::from_new(&n, flags);
-        let (caddr, cport, vaddr, vport, proto) = (n.caddr, n.cport, n.vaddr, n.vport, n.protocol);
+        conn.bind();
         // Two packets of one new connection may race on two CPUs: the
         // second finds the first's entry instead of adding its own. An
         // entry ended early (a SYN reusing a closing connection's ports)
         // waits for the expiry pass but does not hold its key.
-        match self.tab.insert_if(h, conn, |c| {
-            !(c.protocol == proto
-                && c.cport == cport
-                && c.vport == vport
-                && c.caddr == caddr
-                && c.vaddr == vaddr
-                && !c.dead.load(Ordering::Relaxed))
-        }) {
-            Ok(true) => n.dest.conn_bound(),
+        match self.tab.insert_if(h, conn, |c| !c.is(&k)) {
+            Ok(true) => {
+                if k.template == 0 {
+                    n.dest.conn_bound();
+                }
+            }
+            Ok(false) if k.template != 0 => {
+                // The other CPU's template serves.
+                n.dest.persist.fetch_sub(1, Ordering::Relaxed);
+                return self.get_template(g, &k);
+            }
             _ => {
-                n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+                if k.template != 0 {
+                    n.dest.persist.fetch_sub(1, Ordering::Relaxed);
+                } else {
+                    n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+                    if let Some(c) = &n.control {
+                        c.n.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
                 return None;
             }
         }
-        self.get_in(
-            g,
-            &Lookup {
-                protocol: proto,
-                saddr: &caddr,
-                sport: cport,
-                daddr: &vaddr,
-                dport: vport,
-            },
-        )
+        let c = self.tab.find(g, h, |c| c.is(&k) && c.get())?;
+        Some(ConnRef { c })
     }
 
     /// Removes the entries whose deadline passed and that no packet uses.
@@ -388,11 +557,28 @@ impl ConnTable {
         self.tab.remove_if(
             None,
             |c| {
-                ((now.wrapping_sub(c.expires.load(Ordering::Relaxed)) as i64) >= 0
-                    || c.dead.load(Ordering::Relaxed))
-                    && c.refcnt
-                        .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
+                if (now.wrapping_sub(c.expires.load(Ordering::Relaxed)) as i64) < 0
+                    && !c.dead.load(Ordering::Relaxed)
+                {
+                    return false;
+                }
+                // A template lives on while it controls connections
+                // (checked before the reference: a packet adding one holds
+                // a reference meanwhile).
+                if c.is_template() {
+                    if let Some(ctl) = &c.control {
+                        if ctl.n.load(Ordering::Relaxed) != 0 {
+                            let hz = crate::datapath::HZ;
+                            c.timeout
+                                .store(TPL_EXTEND_SECS.saturating_mul(hz), Ordering::Relaxed);
+                            c.touch();
+                            return false;
+                        }
+                    }
+                }
+                c.refcnt
+                    .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
             },
             |c| c.unbind(),
         )

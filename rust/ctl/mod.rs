@@ -12,7 +12,7 @@ use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::netstate::{rs_hash, svc_hash, Ctl, NetState};
+use crate::netstate::{rs_hash, svc_key_hash, Ctl, NetState};
 use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service};
@@ -241,7 +241,8 @@ fn fill_dest(w: &mut Writer<'_>, key: &DestKey, dest: &Dest) -> Result {
         let inactive = dest.rt.inactive.load(Ordering::Relaxed).max(0);
         w.put_u32(dest_attr::ACTIVE_CONNS, active as u32)?;
         w.put_u32(dest_attr::INACT_CONNS, inactive as u32)?;
-        w.put_u32(dest_attr::PERSIST_CONNS, 0)?;
+        let persist = dest.rt.persist.load(Ordering::Relaxed).max(0);
+        w.put_u32(dest_attr::PERSIST_CONNS, persist as u32)?;
         w.put_u16(dest_attr::ADDR_FAMILY, key.af)?;
         fill_stats(w, dest_attr::STATS, false, &dest.rt.stats)?;
         fill_stats(w, dest_attr::STATS64, true, &dest.rt.stats)
@@ -281,13 +282,22 @@ fn sync_hooks(net: &Net, ctl: &mut Ctl) {
     }
 }
 
+/// A service of port 0 (not a fwmark one): ip_vs's `nullsvc_counter`.
+fn is_nullsvc(key: &SvcKey) -> bool {
+    key.fwmark == 0 && key.port == 0
+}
+
 /// Unpublishes a service and its real servers from the packet path's
 /// tables.
 fn unpublish(st: &NetState, key: &SvcKey, svc: &Service) {
-    let h = svc_hash(key.protocol as u8, &key.addr, key.port);
-    st.dp
+    let h = svc_key_hash(key);
+    let n = st
+        .dp
         .svcs
         .remove_if(Some(h), |s| Arc::ptr_eq(s, &svc.rt), |_| {});
+    if n != 0 && is_nullsvc(key) {
+        st.dp.nullsvc.fetch_sub(1, Ordering::Relaxed);
+    }
     for (dk, d) in svc.dests.iter() {
         unpublish_dest(st, dk, &d.rt);
     }
@@ -327,6 +337,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             // each (many services may share a real server, whose entries
             // then share a bucket).
             st.dp.svcs.remove_if(None, |_| true, |_| {});
+            st.dp.nullsvc.store(0, Ordering::Relaxed);
             st.dp.rs.remove_if(None, |_| true, |_| {});
             st.dp.bury(ctl.services.take_all());
             return Ok(());
@@ -385,10 +396,12 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             }
             let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
             let rt = ctl.services.insert(key, cfg)?;
-            let h = svc_hash(key.protocol as u8, &key.addr, key.port);
-            if let Err(e) = st.dp.svcs.insert(h, rt) {
+            if let Err(e) = st.dp.svcs.insert(svc_key_hash(&key), rt) {
                 ctl.services.remove(&key);
                 return Err(e);
+            }
+            if is_nullsvc(&key) {
+                st.dp.nullsvc.fetch_add(1, Ordering::Relaxed);
             }
             Ok(())
         }
@@ -399,6 +412,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                     s.rt.set_sched(cfg.sched.name())?;
                 }
                 s.rt.flags.store(cfg.flags, Ordering::Relaxed);
+                s.rt.set_persistence(cfg.timeout_jiffies, cfg.netmask);
                 s.cfg = cfg;
             }
             Ok(())

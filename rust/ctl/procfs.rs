@@ -12,7 +12,7 @@ use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::datapath::HZ;
 use crate::netstate::NetState;
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
-use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET};
+use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
@@ -20,8 +20,6 @@ use crate::sys::sync::RcuGuard;
 pub(crate) struct ConnFile;
 pub(crate) struct InfoFile;
 pub(crate) struct StatsFile;
-
-const SVC_F_PERSISTENT: u32 = 0x0001;
 
 /// `ip_vs_proto_name`.
 fn proto_name(w: &mut SeqWriter, p: u16) {
@@ -168,29 +166,31 @@ impl ProcShow for ConnFile {
                 IPPROTO_UDP => "UDP",
                 _ => "IP",
             };
-            let state = proto::state_name(
-                c.protocol,
-                c.state.load(core::sync::atomic::Ordering::Relaxed),
-            );
+            let state = if c.is_template() {
+                c.template_state()
+            } else {
+                proto::state_name(
+                    c.protocol,
+                    c.state.load(core::sync::atomic::Ordering::Relaxed),
+                )
+            };
+            let (cport, vport, dport) = c.listed_ports();
             let exp = c.expires_in_secs(HZ);
             if c.af == AF_INET6 {
                 let _ = write!(w, "{name:<3} ");
                 v6(w, &c.caddr);
-                let _ = write!(w, " {:04X} ", c.cport);
+                let _ = write!(w, " {cport:04X} ");
                 v6(w, &c.vaddr);
-                let _ = write!(w, " {:04X} ", c.vport);
+                let _ = write!(w, " {vport:04X} ");
                 v6(w, &c.daddr);
-                let _ = writeln!(w, " {:04X} {state:<11} {exp:>7}", c.dport);
+                let _ = writeln!(w, " {dport:04X} {state:<11} {exp:>7}");
             } else {
                 let _ = writeln!(
                     w,
-                    "{name:<3} {:08X} {:04X} {:08X} {:04X} {:08X} {:04X} {state:<11} {exp:>7}",
+                    "{name:<3} {:08X} {cport:04X} {:08X} {vport:04X} {:08X} {dport:04X} {state:<11} {exp:>7}",
                     be32(&c.caddr),
-                    c.cport,
                     be32(&c.vaddr),
-                    c.vport,
                     be32(&c.daddr),
-                    c.dport
                 );
             }
         });

@@ -14,7 +14,10 @@
 
 pub(crate) mod dh;
 pub(crate) mod fo;
+pub(crate) mod lblc;
+pub(crate) mod lblcr;
 pub(crate) mod lc;
+pub(crate) mod locality;
 pub(crate) mod mh;
 pub(crate) mod nq;
 pub(crate) mod ovf;
@@ -85,6 +88,11 @@ pub(crate) struct Flow {
     pub(crate) dport: u16,
     /// The service's flags (`IP_VS_SVC_F_*`: sh-port, sh-fallback...).
     pub(crate) svc_flags: u32,
+    /// Jiffies now, and how long lblc's and lblcr's entries live unused
+    /// (jiffies; the lblc_expiration and lblcr_expiration sysctls).
+    pub(crate) now: u64,
+    pub(crate) lblc_expiry: u64,
+    pub(crate) lblcr_expiry: u64,
 }
 
 /// The kernel's `hash_32`: the top `bits` of `val` times the golden ratio.
@@ -190,6 +198,8 @@ pub(crate) enum Sched {
     Ovf(ovf::Ovf),
     Mh(mh::Mh<MhStorage>),
     Twos(twos::Twos),
+    Lblc(lblc::Lblc<LocStorage>),
+    Lblcr(lblcr::Lblcr<LocStorage>),
 }
 
 /// What a scheduler may need from the kernel when it is created.
@@ -199,6 +209,8 @@ pub(crate) struct SchedInit {
     pub(crate) mh: Option<MhStorage>,
     /// A random seed (twos).
     pub(crate) seed: u64,
+    /// lblc's and lblcr's table ([`locality::ENTRIES`] entries).
+    pub(crate) loc: Option<LocStorage>,
 }
 
 /// mh's table storage ([`mh::STORAGE`] `u16`s, about 32 kB): the kernel's
@@ -208,6 +220,12 @@ pub(crate) type MhStorage = kernel::alloc::KVec<u16>;
 #[cfg(not(CONFIG_RUST))]
 pub(crate) type MhStorage = alloc::vec::Vec<u16>;
 
+/// lblc's and lblcr's table storage (about 28 kB).
+#[cfg(CONFIG_RUST)]
+pub(crate) type LocStorage = kernel::alloc::KVec<locality::Entry>;
+#[cfg(not(CONFIG_RUST))]
+pub(crate) type LocStorage = alloc::vec::Vec<locality::Entry>;
+
 impl Sched {
     /// The scheduler called `name` with fresh state for `dests`, or `None`
     /// when the name is not one the data path implements yet, or is "mh"
@@ -216,6 +234,8 @@ impl Sched {
         Some(match name {
             "mh" => Sched::Mh(mh::Mh::new(init.mh?, dests)),
             "twos" => Sched::Twos(twos::Twos::new(init.seed)),
+            "lblc" => Sched::Lblc(lblc::Lblc::new(init.loc?)),
+            "lblcr" => Sched::Lblcr(lblcr::Lblcr::new(init.loc?)),
             "none" => Sched::None,
             "rr" => Sched::Rr(rr::Rr::new()),
             "wrr" => Sched::Wrr(wrr::Wrr::new(dests)),
@@ -248,6 +268,8 @@ impl Scheduler for Sched {
             Sched::Ovf(s) => s.schedule(dests, flow),
             Sched::Mh(s) => s.schedule(dests, flow),
             Sched::Twos(s) => s.schedule(dests, flow),
+            Sched::Lblc(s) => s.schedule(dests, flow),
+            Sched::Lblcr(s) => s.schedule(dests, flow),
         }
     }
 
@@ -266,6 +288,8 @@ impl Scheduler for Sched {
             Sched::Ovf(s) => s.changed(dests, change),
             Sched::Mh(s) => s.changed(dests, change),
             Sched::Twos(s) => s.changed(dests, change),
+            Sched::Lblc(s) => s.changed(dests, change),
+            Sched::Lblcr(s) => s.changed(dests, change),
         }
     }
 }

@@ -59,6 +59,7 @@ impl Services {
     /// its packet-path object, for the caller to publish.
     pub(crate) fn insert(&mut self, key: SvcKey, cfg: SvcConfig) -> Result<Arc<SvcRt>> {
         let rt = SvcRt::new(key, cfg.sched.name(), cfg.flags)?;
+        rt.set_persistence(cfg.timeout_jiffies, cfg.netmask);
         let svc = Service {
             cfg,
             dests: RBTree::new(),

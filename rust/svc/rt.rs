@@ -13,7 +13,7 @@ use kernel::sync::Arc;
 use super::est::Est;
 use super::spec::{DestConfig, DestKey, SvcKey};
 use crate::sched::{
-    below_lower, mh, reaches_upper, Change, DestView, Flow, Sched, SchedInit, Scheduler,
+    below_lower, locality, mh, reaches_upper, Change, DestView, Flow, Sched, SchedInit, Scheduler,
 };
 use crate::sys::pcpu::PcpuCounters;
 use crate::sys::skb::DstCache;
@@ -158,6 +158,8 @@ pub(crate) struct DestRt {
     quiesced_at: AtomicU64,
     pub(crate) active: AtomicI32,
     pub(crate) inactive: AtomicI32,
+    /// Persistence templates bound to it (`--persistent-conn`).
+    pub(crate) persist: AtomicI32,
     /// Connection thresholds (`-x`, `-y`; 0: none).
     u_threshold: AtomicU32,
     l_threshold: AtomicU32,
@@ -191,6 +193,7 @@ impl DestRt {
                 quiesced_at: AtomicU64::new(jiffies()),
                 active: AtomicI32::new(0),
                 inactive: AtomicI32::new(0),
+                persist: AtomicI32::new(0),
                 u_threshold: AtomicU32::new(cfg.u_threshold),
                 l_threshold: AtomicU32::new(cfg.l_threshold),
                 overload: AtomicBool::new(false),
@@ -298,6 +301,13 @@ fn sched_init(name: &str) -> Result<SchedInit> {
         }
         init.mh = Some(v);
     }
+    if name == "lblc" || name == "lblcr" {
+        let mut v = KVec::with_capacity(locality::ENTRIES, GFP_KERNEL)?;
+        for _ in 0..locality::ENTRIES {
+            v.push(locality::Entry::default(), GFP_KERNEL)?;
+        }
+        init.loc = Some(v);
+    }
     Ok(init)
 }
 
@@ -314,6 +324,11 @@ static SCHED_KEY: LockKey = LockKey::new();
 pub(crate) struct SvcRt {
     pub(crate) key: SvcKey,
     pub(crate) flags: AtomicU32,
+    /// Persistence timeout in jiffies (`-p`).
+    pub(crate) timeout: AtomicU32,
+    /// Persistence netmask (`-M`): network-order bytes for IPv4, a prefix
+    /// length for IPv6.
+    pub(crate) netmask: AtomicU32,
     pub(crate) stats: Arc<Stats>,
     slot: BhMutex<SchedSlot>,
 }
@@ -327,6 +342,8 @@ impl SvcRt {
             SvcRt {
                 key,
                 flags: AtomicU32::new(flags),
+                timeout: AtomicU32::new(0),
+                netmask: AtomicU32::new(u32::MAX),
                 stats: Arc::new(Stats::new()?, GFP_KERNEL)?,
                 slot: BhMutex::new(
                     SchedSlot {
@@ -339,6 +356,12 @@ impl SvcRt {
             },
             GFP_KERNEL,
         )?)
+    }
+
+    /// Sets the persistence timeout (jiffies) and netmask.
+    pub(crate) fn set_persistence(&self, timeout: u32, netmask: u32) {
+        self.timeout.store(timeout, Ordering::Relaxed);
+        self.netmask.store(netmask, Ordering::Relaxed);
     }
 
     /// A destination for a new connection, or none available.

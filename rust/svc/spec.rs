@@ -40,6 +40,8 @@ pub(crate) const AF_INET: u16 = 2;
 pub(crate) const AF_INET6: u16 = 10;
 pub(crate) const IPPROTO_TCP: u16 = 6;
 
+/// `IP_VS_SVC_F_PERSISTENT`: persistence (`-p`).
+pub(crate) const SVC_F_PERSISTENT: u32 = 0x0001;
 /// `IP_VS_SVC_F_ONEPACKET`: one-packet scheduling (`-o`, UDP).
 pub(crate) const SVC_F_ONEPACKET: u32 = 0x0004;
 /// `IP_VS_SVC_F_HASHED`: set on every service in the table.

@@ -73,6 +73,7 @@ u32 rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
 bool rvs_skb_ipvs_property(const struct sk_buff *skb) { return skb->ipvs_property; }
 void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
 u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
+u32 rvs_skb_mark(const struct sk_buff *skb) { return skb->mark; }
 bool rvs_skb_no_dst(const struct sk_buff *skb) { return !skb_dst(skb); }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)

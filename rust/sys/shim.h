@@ -20,6 +20,7 @@ u32 rvs_skb_len(const struct sk_buff *skb);
 bool rvs_skb_ipvs_property(const struct sk_buff *skb);
 void rvs_skb_set_ipvs_property(struct sk_buff *skb);
 u8 rvs_skb_pkt_type(const struct sk_buff *skb);
+u32 rvs_skb_mark(const struct sk_buff *skb);
 bool rvs_skb_no_dst(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);

@@ -22,6 +22,7 @@ extern "C" {
     fn rvs_skb_ipvs_property(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     fn rvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
+    fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_no_dst(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
@@ -122,6 +123,12 @@ impl Skb {
     pub(crate) fn pkt_type(&self) -> u8 {
         // SAFETY: as above.
         unsafe { rvs_skb_pkt_type(self.raw()) }
+    }
+
+    /// The packet's firewall mark (`skb->mark`).
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: as above.
+        unsafe { rvs_skb_mark(self.raw()) }
     }
 
     /// Whether the packet has no route attached (nothing to send it by).
