@@ -10,6 +10,7 @@
 //! | LOCAL_IN  | 98       | NAT replies to a client on the director     |
 //! | LOCAL_IN  | 99       | client to VIP: existing and new connections |
 //! | FORWARD   | 100      | NAT replies from real servers (source->VIP) |
+//! | LOCAL_OUT | -99      | NAT replies of a real server on the director |
 //! | LOCAL_OUT | -98      | a client on the director to a VIP           |
 
 use core::sync::atomic::Ordering;
@@ -40,16 +41,20 @@ const OUT_LOCAL: u8 = 1;
 const OUT_FWD: u8 = 2;
 /// Requests of local clients at LOCAL_OUT.
 const IN_LOCAL: u8 = 3;
+/// Replies of a real server on the director (ip_vs's local node) at
+/// LOCAL_OUT.
+const OUT_LOCAL_OUT: u8 = 4;
 
 /// `NF_IP_PRI_NAT_SRC`, `NF_IP_PRI_NAT_DST`.
 const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
 /// The IPv4 hooks, registered in a namespace while it has a service.
-pub(crate) static HOOKS4: HookTable<4> = HookTable([
+pub(crate) static HOOKS4: HookTable<5> = HookTable([
     HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, OUT_LOCAL),
     HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 1, IN),
     HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, OUT_FWD),
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 1, OUT_LOCAL_OUT),
     HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 2, IN_LOCAL),
 ]);
 
@@ -63,7 +68,7 @@ impl Hooks for Ipvs {
         let Some(st) = net.state::<NetState>() else {
             return Verdict::Accept;
         };
-        if id == IN_LOCAL && skb.no_route() {
+        if (id == IN_LOCAL || id == OUT_LOCAL_OUT) && skb.no_route() {
             return Verdict::Accept;
         }
         let request = id == IN || id == IN_LOCAL;
@@ -108,7 +113,9 @@ impl Hooks for Ipvs {
             }
             packet_in(net, &st.dp, skb, &p)
         } else {
-            packet_out(net, &st.dp, skb, &p, id == OUT_FWD)
+            // Replies leaving the director (forwarded, or from a real
+            // server on it) are routed again after NAT (snat_reroute).
+            packet_out(net, &st.dp, skb, &p, id != OUT_LOCAL)
         }
     }
 }
@@ -385,7 +392,7 @@ fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
             if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
                 return Verdict::Drop;
             }
-            if id == OUT_FWD && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
+            if id != OUT_LOCAL && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
                 return Verdict::Drop;
             }
         }
@@ -528,7 +535,8 @@ fn new_conn_expected(c: &Conn, reuse_mode: i32) -> bool {
 /// A packet that may be a real server's reply to a client (ip_vs's
 /// `ip_vs_out_hook` and `handle_response`): NAT replies get the VIP as
 /// source; every reply counts and moves its connection's state.
-fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, forward: bool) -> Verdict {
+/// `leaving`: the reply leaves the director (FORWARD, LOCAL_OUT).
+fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, leaving: bool) -> Verdict {
     let ip = &p.ip;
     let saddr = p.saddr;
     let g = RcuGuard::new();
@@ -547,7 +555,7 @@ fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, forward: boo
         return Verdict::Accept;
     };
     if conn.fwd == xmit::MASQ
-        && !xmit::nat::reply(net, skb, &conn, ip, forward && dp.sysctl.snat_reroute())
+        && !xmit::nat::reply(net, skb, &conn, ip, leaving && dp.sysctl.snat_reroute())
     {
         return Verdict::Drop;
     }

@@ -13,7 +13,7 @@ use crate::ctl::procfs::{ConnFile, InfoFile, StatsFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstLock, Stats, SvcRt};
 use crate::svc::spec::{SvcKey, AF_INET};
-use crate::svc::Services;
+use crate::svc::{Services, Trash};
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
 use crate::sys::params;
@@ -35,8 +35,10 @@ pub(crate) struct Ctl {
     pub(crate) timeouts: (u32, u32, u32),
     /// The virtual services.
     pub(crate) services: Services,
+    /// Their removed real servers, for a while.
+    pub(crate) trash: Trash,
     /// The IPv4 hooks, registered while there is a service.
-    pub(crate) hooks4: Option<Registration<4>>,
+    pub(crate) hooks4: Option<Registration<5>>,
 }
 
 /// The `net.ipv4.vs.*` settings the packet path reads, with ip_vs's names
@@ -419,6 +421,7 @@ impl PernetState for NetState {
                     default_timeout::UDP,
                 ),
                 services: Services::new(),
+                trash: Trash::new(),
                 hooks4: None,
             }, "rvs_ctl"),
             dp: dp?,

@@ -499,8 +499,11 @@ test_quiesce() {
 # lblc_expiration and lblcr_expiration with those modules).
 test_locality() {
 	local impl=$1 s
-	use "$impl"
 	for s in lblc lblcr; do
+		# A fresh module for each: ip_vs.ko would otherwise revive the
+		# first service's real servers from its trash, with the counts
+		# of their closing connections.
+		use "$impl"
 		lvs_service -t nat $s
 		picks "$impl" $s cli python3 "$LVS_PY" names "$VIP" 8081 9 --hold
 		[ "$(wc -l <"$OUT/$s.$impl")" = 9 ] || fail "$s: not 9 connections"
@@ -508,7 +511,169 @@ test_locality() {
 		[ "$(sort -u "$OUT/$s.$impl" | wc -l)" = 3 ] || fail "$s: the load did not spread to three servers"
 		dir $IPVSADM -C
 	done
+	dir $IPVSADM -A -t "$VIP:9000" -s lblc
+	dir $IPVSADM -A -t "$VIP:9001" -s lblcr
 	dir sh -c 'cd /proc/sys/net/ipv4/vs && grep . *' | sort >"$OUT/sysctl.$impl"
+	dir $IPVSADM -C
+}
+
+# test_localnode IMPL: a real server that is the director itself (ip_vs's
+# local node) beside a remote one, by NAT (the local server's replies get
+# the VIP as source on their way out) and by DR (it answers from the VIP):
+# rr alternates between them.
+test_localnode() {
+	local impl=$1 m pid
+	use "$impl"
+	ip netns exec "$director" python3 "$LVS_PY" serve 8080 dir </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait_for 20 sh -c "ip netns exec $director ss -Htln | grep -q ':8081 '" || fail "no server on the director"
+	for m in nat dr; do
+		dir $IPVSADM -A -t "$VIP:8081" -s rr
+		dir $IPVSADM -a -t "$VIP:8081" -r "$DIR_RS_IP:8081" "$(lvs_fwd_flag $m)"
+		dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[0]}:8081" "$(lvs_fwd_flag $m)"
+		picks "$impl" local-$m cli python3 "$LVS_PY" names "$VIP" 8081 10
+		[ "$(count local-$m "$impl" dir)" = 5 ] && [ "$(count local-$m "$impl" rs1)" = 5 ] ||
+			{ kill $pid; fail "$m: not 5 answers from the director and 5 from rs1"; }
+		dir $IPVSADM -C
+	done
+	kill $pid
+	wait $pid 2>/dev/null || true
+}
+
+# encap_count NS: packets of GUE (UDP port 6080) and GRE that reached NS,
+# as "gue N gre N" (nft counters of the input hook).
+encap_count() {
+	ip netns exec "$1" nft list table ip rvs_encap |
+		awk '/dport 6080/ { for (i = 1; i <= NF; i++) if ($i == "packets") g = $(i + 1) }
+		     /protocol gre/ { for (i = 1; i <= NF; i++) if ($i == "packets") r = $(i + 1) }
+		     END { print "gue", g + 0, "gre", r + 0 }'
+}
+
+# gre_csum_dev add|del: on each real server a GRE device expecting
+# checksums (icsum), or none.
+gre_csum_dev() {
+	local i rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ip -n "${rss[$i]}" link del grecsum 2>/dev/null || true
+		[ "$1" = add ] || continue
+		ip -n "${rss[$i]}" link add grecsum type gre local "${RS_IPS[$i]}" icsum
+		ip -n "${rss[$i]}" link set grecsum up
+		ip netns exec "${rss[$i]}" sysctl -qw net.ipv4.conf.grecsum.rp_filter=0
+	done
+}
+
+# test_tunnels IMPL: --tun-type gue (without checksum, with one, with
+# remote checksum offload) and gre (without and with a checksum): TCP and
+# UDP payloads through the VIP come back byte for byte (offload on and
+# off), decapsulated by the real servers' fou port and gre0; their input
+# counters show the packets came in that encapsulation.
+test_tunnels() {
+	local impl=$1 opt ns i p off before after kind
+	use "$impl"
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" ip fou add port 6080 gue 2>/dev/null || true
+		ip -n "$ns" link set gre0 up
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.gre0.rp_filter=0
+		ip netns exec "$ns" nft -f - <<-EOF
+			table ip rvs_encap {
+				chain in {
+					type filter hook input priority 0; policy accept;
+					udp dport 6080 counter
+					ip protocol gre counter
+				}
+			}
+		EOF
+	done
+	for opt in "gue --tun-port 6080 --tun-nocsum" "gue --tun-port 6080 --tun-csum" \
+		"gue --tun-port 6080 --tun-remcsum" "gre --tun-nocsum" "gre --tun-csum"; do
+		# GRE with checksums is taken by a tunnel that expects them (the
+		# fallback gre0 drops them), and only by it.
+		gre_csum_dev "$([ "$opt" = "gre --tun-csum" ] && echo add || echo del)"
+		for p in -t -u; do
+			dir $IPVSADM -A $p "$VIP:8080" -s rr
+			for i in 0 1 2; do
+				dir $IPVSADM -a $p "$VIP:8080" -r "${RS_IPS[$i]}:8080" -i --tun-type $opt
+			done
+		done
+		before=$(encap_count "$rs1")
+		for off in on off; do
+			offload $off
+			for i in 1 2 3; do transfer tcp 100000; transfer udp 1000; done
+		done
+		after=$(encap_count "$rs1")
+		kind=${opt%% *}
+		echo "$opt: rs1 input before $before, after $after"
+		[ "$(echo "$after" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" -gt \
+			"$(echo "$before" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" ] ||
+			fail "$opt: no $kind packet reached rs1"
+		dir $IPVSADM -C
+	done
+	offload on
+	gre_csum_dev del
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" nft delete table ip rvs_encap
+		ip netns exec "$ns" ip fou del port 6080
+		ip -n "$ns" link set gre0 down
+	done
+}
+
+# test_trash IMPL: ipvsadm -C and the service added back (a restore, a
+# keepalived reload): a persistent client stays on its real server, as
+# ip_vs.ko revives real servers from its trash with their templates and
+# connections (rvs.ko keeps them likewise). The servers are added in the
+# other order the second time, so that a fresh rr would pick another.
+test_trash() {
+	local impl=$1 i rs
+	use "$impl"
+	dir $IPVSADM -A -t "$VIP:8081" -s rr -p 120
+	for i in 2 1 0; do dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m; done
+	picks "$impl" trash cli python3 "$LVS_PY" names "$VIP" 8081 3
+	rs=$(head -n 1 "$OUT/trash.$impl")
+	[ "$(sort -u "$OUT/trash.$impl")" = "$rs" ] || fail "-p: one client on several servers"
+	dir $IPVSADM -C
+	dir $IPVSADM -A -t "$VIP:8081" -s rr -p 120
+	for i in 0 1 2; do dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m; done
+	picks "$impl" trash2 cli python3 "$LVS_PY" names "$VIP" 8081 3
+	[ "$(sort -u "$OUT/trash2.$impl")" = "$rs" ] || fail "restored: the client left $rs"
+	dir $IPVSADM -L -n --persistent-conn | awk '$1 == "->" {print $2, $3, $4}' >"$OUT/trash-pconn.$impl"
+	cat "$OUT/trash-pconn.$impl"
+	dir $IPVSADM -C
+}
+
+# test_sloppy IMPL: a TCP stream by DR whose connection entry is lost (the
+# module reloaded and the service set up again, one real server; the
+# director drops the stream's packets meanwhile, so that its own stack
+# does not reset it): with sloppy_tcp=1 its next packet, no SYN, makes a
+# new entry and the stream goes on; with 0 the director's stack answers
+# it and the stream breaks.
+test_sloppy() {
+	local impl=$1 s
+	for s in 0 1; do
+		use "$impl"
+		dir $IPVSADM -A -t "$VIP:8080" -s rr
+		dir $IPVSADM -a -t "$VIP:8080" -r "${RS_IPS[0]}:8080" -g
+		cli python3 "$LVS_PY" stream "$VIP" 8080 5 >"$OUT/sloppy$s.$impl" &
+		wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q ESTABLISHED" ||
+			fail "sloppy_tcp=$s: the stream did not start"
+		dir nft -f - <<-EOF
+			table ip rvs_hold {
+				chain pre {
+					type filter hook prerouting priority raw; policy accept;
+					ip daddr $VIP tcp dport 8080 drop
+				}
+			}
+		EOF
+		use "$impl"
+		dir sysctl -qw net.ipv4.vs.sloppy_tcp=$s
+		dir $IPVSADM -A -t "$VIP:8080" -s rr
+		dir $IPVSADM -a -t "$VIP:8080" -r "${RS_IPS[0]}:8080" -g
+		dir nft delete table ip rvs_hold
+		wait
+		echo "sloppy_tcp=$s: $(cat "$OUT/sloppy$s.$impl")"
+	done
+	grep -q '^broken' "$OUT/sloppy0.$impl" || fail "sloppy_tcp=0: the stream went on"
+	grep -q '^ok' "$OUT/sloppy1.$impl" || fail "sloppy_tcp=1: the stream broke"
+	dir $IPVSADM -C
 }
 
 # templates NAME IMPL [REGEX]: the persistence templates of -L -c (client
@@ -640,14 +805,14 @@ same_states() {
 same_picks() {
 	local f
 	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 \
-		persist persist-q persist-qx persist-m persist-exp fwm fwm-p lblc lblcr; do
+		persist persist-q persist-qx persist-m persist-exp fwm fwm-p lblc lblcr local-nat local-dr trash trash2; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
 	done
 	expect_eq "counters of one-packet scheduling" \
 		"$(cat "$OUT/ops-stats.ip_vs")" "$(cat "$OUT/ops-stats.rvs")"
-	for f in tpl tpl-qx tpl-m tpl-udp tpl-fwm pconn fwm-8080; do
+	for f in tpl tpl-qx tpl-m tpl-udp tpl-fwm pconn fwm-8080 trash-pconn; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: nothing recorded"
 		expect_eq "$f: templates and persistent connections, ip_vs vs rvs" \
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
@@ -682,6 +847,10 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: persistence (-p, -M, templates, expire_quiescent_template, expiry)" test_persist "$impl"
 	tap_case "$impl: a firewall-mark service (-f), rr and persistent across TCP and UDP" test_fwmark "$impl"
 	tap_case "$impl: lblc and lblcr: an address keeps its server(s) until overloaded" test_locality "$impl"
+	tap_case "$impl: a real server on the director itself (local node) by NAT and DR" test_localnode "$impl"
+	tap_case "$impl: GUE and GRE tunnels (checksum options): payloads back byte for byte" test_tunnels "$impl"
+	tap_case "$impl: ipvsadm -C and a restore: a persistent client keeps its server (trash)" test_trash "$impl"
+	tap_case "$impl: sloppy_tcp 0/1: a DR stream whose entry was lost breaks or goes on" test_sloppy "$impl"
 	tap_case "$impl: weight 0 keeps a stream (TCP; UDP until expire_quiescent_udp), deleting its server (expire_nodest_conn 0/1)" \
 		test_quiesce "$impl"
 done

@@ -221,6 +221,7 @@ impl Conn {
             }
         }
         self.dest.conn_unbound();
+        self.dest.note_idle();
     }
 
     /// Counts it on its destination and template (before it is in the

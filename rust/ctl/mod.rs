@@ -15,7 +15,7 @@ use kernel::prelude::*;
 use crate::netstate::{rs_hash, svc_key_hash, Ctl, NetState};
 use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
-use crate::svc::{Dest, Service};
+use crate::svc::{Dest, Service, TRASH_PERIOD_SECS};
 use crate::sys::errno;
 use crate::sys::genl::{
     Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
@@ -331,6 +331,8 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             None => Ok(None),
         }
     };
+    ctl.trash
+        .sweep(TRASH_PERIOD_SECS.saturating_mul(u64::from(HZ)));
     match c {
         cmd::FLUSH => {
             // Everything goes: empty the packet path's tables in one pass
@@ -339,7 +341,11 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             st.dp.svcs.remove_if(None, |_| true, |_| {});
             st.dp.nullsvc.store(0, Ordering::Relaxed);
             st.dp.rs.remove_if(None, |_| true, |_| {});
-            st.dp.bury(ctl.services.take_all());
+            let gone = ctl.services.take_all();
+            for (k, svc) in gone.iter() {
+                ctl.trash.put_service(k, svc);
+            }
+            st.dp.bury(gone);
             return Ok(());
         }
         cmd::SET_CONFIG => {
@@ -395,7 +401,14 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                 return Err(deny(req, spec::EEXIST, c"service exists"));
             }
             let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
-            let rt = ctl.services.insert(key, cfg)?;
+            // The counters of the service of this key whose real servers
+            // are in the trash, from zero, so that those real servers
+            // can come back into it.
+            let stats = ctl.trash.svc_stats(&key);
+            if let Some(s) = &stats {
+                s.zero(&st.dp.est_lock.lock());
+            }
+            let rt = ctl.services.insert(key, cfg, stats)?;
             if let Err(e) = st.dp.svcs.insert(svc_key_hash(&key), rt) {
                 ctl.services.remove(&key);
                 return Err(e);
@@ -420,13 +433,17 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
         (cmd::DEL_SERVICE, _, _) => {
             if let Some(svc) = ctl.services.remove(&key) {
                 unpublish(st, &key, &svc);
+                ctl.trash.put_service(&key, &svc);
             }
             Ok(())
         }
         (cmd::NEW_DEST | cmd::SET_DEST, _, Some((dkey, Some(dcfg)))) => {
             spec::check_dest_config(&dcfg).map_err(|r| refuse(req, r))?;
             let addr_ok = dest_addr_ok(req, &dkey);
-            let svc = ctl.services.get_mut(&key).ok_or(ESRCH)?;
+            let Ctl {
+                services, trash, ..
+            } = &mut *ctl;
+            let svc = services.get_mut(&key).ok_or(ESRCH)?;
             let exists = svc.dests.get(&dkey).is_some();
             if c == cmd::NEW_DEST {
                 if exists {
@@ -435,7 +452,15 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                 if !addr_ok {
                     return Err(einval(req, c"destination address is not unicast"));
                 }
-                let rt = svc.insert_dest(dkey, dcfg)?;
+                // A real server of this service in the trash comes back
+                // as it was (ip_vs_trash_get_dest).
+                let rt = match trash.take(&key, &dkey, &svc.rt.stats) {
+                    Some(rt) => {
+                        svc.revive_dest(dkey, dcfg, rt.clone())?;
+                        rt
+                    }
+                    None => svc.insert_dest(dkey, dcfg)?,
+                };
                 // Without memory for the lookup entry only the
                 // nat_icmp_send check misses this server.
                 let _ = st.dp.rs.insert(rs_hash(&dkey.addr, dkey.port), rt);
@@ -453,6 +478,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             match svc.remove_dest(&dkey) {
                 Some(rt) => {
                     unpublish_dest(st, &dkey, &rt);
+                    ctl.trash.put(key, dkey, rt);
                     if st.dp.sysctl.expire_nodest_conn() {
                         st.dp.conns.expire_nodest();
                     }

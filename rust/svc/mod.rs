@@ -17,7 +17,7 @@ use kernel::rbtree::RBTree;
 use kernel::sync::Arc;
 
 use crate::sys::sync::cond_resched;
-use rt::{DestRt, SvcRt};
+use rt::{DestRt, Stats, SvcRt};
 use spec::{DestConfig, DestKey, SvcConfig, SvcKey};
 
 /// A real server of a service.
@@ -57,8 +57,13 @@ impl Services {
 
     /// Adds a service (the caller checked that `key` is free) and returns
     /// its packet-path object, for the caller to publish.
-    pub(crate) fn insert(&mut self, key: SvcKey, cfg: SvcConfig) -> Result<Arc<SvcRt>> {
-        let rt = SvcRt::new(key, cfg.sched.name(), cfg.flags)?;
+    pub(crate) fn insert(
+        &mut self,
+        key: SvcKey,
+        cfg: SvcConfig,
+        stats: Option<Arc<Stats>>,
+    ) -> Result<Arc<SvcRt>> {
+        let rt = SvcRt::new(key, cfg.sched.name(), cfg.flags, stats)?;
         rt.set_persistence(cfg.timeout_jiffies, cfg.netmask);
         let svc = Service {
             cfg,
@@ -119,6 +124,23 @@ impl Service {
     /// at the head of the packet path's list.
     pub(crate) fn insert_dest(&mut self, key: DestKey, cfg: DestConfig) -> Result<Arc<DestRt>> {
         let rt = DestRt::new(key, self.rt.key.protocol, &cfg, self.rt.stats.clone())?;
+        self.attach(key, cfg, rt.clone())?;
+        Ok(rt)
+    }
+
+    /// Adds back a destination from the trash (the caller checked that
+    /// `key` is free and that `rt` counts into this service's counters),
+    /// at the head of the packet path's list as a new one.
+    pub(crate) fn revive_dest(&mut self, key: DestKey, cfg: DestConfig, rt: Arc<DestRt>) -> Result {
+        // Its new settings first: the scheduler builds on them (mh's
+        // table) when it is added.
+        rt.update(&cfg);
+        self.attach(key, cfg, rt.clone())?;
+        rt.revive();
+        Ok(())
+    }
+
+    fn attach(&mut self, key: DestKey, cfg: DestConfig, rt: Arc<DestRt>) -> Result {
         let node = kernel::rbtree::RBTreeNode::new(
             key,
             Dest {
@@ -127,9 +149,9 @@ impl Service {
             },
             GFP_KERNEL,
         )?;
-        self.rt.add_dest(rt.clone())?;
+        self.rt.add_dest(rt)?;
         self.dests.insert(node);
-        Ok(rt)
+        Ok(())
     }
 
     /// Changes a destination's configuration.
@@ -152,5 +174,80 @@ impl Service {
         // marked removed: it gets no new connections.
         let _ = self.rt.del_dest(&d.rt);
         Some(d.rt)
+    }
+}
+
+/// Real servers removed from their service, kept as ip_vs keeps them in
+/// its trash: one added back to a service of the same key is the same
+/// object again (its connections, persistence templates and counters go
+/// on), as after `ipvsadm -C` and a restore; one unused for
+/// [`TRASH_PERIOD_SECS`] goes.
+pub(crate) struct Trash {
+    tree: RBTree<(SvcKey, DestKey), Arc<DestRt>>,
+}
+
+/// How long a trashed real server stays unused before it goes (ip_vs's
+/// `IP_VS_DEST_TRASH_PERIOD`).
+pub(crate) const TRASH_PERIOD_SECS: u64 = 120;
+
+impl Trash {
+    pub(crate) fn new() -> Self {
+        Self {
+            tree: RBTree::new(),
+        }
+    }
+
+    /// Keeps a removed real server (without memory for it, it is simply
+    /// never revived).
+    pub(crate) fn put(&mut self, svc: SvcKey, key: DestKey, rt: Arc<DestRt>) {
+        rt.note_idle();
+        let _ = self.tree.try_create_and_insert((svc, key), rt, GFP_KERNEL);
+    }
+
+    /// Keeps the real servers of a removed service.
+    pub(crate) fn put_service(&mut self, key: &SvcKey, svc: &Service) {
+        for (dk, d) in svc.dests.iter() {
+            self.put(*key, *dk, d.rt.clone());
+        }
+    }
+
+    /// Lets go of those unused for `period` jiffies.
+    pub(crate) fn sweep(&mut self, period: u64) {
+        loop {
+            let idle = self
+                .tree
+                .iter()
+                .find(|(_, rt)| rt.idle_for(period))
+                .map(|(k, _)| *k);
+            match idle {
+                Some(k) => drop(self.tree.remove(&k)),
+                None => break,
+            }
+        }
+    }
+
+    /// The counters of the service of key `svc` whose real servers are
+    /// here, for a new service of that key to count on (ip_vs's revived
+    /// real servers count into the service they are added back to).
+    pub(crate) fn svc_stats(&self, svc: &SvcKey) -> Option<Arc<Stats>> {
+        self.tree
+            .iter()
+            .find(|((s, _), _)| s == svc)
+            .map(|(_, rt)| rt.svc_stats.clone())
+    }
+
+    /// Takes out real server `key` of service `svc`, if it counts into
+    /// `stats` (the service's).
+    pub(crate) fn take(
+        &mut self,
+        svc: &SvcKey,
+        key: &DestKey,
+        stats: &Arc<Stats>,
+    ) -> Option<Arc<DestRt>> {
+        let k = (*svc, *key);
+        if !Arc::ptr_eq(&self.tree.get(&k)?.svc_stats, stats) {
+            return None;
+        }
+        self.tree.remove(&k)
     }
 }

@@ -16,7 +16,7 @@ use crate::sched::{
     below_lower, locality, mh, reaches_upper, Change, DestView, Flow, Sched, SchedInit, Scheduler,
 };
 use crate::sys::pcpu::PcpuCounters;
-use crate::sys::skb::DstCache;
+use crate::sys::skb::{DstCache, Tunnel};
 use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
 use crate::sys::{jiffies, random_u32};
 
@@ -151,6 +151,8 @@ pub(crate) struct DestRt {
     pub(crate) protocol: u16,
     /// `IP_VS_CONN_F_*` forwarding method.
     pub(crate) fwd: AtomicU32,
+    /// The tunnel's type, port and flags (see [`DestRt::tunnel`]).
+    tun: AtomicU64,
     pub(crate) weight: AtomicI32,
     /// The last weight above 0 (ip_vs's `last_weight`, for mh).
     last_weight: AtomicI32,
@@ -169,6 +171,9 @@ pub(crate) struct DestRt {
     /// Removed from its service (ip_vs's trash): existing connections may
     /// still use it, new ones never.
     pub(crate) removed: AtomicBool,
+    /// Once removed: jiffies (at least 1) since when no connection or
+    /// template uses it; 0 while some do.
+    idle_since: AtomicU64,
     pub(crate) stats: Stats,
     /// The service's counters.
     pub(crate) svc_stats: Arc<Stats>,
@@ -188,6 +193,7 @@ impl DestRt {
                 key,
                 protocol,
                 fwd: AtomicU32::new(cfg.fwd),
+                tun: AtomicU64::new(tun_bits(cfg)),
                 weight: AtomicI32::new(cfg.weight),
                 last_weight: AtomicI32::new(cfg.weight),
                 quiesced_at: AtomicU64::new(jiffies()),
@@ -198,6 +204,7 @@ impl DestRt {
                 l_threshold: AtomicU32::new(cfg.l_threshold),
                 overload: AtomicBool::new(false),
                 removed: AtomicBool::new(false),
+                idle_since: AtomicU64::new(0),
                 stats: Stats::new()?,
                 svc_stats,
                 dst: DstCache::new(),
@@ -208,6 +215,7 @@ impl DestRt {
 
     pub(crate) fn update(&self, cfg: &DestConfig) {
         self.fwd.store(cfg.fwd, Ordering::Relaxed);
+        self.tun.store(tun_bits(cfg), Ordering::Relaxed);
         let old = self.weight.swap(cfg.weight, Ordering::Relaxed);
         if cfg.weight == 0 && old != 0 {
             self.quiesced_at.store(jiffies(), Ordering::Relaxed);
@@ -224,6 +232,49 @@ impl DestRt {
         }
         self.u_threshold.store(cfg.u_threshold, Ordering::Relaxed);
         self.l_threshold.store(cfg.l_threshold, Ordering::Relaxed);
+    }
+
+    /// How a tunnel to it is built (`--tun-type`, `--tun-port`,
+    /// `--tun-*csum`).
+    pub(crate) fn tunnel(&self) -> Tunnel {
+        let t = self.tun.load(Ordering::Relaxed);
+        Tunnel {
+            ty: (t >> 32) as u8,
+            port: (t >> 16) as u16,
+            flags: t as u16,
+        }
+    }
+
+    /// Connections and templates bound to it.
+    fn in_use(&self) -> bool {
+        self.total_conns() != 0 || self.persist.load(Ordering::Relaxed) > 0
+    }
+
+    /// A connection or template left it: once removed and unused, its
+    /// idle time starts (ip_vs frees a trashed real server idle for 120 s).
+    pub(crate) fn note_idle(&self) {
+        if self.removed.load(Ordering::Relaxed) && !self.in_use() {
+            let _ = self.idle_since.compare_exchange(
+                0,
+                jiffies().max(1),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// Whether, removed, it has been unused for `period` jiffies.
+    pub(crate) fn idle_for(&self, period: u64) -> bool {
+        self.note_idle();
+        let since = self.idle_since.load(Ordering::Relaxed);
+        since != 0 && !self.in_use() && jiffies().wrapping_sub(since) >= period
+    }
+
+    /// Added back to its service from the trash: the same object again,
+    /// with its connections, templates and counters.
+    pub(crate) fn revive(&self) {
+        self.idle_since.store(0, Ordering::Relaxed);
+        self.removed.store(false, Ordering::Relaxed);
     }
 
     /// Whether it has been quiesced (weight 0) for `period` jiffies.
@@ -287,6 +338,11 @@ impl DestView for Arc<DestRt> {
     }
 }
 
+/// A destination's tunnel settings in one word, changed at once.
+fn tun_bits(cfg: &DestConfig) -> u64 {
+    u64::from(cfg.tun_type) << 32 | u64::from(cfg.tun_port) << 16 | u64::from(cfg.tun_flags)
+}
+
 /// What the scheduler called `name` needs (allocated before the
 /// scheduler's lock is taken): mh's table, a random seed.
 fn sched_init(name: &str) -> Result<SchedInit> {
@@ -334,7 +390,14 @@ pub(crate) struct SvcRt {
 }
 
 impl SvcRt {
-    pub(crate) fn new(key: SvcKey, sched_name: &str, flags: u32) -> Result<Arc<Self>> {
+    /// A service; `stats`: its counters, when it takes over those of an
+    /// earlier service of the same key whose real servers are in the trash.
+    pub(crate) fn new(
+        key: SvcKey,
+        sched_name: &str,
+        flags: u32,
+        stats: Option<Arc<Stats>>,
+    ) -> Result<Arc<Self>> {
         let empty: [Arc<DestRt>; 0] = [];
         let sched =
             Sched::by_name(sched_name, &empty, sched_init(sched_name)?).unwrap_or(Sched::None);
@@ -344,7 +407,10 @@ impl SvcRt {
                 flags: AtomicU32::new(flags),
                 timeout: AtomicU32::new(0),
                 netmask: AtomicU32::new(u32::MAX),
-                stats: Arc::new(Stats::new()?, GFP_KERNEL)?,
+                stats: match stats {
+                    Some(s) => s,
+                    None => Arc::new(Stats::new()?, GFP_KERNEL)?,
+                },
                 slot: BhMutex::new(
                     SchedSlot {
                         sched,

@@ -23,6 +23,10 @@
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/ip_tunnels.h>
+#include <net/gre.h>
+#include <net/gue.h>
+#include <net/udp.h>
+#include <linux/ip_vs.h>
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
@@ -74,6 +78,7 @@ bool rvs_skb_ipvs_property(const struct sk_buff *skb) { return skb->ipvs_propert
 void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
 u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
 u32 rvs_skb_mark(const struct sk_buff *skb) { return skb->mark; }
+bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
 bool rvs_skb_no_dst(const struct sk_buff *skb) { return !skb_dst(skb); }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
@@ -207,30 +212,99 @@ int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, boo
 		       skb_dst(skb)->dev, dst_output);
 }
 
-/* IP-in-IP to `daddr` from `saddr` on route `rt` (as rvs_send_routed). */
-int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
-		  __be32 saddr, __be32 daddr, bool df)
+/* The GUE header, with remote checksum offload's private data when the
+ * packet's checksum is left to the real server (ip_vs's ipvs_gue_encap). */
+static int rvs_push_gue(struct net *net, struct sk_buff *skb, bool remcsum, __be16 port)
+{
+	size_t optlen = remcsum ? GUE_PLEN_REMCSUM + GUE_LEN_PRIV : 0;
+	size_t hdrlen = sizeof(struct guehdr) + optlen;
+	struct guehdr *gueh = skb_push(skb, hdrlen);
+	struct udphdr *udph;
+
+	gueh->control = 0;
+	gueh->version = 0;
+	gueh->hlen = optlen >> 2;
+	gueh->flags = 0;
+	gueh->proto_ctype = IPPROTO_IPIP;
+	if (remcsum) {
+		__be32 *flags = (__be32 *)&gueh[1];
+		__be16 *pd = (__be16 *)&flags[1];
+		u16 start = skb_checksum_start_offset(skb);
+
+		if (start < hdrlen)
+			return -EINVAL;
+		start -= hdrlen;
+		gueh->flags |= GUE_FLAG_PRIV;
+		*flags = GUE_PFLAG_REMCSUM;
+		pd[0] = htons(start);
+		pd[1] = htons(start + skb->csum_offset);
+		if (!skb_is_gso(skb)) {
+			skb->ip_summed = CHECKSUM_NONE;
+			skb->encapsulation = 0;
+		}
+	}
+	udph = skb_push(skb, sizeof(*udph));
+	skb_reset_transport_header(skb);
+	udph->dest = port;
+	udph->source = udp_flow_src_port(net, skb, 0, 0, false);
+	udph->len = htons(skb->len);
+	udph->check = 0;
+	return 0;
+}
+
+/* The packet in an IPv4 header to `daddr` from `saddr` on route `rt` (as
+ * rvs_send_routed), after a GUE (UDP port `port`) or GRE header for those
+ * tunnel types; `flags`: IP_VS_TUNNEL_ENCAP_FLAG_*. As ip_vs_tunnel_xmit. */
+int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
+		    __be32 saddr, __be32 daddr, bool df, u8 type, u16 port, u16 flags)
 {
 	const struct iphdr *old = ip_hdr(skb);
-	u8 tos = old->tos, ttl = old->ttl;
+	u8 tos = old->tos, ttl = old->ttl, proto = IPPROTO_IPIP;
+	bool csum = flags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
+	bool remcsum = type == IP_VS_CONN_F_TUNNEL_TYPE_GUE &&
+		       (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM) &&
+		       skb->ip_summed == CHECKSUM_PARTIAL;
 	unsigned int room = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
+	IP_TUNNEL_DECLARE_FLAGS(tflags) = { };
+	int gso = SKB_GSO_IPXIP4;
 	struct iphdr *iph;
 
-	if (skb_cow_head(skb, room) || iptunnel_handle_offloads(skb, SKB_GSO_IPXIP4)) {
-		if (held)
-			ip_rt_put(rt);
-		kfree_skb(skb);
-		return -ENOMEM;
+	if (type == IP_VS_CONN_F_TUNNEL_TYPE_GUE) {
+		room += sizeof(struct udphdr) + sizeof(struct guehdr);
+		if (remcsum)
+			room += GUE_PLEN_REMCSUM + GUE_LEN_PRIV;
+		gso |= csum || (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM) ?
+			SKB_GSO_UDP_TUNNEL_CSUM : SKB_GSO_UDP_TUNNEL;
+		if (remcsum)
+			gso |= SKB_GSO_TUNNEL_REMCSUM;
+	} else if (type == IP_VS_CONN_F_TUNNEL_TYPE_GRE) {
+		if (csum)
+			__set_bit(IP_TUNNEL_CSUM_BIT, tflags);
+		room += gre_calc_hlen(tflags);
+		gso |= csum ? SKB_GSO_GRE_CSUM : SKB_GSO_GRE;
 	}
+	if (skb_cow_head(skb, room) || iptunnel_handle_offloads(skb, gso))
+		goto drop;
 	rvs_prepare_out(skb, rt, held);
+	held = false;
 	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	if (type == IP_VS_CONN_F_TUNNEL_TYPE_GUE) {
+		if (rvs_push_gue(net, skb, remcsum, htons(port)))
+			goto drop;
+		udp_set_csum(!(csum || (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)), skb,
+			     saddr, daddr, skb->len);
+		proto = IPPROTO_UDP;
+	} else if (type == IP_VS_CONN_F_TUNNEL_TYPE_GRE) {
+		gre_build_header(skb, gre_calc_hlen(tflags), tflags, htons(ETH_P_IP), 0, 0);
+		proto = IPPROTO_GRE;
+	}
 	skb_push(skb, sizeof(struct iphdr));
 	skb_reset_network_header(skb);
 	iph = ip_hdr(skb);
 	iph->version = 4;
 	iph->ihl = sizeof(struct iphdr) >> 2;
 	iph->frag_off = df ? htons(IP_DF) : 0;
-	iph->protocol = IPPROTO_IPIP;
+	iph->protocol = proto;
 	iph->tos = INET_ECN_encapsulate(tos, tos);
 	iph->daddr = daddr;
 	iph->saddr = saddr;
@@ -239,6 +313,11 @@ int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt, bool 
 	ip_select_ident(net, skb, NULL);
 	ip_send_check(iph);
 	return ip_local_out(net, skb->sk, skb);
+drop:
+	if (held)
+		ip_rt_put(rt);
+	kfree_skb(skb);
+	return -ENOMEM;
 }
 
 /* ---- /proc/net files whose contents one Rust function writes */

@@ -21,6 +21,7 @@ bool rvs_skb_ipvs_property(const struct sk_buff *skb);
 void rvs_skb_set_ipvs_property(struct sk_buff *skb);
 u8 rvs_skb_pkt_type(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
+bool rvs_skb_csum_partial(const struct sk_buff *skb);
 bool rvs_skb_no_dst(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);
@@ -44,8 +45,8 @@ bool rvs_rt_valid(struct rtable *rt);
 unsigned int rvs_rt_mtu(struct rtable *rt);
 bool rvs_rt_local(const struct rtable *rt);
 int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held);
-int rvs_send_ipip(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
-		  __be32 saddr, __be32 daddr, bool df);
+int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
+		    __be32 saddr, __be32 daddr, bool df, u8 type, u16 port, u16 flags);
 
 struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
 				       int (*show)(struct seq_file *, void *));

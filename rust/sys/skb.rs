@@ -65,7 +65,7 @@ extern "C" {
         rt: *mut bindings::rtable,
         held: bool,
     ) -> i32;
-    fn rvs_send_ipip(
+    fn rvs_send_tunnel(
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
         rt: *mut bindings::rtable,
@@ -73,7 +73,11 @@ extern "C" {
         saddr: u32,
         daddr: u32,
         df: bool,
+        ty: u8,
+        port: u16,
+        flags: u16,
     ) -> i32;
+    fn rvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
 }
 
 /// `PACKET_HOST`: addressed to this host.
@@ -285,21 +289,22 @@ impl Skb {
         unsafe { rvs_send_routed(net.as_ptr(), self.raw(), raw, held) };
     }
 
-    /// Wraps the packet in an IPv4 header from `saddr` to `daddr` (IP in
-    /// IP) and sends it on `rt`; rvs is done with it, as with `send`.
-    pub(crate) fn send_ipip(
+    /// Wraps the packet in an IPv4 header from `saddr` to `daddr`, after
+    /// the header of `tun`'s type (none for IP in IP, GUE, GRE), and sends
+    /// it on `rt`; rvs is done with it, as with `send`.
+    pub(crate) fn send_tunnel(
         &mut self,
         net: &Net,
         rt: Route<'_>,
-        saddr: [u8; 4],
-        daddr: [u8; 4],
+        (saddr, daddr): ([u8; 4], [u8; 4]),
         df: bool,
+        tun: Tunnel,
     ) {
         let (raw, held) = rt.into_raw();
         // SAFETY: as in `send`; the helper frees the skb and the route on
         // failure.
         unsafe {
-            rvs_send_ipip(
+            rvs_send_tunnel(
                 net.as_ptr(),
                 self.raw(),
                 raw,
@@ -307,9 +312,28 @@ impl Skb {
                 u32::from_ne_bytes(saddr),
                 u32::from_ne_bytes(daddr),
                 df,
+                tun.ty,
+                tun.port,
+                tun.flags,
             )
         };
     }
+
+    /// Whether the device is to complete the L4 checksum
+    /// (`CHECKSUM_PARTIAL`).
+    pub(crate) fn csum_partial(&self) -> bool {
+        // SAFETY: a valid skb (type invariant).
+        unsafe { rvs_skb_csum_partial(self.raw()) }
+    }
+}
+
+/// A tunnel's type (`IP_VS_CONN_F_TUNNEL_TYPE_*`), its UDP port for GUE
+/// (host order) and its `IP_VS_TUNNEL_ENCAP_FLAG_*`.
+#[derive(Clone, Copy)]
+pub(crate) struct Tunnel {
+    pub(crate) ty: u8,
+    pub(crate) port: u16,
+    pub(crate) flags: u16,
 }
 
 /// An IPv4 route (`struct rtable`): held (a reference of its own,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! IP tunnelling: the packet, unchanged, inside an IPv4 header from the
-//! director to the real server (IP in IP), which decapsulates it and
-//! answers the client from the VIP. The outer header costs 20 bytes of
+//! director to the real server (IP in IP; or, by the destination's
+//! `--tun-type`, after a GUE header in UDP or a GRE header), which
+//! decapsulates it and answers the client from the VIP. The headers cost
 //! path MTU: a packet with DF that no longer fits gets the client an ICMP
 //! "fragmentation needed" with the smaller MTU (path MTU discovery).
 
@@ -11,10 +12,29 @@ use crate::conn::Conn;
 use crate::proto::ipv4::{addr4, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::Skb;
+use crate::sys::skb::{Skb, Tunnel};
 
-/// The outer IPv4 header.
-const IPIP_OVERHEAD: u32 = 20;
+/// `IP_VS_CONN_F_TUNNEL_TYPE_*`.
+const TYPE_GUE: u8 = 1;
+const TYPE_GRE: u8 = 2;
+/// `IP_VS_TUNNEL_ENCAP_FLAG_*`.
+const FLAG_CSUM: u16 = 1;
+const FLAG_REMCSUM: u16 = 2;
+
+/// The bytes the tunnel adds (ip_vs's MTU arithmetic): the outer IPv4
+/// header; for GUE a UDP and a GUE header, and remote checksum offload's
+/// 8 bytes when the checksum is left to the real server; for GRE its
+/// header, 4 bytes more with a checksum.
+fn overhead(t: Tunnel, csum_partial: bool) -> u32 {
+    let outer = 20;
+    match t.ty {
+        TYPE_GUE if t.flags & FLAG_REMCSUM != 0 && csum_partial => outer + 8 + 4 + 8,
+        TYPE_GUE => outer + 8 + 4,
+        TYPE_GRE if t.flags & FLAG_CSUM != 0 => outer + 8,
+        TYPE_GRE => outer + 4,
+        _ => outer,
+    }
+}
 
 /// Without `pmtu_disc` the outer header never has DF and large packets
 /// are fragmented, whatever the client asked (as ip_vs).
@@ -32,11 +52,13 @@ pub(crate) fn xmit(
         ..*ip
     };
     let ip = &ip;
-    let rt = match route_onward(net, skb, ip, (via, daddr), false, IPIP_OVERHEAD) {
+    let tun = c.dest.tunnel();
+    let extra = overhead(tun, skb.csum_partial());
+    let rt = match route_onward(net, skb, ip, (via, daddr), false, extra) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
     let saddr = rt.saddr;
-    skb.send_ipip(net, rt, saddr, daddr, ip.df);
+    skb.send_tunnel(net, rt, (saddr, daddr), ip.df, tun);
     Verdict::Stolen
 }
