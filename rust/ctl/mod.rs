@@ -16,13 +16,13 @@ use crate::netstate::{rs_hash, svc_key_hash, Ctl, NetState};
 use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service, TRASH_PERIOD_SECS};
-use crate::sys::errno;
 use crate::sys::genl::{
     Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
     VALIDATE_LIBERAL,
 };
 use crate::sys::netns::Net;
 use crate::sys::nf::Registration;
+use crate::sys::{errno, jiffies};
 use abi::{cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use kernel::sync::Arc;
 
@@ -331,8 +331,9 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             None => Ok(None),
         }
     };
+    let hz = u64::from(HZ);
     ctl.trash
-        .sweep(TRASH_PERIOD_SECS.saturating_mul(u64::from(HZ)));
+        .sweep(jiffies(), hz, TRASH_PERIOD_SECS.saturating_mul(hz));
     match c {
         cmd::FLUSH => {
             // Everything goes: empty the packet path's tables in one pass

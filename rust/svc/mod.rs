@@ -184,6 +184,9 @@ impl Service {
 /// [`TRASH_PERIOD_SECS`] goes.
 pub(crate) struct Trash {
     tree: RBTree<(SvcKey, DestKey), Arc<DestRt>>,
+    /// Jiffies of the last sweep (at most one a second: a restore of
+    /// thousands of services after a flush must not walk it each time).
+    swept: u64,
 }
 
 /// How long a trashed real server stays unused before it goes (ip_vs's
@@ -194,6 +197,7 @@ impl Trash {
     pub(crate) fn new() -> Self {
         Self {
             tree: RBTree::new(),
+            swept: 0,
         }
     }
 
@@ -211,29 +215,36 @@ impl Trash {
         }
     }
 
-    /// Lets go of those unused for `period` jiffies.
-    pub(crate) fn sweep(&mut self, period: u64) {
-        loop {
-            let idle = self
-                .tree
-                .iter()
-                .find(|(_, rt)| rt.idle_for(period))
-                .map(|(k, _)| *k);
-            match idle {
-                Some(k) => drop(self.tree.remove(&k)),
-                None => break,
+    /// Lets go of those unused for `period` jiffies (`now`: jiffies; `hz`:
+    /// the least time between two sweeps).
+    pub(crate) fn sweep(&mut self, now: u64, hz: u64, period: u64) {
+        if self.tree.iter().next().is_none() || now.wrapping_sub(self.swept) < hz {
+            return;
+        }
+        self.swept = now;
+        let mut idle = KVec::new();
+        for (k, rt) in self.tree.iter() {
+            if rt.idle_for(period) && idle.push(*k, GFP_KERNEL).is_err() {
+                break;
             }
+        }
+        for k in idle.iter() {
+            drop(self.tree.remove(k));
         }
     }
 
     /// The counters of the service of key `svc` whose real servers are
     /// here, for a new service of that key to count on (ip_vs's revived
     /// real servers count into the service they are added back to).
-    pub(crate) fn svc_stats(&self, svc: &SvcKey) -> Option<Arc<Stats>> {
-        self.tree
-            .iter()
-            .find(|((s, _), _)| s == svc)
-            .map(|(_, rt)| rt.svc_stats.clone())
+    pub(crate) fn svc_stats(&mut self, svc: &SvcKey) -> Option<Arc<Stats>> {
+        let first = DestKey {
+            af: 0,
+            addr: [0; 16],
+            port: 0,
+        };
+        let c = self.tree.cursor_lower_bound(&(*svc, first))?;
+        let ((s, _), rt) = c.current();
+        (s == svc).then(|| rt.svc_stats.clone())
     }
 
     /// Takes out real server `key` of service `svc`, if it counts into

@@ -151,7 +151,9 @@ def names(addr, port, n, udp, hold, one_socket=False):
 
 
 def stream(addr, port, seconds):
-    s = socket.create_connection((addr, port), timeout=5)
+    # LVS_TIMEOUT: seconds a read may wait (5; longer where the test
+    # holds packets back on purpose).
+    s = socket.create_connection((addr, port), timeout=float(os.environ.get("LVS_TIMEOUT", "5")))
     total = 0
     end = time.time() + seconds
     chunk = os.urandom(1000)
