@@ -167,7 +167,7 @@ pub(crate) struct Tables {
     pub(crate) conns: ConnTable,
     /// Totals of the namespace (/proc/net/ip_vs_stats).
     pub(crate) stats: Stats,
-    /// Services flushed by the control plane, freed by the next tick.
+    /// Flushed tables the trash let go of, freed by the next tick.
     graveyard: BhMutex<KVec<Services>>,
     /// Serialises the rate estimator's writers (tick, ZERO).
     pub(crate) est_lock: EstLock,

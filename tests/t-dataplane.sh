@@ -410,6 +410,11 @@ test_states() {
 		END { if (b != "") print "1. " b }' | sort | cut -c4- >"$OUT/proc.$impl"
 	# /proc/net/ip_vs_stats: headers, the namespace's connection count and
 	# the shape of the numbers (packet counts vary with TCP's timing).
+	# ip_vs.ko reports its totals as of its estimator's last pass (every
+	# 2 s), so wait until the count is there before reading the file.
+	wait_for 10 sh -c "ip netns exec $director cat /proc/net/ip_vs_stats |
+		awk 'NR == 3 { exit \$1 != \"5\" }'" ||
+		fail "/proc/net/ip_vs_stats: the 5 connections not counted within 10 s"
 	dir cat /proc/net/ip_vs_stats | tee /dev/stderr | awk '
 		NR == 3 { print "conns", $1, "fields", NF; next }
 		NR == 6 { print "rates fields", NF; next }

@@ -343,10 +343,9 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
             st.dp.nullsvc.store(0, Ordering::Relaxed);
             st.dp.rs.remove_if(None, |_| true, |_| {});
             let gone = ctl.services.take_all();
-            for (k, svc) in gone.iter() {
-                ctl.trash.put_service(k, svc);
+            if let Some(old) = ctl.trash.put_flushed(jiffies(), gone) {
+                st.dp.bury(old);
             }
-            st.dp.bury(gone);
             return Ok(());
         }
         cmd::SET_CONFIG => {

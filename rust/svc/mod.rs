@@ -88,19 +88,48 @@ impl Services {
     }
 
     /// Removes every service (FLUSH) and returns them: their real servers
-    /// are marked removed (connections to them see it at once), the
-    /// freeing is left to the caller ([`Services::dispose`] later, as
-    /// ip_vs frees services after a grace period and real servers from
-    /// its trash).
+    /// are marked removed (connections to them see it at once) and their
+    /// schedulers let go; the table is kept whole in the [`Trash`] (no
+    /// allocation per real server), freed as its real servers fall idle.
     pub(crate) fn take_all(&mut self) -> Services {
         for (_, svc) in self.tree.iter() {
+            svc.rt.retire();
             for (_, d) in svc.dests.iter() {
                 d.rt.removed
                     .store(true, core::sync::atomic::Ordering::Relaxed);
+                d.rt.note_idle();
             }
         }
         Services {
             tree: core::mem::replace(&mut self.tree, RBTree::new()),
+        }
+    }
+
+    /// Lets go of the real servers unused for `period` jiffies, and of
+    /// services left without any (a flushed table in the trash).
+    fn sweep(&mut self, period: u64) {
+        let mut n = 0u32;
+        let mut empty = KVec::new();
+        for (k, svc) in self.tree.iter_mut() {
+            let mut idle = KVec::new();
+            for (dk, d) in svc.dests.iter() {
+                if d.rt.idle_for(period) && idle.push(*dk, GFP_KERNEL).is_err() {
+                    break;
+                }
+            }
+            for dk in idle.iter() {
+                drop(svc.dests.remove(dk));
+                n = n.wrapping_add(1);
+                if n % 32 == 0 {
+                    cond_resched();
+                }
+            }
+            if svc.dests.iter().next().is_none() && empty.push(*k, GFP_KERNEL).is_err() {
+                break;
+            }
+        }
+        for k in empty.iter() {
+            drop(self.tree.remove(k));
         }
     }
 
@@ -183,7 +212,12 @@ impl Service {
 /// on), as after `ipvsadm -C` and a restore; one unused for
 /// [`TRASH_PERIOD_SECS`] goes.
 pub(crate) struct Trash {
+    /// Those removed one by one (by their service or on their own).
     tree: RBTree<(SvcKey, DestKey), Arc<DestRt>>,
+    /// Whole tables removed by a flush, oldest first, with the jiffies of
+    /// the flush: kept as they were (a flush of 100,000 real servers
+    /// allocates nothing; ip_vs links its dests into a list).
+    flushed: [Option<(u64, Services)>; MAX_FLUSHED],
     /// Jiffies of the last sweep (at most one a second: a restore of
     /// thousands of services after a flush must not walk it each time).
     swept: u64,
@@ -193,10 +227,15 @@ pub(crate) struct Trash {
 /// `IP_VS_DEST_TRASH_PERIOD`).
 pub(crate) const TRASH_PERIOD_SECS: u64 = 120;
 
+/// Flushed tables kept at once; beyond, the oldest is freed (its unused
+/// real servers would be by the sweep anyway, within the period).
+const MAX_FLUSHED: usize = 16;
+
 impl Trash {
     pub(crate) fn new() -> Self {
         Self {
             tree: RBTree::new(),
+            flushed: core::array::from_fn(|_| None),
             swept: 0,
         }
     }
@@ -215,10 +254,25 @@ impl Trash {
         }
     }
 
+    /// Keeps the services a flush removed (from [`Services::take_all`]);
+    /// returns the oldest flushed table kept if it had to make room, for
+    /// the caller to free.
+    pub(crate) fn put_flushed(&mut self, now: u64, gone: Services) -> Option<Services> {
+        let slot = match self.flushed.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.flushed.rotate_left(1);
+                MAX_FLUSHED.saturating_sub(1)
+            }
+        };
+        let s = self.flushed.get_mut(slot)?;
+        s.replace((now, gone)).map(|(_, old)| old)
+    }
+
     /// Lets go of those unused for `period` jiffies (`now`: jiffies; `hz`:
     /// the least time between two sweeps).
     pub(crate) fn sweep(&mut self, now: u64, hz: u64, period: u64) {
-        if self.tree.iter().next().is_none() || now.wrapping_sub(self.swept) < hz {
+        if now.wrapping_sub(self.swept) < hz {
             return;
         }
         self.swept = now;
@@ -231,6 +285,33 @@ impl Trash {
         for k in idle.iter() {
             drop(self.tree.remove(k));
         }
+        // A flushed table's real servers cannot have been idle for the
+        // period before it was flushed: younger tables are not walked.
+        for i in 0..MAX_FLUSHED {
+            let Some(slot) = self.flushed.get_mut(i) else {
+                break;
+            };
+            let Some((at, gone)) = slot else {
+                break;
+            };
+            if now.wrapping_sub(*at) < period {
+                break;
+            }
+            gone.sweep(period);
+            if gone.is_empty() {
+                if let Some((_, g)) = slot.take() {
+                    g.dispose();
+                }
+            }
+        }
+        // Kept in order, oldest first, the free slots last.
+        let mut n = 0;
+        for i in 0..MAX_FLUSHED {
+            if self.flushed.get(i).is_some_and(Option::is_some) {
+                self.flushed.swap(n, i);
+                n += 1;
+            }
+        }
     }
 
     /// The counters of the service of key `svc` whose real servers are
@@ -242,9 +323,17 @@ impl Trash {
             addr: [0; 16],
             port: 0,
         };
-        let c = self.tree.cursor_lower_bound(&(*svc, first))?;
-        let ((s, _), rt) = c.current();
-        (s == svc).then(|| rt.svc_stats.clone())
+        if let Some(c) = self.tree.cursor_lower_bound(&(*svc, first)) {
+            let ((s, _), rt) = c.current();
+            if s == svc {
+                return Some(rt.svc_stats.clone());
+            }
+        }
+        // The latest flush first.
+        self.flushed.iter().rev().flatten().find_map(|(_, gone)| {
+            let old = gone.get(svc)?;
+            old.dests.iter().next().map(|(_, d)| d.rt.svc_stats.clone())
+        })
     }
 
     /// Takes out real server `key` of service `svc`, if it counts into
@@ -256,9 +345,32 @@ impl Trash {
         stats: &Arc<Stats>,
     ) -> Option<Arc<DestRt>> {
         let k = (*svc, *key);
-        if !Arc::ptr_eq(&self.tree.get(&k)?.svc_stats, stats) {
-            return None;
+        if let Some(rt) = self.tree.get(&k) {
+            if Arc::ptr_eq(&rt.svc_stats, stats) {
+                return self.tree.remove(&k);
+            }
         }
-        self.tree.remove(&k)
+        for (_, gone) in self.flushed.iter_mut().rev().flatten() {
+            let Some(old) = gone.get_mut(svc) else {
+                continue;
+            };
+            let Some(d) = old.dests.get(key) else {
+                continue;
+            };
+            if Arc::ptr_eq(&d.rt.svc_stats, stats) {
+                return old.dests.remove(key).map(|d| d.rt);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Trash {
+    fn drop(&mut self) {
+        for slot in self.flushed.iter_mut() {
+            if let Some((_, gone)) = slot.take() {
+                gone.dispose();
+            }
+        }
     }
 }

@@ -438,6 +438,20 @@ impl SvcRt {
         dests.get(i).cloned()
     }
 
+    /// Removed by a flush and kept in the trash for its real servers: its
+    /// scheduler's state and list go now (no new connection gets one).
+    pub(crate) fn retire(&self) {
+        let old = {
+            let mut s = self.slot.lock();
+            (
+                core::mem::replace(&mut s.sched, Sched::None),
+                core::mem::replace(&mut s.dests, KVec::new()),
+            )
+        };
+        // (Freed outside the lock.)
+        drop(old);
+    }
+
     /// Switches to the scheduler called `name` (fresh state).
     pub(crate) fn set_sched(&self, name: &str) -> Result {
         let init = sched_init(name)?;
