@@ -9,10 +9,14 @@
 # RVS_BENCH_SERVICES, RVS_BENCH_DESTS: the sizes (10000, 10).
 # RVS_BENCH_TOOLS: the tools that drive both modules, one table each
 # ("rvsadm"; `make bench` adds ipvsadm).
+# RVS_BENCH_ROUNDS: rounds per tool (3), the modules' order alternating;
+# each figure is the median of its rounds (TCG moves a single figure by
+# 10-40% between runs).
 source "$(dirname "$0")/lib.sh"
 set -e
 nsvc=${RVS_BENCH_SERVICES:-10000}
 ndst=${RVS_BENCH_DESTS:-10}
+rounds=${RVS_BENCH_ROUNDS:-3}
 
 # The table: services 203.0.113.1-100 ports 1000-..., destinations
 # 198.51.100.1-... port 8080, masquerading, weights 1-ndst.
@@ -31,40 +35,54 @@ now() { date +%s%N; }
 # ms START: milliseconds since START (from now).
 ms() { echo $((($(now) - $1) / 1000000)); }
 
+# median N...: the middle one of the numbers.
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # bench TOOLNAME TOOL
 bench() {
-	local name=$1 tool=$2 impl s svcs dsts p what
+	local name=$1 tool=$2 impl s svcs dsts p what r order
 	local -A t
+	for ((r = 1; r <= rounds; r++)); do
+		order="ip_vs rvs"
+		[ $((r % 2)) = 0 ] && order="rvs ip_vs"
+		for impl in $order; do
+			load_impl "$impl"
+			s=$(now)
+			$tool -R <"$rules"
+			t[$impl,add]+=" $(ms "$s")"
+
+			s=$(now)
+			$tool -L -n >/tmp/bench-list
+			t[$impl,list]+=" $(ms "$s")"
+			svcs=$(grep -c '^TCP' /tmp/bench-list)
+			dsts=$(grep -c '^  -> 198' /tmp/bench-list)
+			[ "$svcs" = "$nsvc" ] || fail "$impl: listed $svcs services of $nsvc"
+			[ "$dsts" = $((nsvc * ndst)) ] ||
+				fail "$impl: listed $dsts destinations of $((nsvc * ndst))"
+
+			s=$(now)
+			$tool -S -n >/tmp/bench-save
+			t[$impl,save]+=" $(ms "$s")"
+			cmp <(sort /tmp/bench-save) <(sort "$rules") ||
+				fail "$impl: the saved table is not the one restored"
+
+			s=$(now)
+			$tool -C
+			t[$impl,flush]+=" $(ms "$s")"
+			[ -z "$($tool -S -n)" ] || fail "$impl: flush left entries"
+			unload_all
+		done
+	done
 	for impl in ip_vs rvs; do
-		load_impl "$impl"
-		s=$(now)
-		$tool -R <"$rules"
-		t[$impl,add]=$(ms "$s")
-
-		s=$(now)
-		$tool -L -n >/tmp/bench-list
-		t[$impl,list]=$(ms "$s")
-		svcs=$(grep -c '^TCP' /tmp/bench-list)
-		dsts=$(grep -c '^  -> 198' /tmp/bench-list)
-		[ "$svcs" = "$nsvc" ] || fail "$impl: listed $svcs services of $nsvc"
-		[ "$dsts" = $((nsvc * ndst)) ] ||
-			fail "$impl: listed $dsts destinations of $((nsvc * ndst))"
-
-		s=$(now)
-		$tool -S -n >/tmp/bench-save
-		t[$impl,save]=$(ms "$s")
-		cmp <(sort /tmp/bench-save) <(sort "$rules") ||
-			fail "$impl: the saved table is not the one restored"
-
-		s=$(now)
-		$tool -C
-		t[$impl,flush]=$(ms "$s")
-		[ -z "$($tool -S -n)" ] || fail "$impl: flush left entries"
-		unload_all
+		for p in add list save flush; do
+			echo "$name $impl $p:${t[$impl,$p]}"
+			# shellcheck disable=SC2086 # the rounds' figures, one word each
+			t[$impl,$p]=$(median ${t[$impl,$p]})
+		done
 	done
 
 	echo
-	echo "control plane: $nsvc services x $ndst destinations, driven by $name (ms; rvs/ip_vs < 1: rvs faster)"
+	echo "control plane: $nsvc services x $ndst destinations, driven by $name (ms, median of $rounds rounds; rvs/ip_vs < 1: rvs faster)"
 	printf '%-34s %10s %10s %10s\n' phase ip_vs.ko rvs.ko rvs/ip_vs
 	for p in add list save flush; do
 		case $p in

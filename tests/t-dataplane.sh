@@ -228,71 +228,61 @@ test_route_change() {
 	done
 }
 
-# test_hashing IMPL: sh, dh and mh, 60 clients from distinct addresses
-# (the client namespace's 192.0.2.100-159), one connection each: the picks
+# test_hashing IMPL: sh, dh and mh, 200 clients from distinct addresses
+# (the client namespace's 192.0.2.10-209), one connection each: the picks
 # are saved for the comparison with ip_vs.ko (weights 1:2:3 for sh and
-# mh). Then rs1 quiesced with sh-fallback (mh-fallback): its clients are
-# placed elsewhere; sh-port (mh-port): one client's connections from 30
-# fixed source ports spread; mh with a server deleted and added back.
+# mh). For sh and mh: rs1 quiesced with sh-fallback (mh-fallback): its
+# clients are placed elsewhere and no other client moves; rs3 deleted: its
+# clients go elsewhere (how many others move is the scheduler's: sh
+# rebuilds its table, mh is consistent; both compared with ip_vs.ko);
+# rs3 added back: every client where it was at first. sh-port (mh-port):
+# one client's connections from 30 fixed source ports spread.
 test_hashing() {
-	local impl=$1 srcs
+	local impl=$1 srcs s sport
 	use "$impl"
-	srcs=$(seq -f "192.0.2.%g" 100 159 | tr '\n' ' ')
-	printf 'addr replace %s/24 dev c0\n' $srcs 192.0.2.160 | ip -n "$client" -batch -
-	lvs_service -t nat sh 1 2 3
-	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh.$impl"
-	echo "sh on $impl: $(sort "$OUT/sh.$impl" | uniq -c | tr -s ' \n' ' ')"
-	[ "$(wc -l <"$OUT/sh.$impl")" = 60 ] || fail "sh: not 60 connections"
-	# Again: every client on the server it had.
-	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh2.$impl"
-	cmp "$OUT/sh.$impl" "$OUT/sh2.$impl" || fail "sh: a client moved"
-	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
-	dir $IPVSADM -E -t "$VIP:8081" -s sh -b sh-fallback
-	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 60 >"$OUT/sh-fb.$impl"
-	echo "sh-fallback, rs1 quiesced, on $impl: $(sort "$OUT/sh-fb.$impl" | uniq -c | tr -s ' \n' ' ')"
-	[ "$(wc -l <"$OUT/sh-fb.$impl")" = 60 ] || fail "sh-fallback: not 60 connections"
-	! grep -qx rs1 "$OUT/sh-fb.$impl" || fail "sh-fallback: a client on the quiesced rs1"
-	# sh-port: one client, 30 source ports (fixed, so both modules see
-	# the same ones; from an address no other case uses, so no earlier
-	# connection's TIME_WAIT holds one): the port moves it.
-	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
-	dir $IPVSADM -E -t "$VIP:8081" -s sh -b sh-port
-	LVS_SRC=192.0.2.160 LVS_SPORT=31000 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/sh-port.$impl"
-	echo "sh-port, one client, on $impl: $(sort "$OUT/sh-port.$impl" | uniq -c | tr -s ' \n' ' ')"
-	[ "$(sort -u "$OUT/sh-port.$impl" | wc -l)" -gt 1 ] || fail "sh-port: one client's ports all on one server"
-	dir $IPVSADM -C
+	srcs=$(seq -f "192.0.2.%g" 10 209 | tr '\n' ' ')
+	printf 'addr replace %s/24 dev c0\n' $srcs 192.0.2.250 | ip -n "$client" -batch -
+	for s in sh mh; do
+		lvs_service -t nat "$s" 1 2 3
+		picks "$impl" "$s" env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 200
+		[ "$(wc -l <"$OUT/$s.$impl")" = 200 ] || fail "$s: not 200 connections"
+		[ "$(sort -u "$OUT/$s.$impl" | wc -l)" = 3 ] || fail "$s: 200 clients, yet not on 3 servers"
+		# rs1 quiesced: the table stays (a weight of 0 keeps its place),
+		# so rs1's clients get no server without the fallback flag and
+		# another with it, and every other client stays where it was.
+		dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
+		dir $IPVSADM -E -t "$VIP:8081" -s "$s" -b "$s-fallback"
+		picks "$impl" "$s-fb" env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 200
+		[ "$(wc -l <"$OUT/$s-fb.$impl")" = 200 ] || fail "$s-fallback: not 200 connections"
+		! grep -qx rs1 "$OUT/$s-fb.$impl" || fail "$s-fallback: a client on the quiesced rs1"
+		expect_eq "$s-fallback: clients of rs2 and rs3 that moved" "" \
+			"$(paste "$OUT/$s.$impl" "$OUT/$s-fb.$impl" | awk '$1 != "rs1" && $1 != $2')"
+		# rs3 deleted: its clients go to rs1 and rs2; added back (at the
+		# head of the list again, as at first): the very first picks.
+		dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
+		dir $IPVSADM -d -t "$VIP:8081" -r "${RS_IPS[2]}:8081"
+		picks "$impl" "$s-del" env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 200
+		! grep -qx rs3 "$OUT/$s-del.$impl" || fail "$s: a client on the deleted rs3"
+		echo "$s: clients of rs1 and rs2 that moved when rs3 went:" \
+			"$(paste "$OUT/$s.$impl" "$OUT/$s-del.$impl" | awk '$1 != "rs3" && $1 != $2' | wc -l) of" \
+			"$(grep -cvx rs3 "$OUT/$s.$impl")"
+		dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[2]}:8081" -m -w 3
+		picks "$impl" "$s-back" env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 200
+		cmp "$OUT/$s.$impl" "$OUT/$s-back.$impl" || fail "$s: rs3 back, yet not the first picks"
+		# sh-port (mh-port): one client, 30 source ports (fixed, so both
+		# modules see the same ones; a port range per scheduler, so no
+		# earlier connection's TIME_WAIT holds one): the port moves it.
+		dir $IPVSADM -E -t "$VIP:8081" -s "$s" -b "$s-port"
+		sport=31000
+		[ "$s" = sh ] || sport=31500
+		picks "$impl" "$s-port" env LVS_SRC=192.0.2.250 LVS_SPORT=$sport \
+			ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 30
+		[ "$(sort -u "$OUT/$s-port.$impl" | wc -l)" -gt 1 ] || fail "$s-port: one client's ports all on one server"
+		dir $IPVSADM -C
+	done
 	lvs_service -t nat dh
-	LVS_SRC=$srcs cli python3 "$LVS_PY" names "$VIP" 8081 20 >"$OUT/dh.$impl"
-	echo "dh on $impl: $(sort "$OUT/dh.$impl" | uniq -c | tr -s ' \n' ' ')"
+	picks "$impl" dh env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 20
 	[ "$(sort -u "$OUT/dh.$impl" | wc -l)" = 1 ] || fail "dh: one VIP, yet several servers"
-	dir $IPVSADM -C
-	# mh (Maglev), weights 1:2:3, the same 60 clients.
-	lvs_service -t nat mh 1 2 3
-	picks "$impl" mh env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
-	[ "$(wc -l <"$OUT/mh.$impl")" = 60 ] || fail "mh: not 60 connections"
-	# rs1 quiesced: the table stays (built from the last weights), so
-	# rs1's clients get no server without mh-fallback and another with
-	# it, and every other client stays where it was.
-	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 0
-	dir $IPVSADM -E -t "$VIP:8081" -s mh -b mh-fallback
-	picks "$impl" mh-fb env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
-	! grep -qx rs1 "$OUT/mh-fb.$impl" || fail "mh-fallback: a client on the quiesced rs1"
-	expect_eq "mh-fallback: clients of rs2 and rs3 that moved" "" \
-		"$(paste "$OUT/mh.$impl" "$OUT/mh-fb.$impl" | awk '$1 != "rs1" && $1 != $2')"
-	# rs3 deleted: its clients go elsewhere, few others move; added back
-	# (at the head of the list again): the very first picks.
-	dir $IPVSADM -e -t "$VIP:8081" -r "${RS_IPS[0]}:8081" -m -w 1
-	dir $IPVSADM -d -t "$VIP:8081" -r "${RS_IPS[2]}:8081"
-	picks "$impl" mh-del env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
-	echo "mh: clients of rs1 and rs2 that moved when rs3 went:" \
-		"$(paste "$OUT/mh.$impl" "$OUT/mh-del.$impl" | awk '$1 != "rs3" && $1 != $2' | wc -l)"
-	dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[2]}:8081" -m -w 3
-	picks "$impl" mh-back env LVS_SRC="$srcs" ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 60
-	cmp "$OUT/mh.$impl" "$OUT/mh-back.$impl" || fail "mh: rs3 back, yet not the first table"
-	# mh-port: one client's 30 fixed source ports spread.
-	dir $IPVSADM -E -t "$VIP:8081" -s mh -b mh-port
-	LVS_SRC=192.0.2.160 LVS_SPORT=31500 cli python3 "$LVS_PY" names "$VIP" 8081 30 >"$OUT/mh-port.$impl"
-	[ "$(sort -u "$OUT/mh-port.$impl" | wc -l)" -gt 1 ] || fail "mh-port: one client's ports all on one server"
 	dir $IPVSADM -C
 }
 
@@ -813,7 +803,7 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 \
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-del sh-back sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 \
 		persist persist-q persist-qx persist-m persist-exp fwm fwm-p lblc lblcr local-nat local-dr trash trash2; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
@@ -848,7 +838,7 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: lc, wlc, sed, nq with held connections" test_least "$impl"
 	tap_case "$impl: ICMP port unreachable from a real server reaches the client" test_icmp "$impl"
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
-	tap_case "$impl: sh, mh (weights, fallback, port, a server gone and back) and dh over 60 clients" test_hashing "$impl"
+	tap_case "$impl: sh, mh (weights, fallback, port, a server gone and back) and dh over 200 clients" test_hashing "$impl"
 	tap_case "$impl: fo (highest weight, quiesced, thresholds -x/-y), ovf (overflow by weight), twos" test_failover "$impl"
 	tap_case "$impl: a port reused after a reset: conn_reuse_mode 0/1/2, no SYN lost" \
 		test_reuse "$impl"
