@@ -522,8 +522,12 @@ fn count_out(dp: &DataPlane, c: &Conn, len: u32) {
 }
 
 /// Whether a SYN on entry `c` starts a new connection (ip_vs's
-/// `is_new_conn_expected`): the old one is closing.
+/// `is_new_conn_expected`): the old one is closing, and no persistence
+/// template binds it to its server.
 fn new_conn_expected(c: &Conn, reuse_mode: i32) -> bool {
+    if c.controlled() {
+        return false;
+    }
     let state = c.state.load(Ordering::Relaxed);
     state == tcp::TIME_WAIT
         || state == tcp::CLOSE

@@ -346,7 +346,7 @@ test_failover() {
 # at once (rr: the next real server), with 0 it stays on the entry's
 # server; no SYN lost on the way in any mode.
 test_reuse() {
-	local impl=$1 mode before after
+	local impl=$1 mode before after i
 	use "$impl"
 	lvs_service -t nat rr
 	for mode in 1 0 2; do
@@ -364,6 +364,42 @@ test_reuse() {
 		"$(sort "$OUT/reuse1.$impl" | tr '\n' ' ' | sed 's/ $//')"
 	expect_eq "conn_reuse_mode=0: the entry kept, one server" 1 "$(sort -u "$OUT/reuse0.$impl" | wc -l)"
 	expect_eq "conn_reuse_mode=2: rescheduled each time" 3 "$(sort -u "$OUT/reuse2.$impl" | wc -l)"
+	dir $IPVSADM -C
+	# DR where the director sees only the client's side (rs1 and rs2
+	# answer over direct links to the client, as real servers with their
+	# own way out do): the server closes first (port 8082), the client's
+	# FIN leaves the entry in FIN_WAIT with no output seen; a SYN from
+	# the same port then is rescheduled by conn_reuse_mode 2 only.
+	local ns rss=("$rs1" "$rs2")
+	cli sysctl -qw net.ipv4.conf.all.rp_filter=0
+	for i in 1 2; do
+		ns=${rss[$((i - 1))]}
+		ip link add "dx$i" netns "$client" type veth peer name "dx$i" netns "$ns"
+		ip -n "$client" link set "dx$i" up
+		cli sysctl -qw "net.ipv4.conf.dx$i.rp_filter=0"
+		ip -n "$ns" link set "dx$i" up
+		ip -n "$ns" route add "$CLIENT_IP/32" dev "dx$i"
+	done
+	dir $IPVSADM -A -t "$VIP:8082" -s rr
+	for i in 0 1; do dir $IPVSADM -a -t "$VIP:8082" -r "${RS_IPS[$i]}:8082" -g; done
+	for mode in 1 0 2; do
+		dir sysctl -qw net.ipv4.vs.conn_reuse_mode=$mode
+		before=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+		cli python3 "$LVS_PY" reuse "$VIP" 8082 3 $((30723 + 100 * mode)) --fin >"$OUT/reuse-fin$mode.$impl"
+		after=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" {print $2}')
+		echo "DR, no output, conn_reuse_mode=$mode, 3 connections from one port, each closed by FINs:" \
+			"$(tr '\n' ' ' <"$OUT/reuse-fin$mode.$impl")"
+		expect_eq "DR, conn_reuse_mode=$mode: SYNs the client sent again" 0 "$((after - before))"
+	done
+	dir $IPVSADM -L -n -c | awk '$1 == "TCP" && $5 ~ /:8082$/ {print $3}' | sort | uniq -c >"$OUT/reuse-fin-states.$impl"
+	cat "$OUT/reuse-fin-states.$impl"
+	for i in 1 2; do ip -n "$client" link del "dx$i"; done
+	dir sysctl -qw net.ipv4.vs.conn_reuse_mode=1
+	grep -q " FIN_WAIT$" "$OUT/reuse-fin-states.$impl" || fail "DR, no output: no entry in FIN_WAIT"
+	expect_eq "DR, conn_reuse_mode=1: the FIN_WAIT entry kept, one server" 1 "$(sort -u "$OUT/reuse-fin1.$impl" | wc -l)"
+	expect_eq "DR, conn_reuse_mode=0: the entry kept, one server" 1 "$(sort -u "$OUT/reuse-fin0.$impl" | wc -l)"
+	expect_eq "DR, conn_reuse_mode=2: rescheduled each time (rr over two)" "rs1 rs2" \
+		"$(sort -u "$OUT/reuse-fin2.$impl" | tr '\n' ' ' | sed 's/ $//')"
 	dir $IPVSADM -C
 }
 
@@ -803,7 +839,7 @@ same_states() {
 
 same_picks() {
 	local f
-	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-del sh-back sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 \
+	for f in rr wrr rr-udp lc wlc sed nq sh sh-fb sh-del sh-back sh-port dh fo fo-q ovf fo-x fo-x2 ops mh mh-fb mh-del mh-back mh-port reuse0 reuse1 reuse2 reuse-fin0 reuse-fin1 reuse-fin2 \
 		persist persist-q persist-qx persist-m persist-exp fwm fwm-p lblc lblcr local-nat local-dr trash trash2; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: no picks recorded"
 		expect_eq "$f: the sequence of picks, ip_vs vs rvs" \
@@ -840,7 +876,7 @@ for impl in ip_vs rvs; do
 	tap_case "$impl: a route change is seen by the next packet (NAT, DR, TUN)" test_route_change "$impl"
 	tap_case "$impl: sh, mh (weights, fallback, port, a server gone and back) and dh over 200 clients" test_hashing "$impl"
 	tap_case "$impl: fo (highest weight, quiesced, thresholds -x/-y), ovf (overflow by weight), twos" test_failover "$impl"
-	tap_case "$impl: a port reused after a reset: conn_reuse_mode 0/1/2, no SYN lost" \
+	tap_case "$impl: a port reused after a reset (NAT) or FINs (DR, FIN_WAIT): conn_reuse_mode 0/1/2, no SYN lost" \
 		test_reuse "$impl"
 	tap_case "$impl: connection states, counters, expiry after --set timeouts" test_states "$impl"
 	tap_case "$impl: persistence (-p, -M, templates, expire_quiescent_template, expiry)" test_persist "$impl"

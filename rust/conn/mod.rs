@@ -115,6 +115,11 @@ impl Conn {
         self.flags.load(Ordering::Relaxed) & F_TEMPLATE != 0
     }
 
+    /// Whether a persistence template made it (ip_vs's `cp->control`).
+    pub(crate) fn controlled(&self) -> bool {
+        self.control.is_some()
+    }
+
     /// Its [`Control`] (a template's, for the connections it makes).
     pub(crate) fn control(&self) -> Option<Arc<Control>> {
         self.control.clone()

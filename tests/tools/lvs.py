@@ -55,6 +55,13 @@ class Name(socketserver.BaseRequestHandler):
             pass
 
 
+class Bye(socketserver.BaseRequestHandler):
+    """Answers its name and closes the connection first."""
+
+    def handle(self):
+        self.request.sendall(self.server.name + b"\n")
+
+
 class UdpEcho(socketserver.BaseRequestHandler):
     def handle(self):
         data, sock = self.request
@@ -79,6 +86,7 @@ def serve(port, name, udp_addrs):
     servers = [
         TServer(("0.0.0.0", port), Echo),
         TServer(("0.0.0.0", port + 1), Name),
+        TServer(("0.0.0.0", port + 2), Bye),
     ]
     for a in udp_addrs:
         servers.append(socketserver.ThreadingUDPServer((a, port), UdpEcho))
@@ -179,7 +187,7 @@ def stream(addr, port, seconds):
     return 0
 
 
-def reuse(addr, port, n, sport):
+def reuse(addr, port, n, sport, fin=False):
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -187,8 +195,14 @@ def reuse(addr, port, n, sport):
         s.bind(("0.0.0.0", sport))
         s.connect((addr, port))
         print(read_line(s), flush=True)
-        # Linger 0: close sends a reset.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if fin:
+            # The server closed first (Bye): after its FIN the client's
+            # own FIN closes the connection without a TIME_WAIT here.
+            while s.recv(100):
+                pass
+        else:
+            # Linger 0: close sends a reset.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         s.close()
         time.sleep(0.2)
 
@@ -226,7 +240,7 @@ def main(argv):
         names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv,
               "--one-socket" in argv)
     elif cmd == "reuse":
-        reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+        reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), "--fin" in argv)
     elif cmd == "udp":
         return udp(argv[2], int(argv[3]))
     elif cmd == "udp-ask":
