@@ -48,9 +48,16 @@ test: all
 # Benchmarks: tables of rvs.ko beside ip_vs.ko, measured in one VM run, on
 # the benchmark kernel (the test kernel without lockdep and kmemleak; built
 # on first use, about 10 minutes, and cached) with an rvs.ko built for it.
+# Under TCG the VM has one vCPU and counts instructions as its time
+# (RVS_BENCH_ICOUNT, QEMU's -icount shift: 0, one instruction a
+# nanosecond; empty: the host's clock): wall-clock figures moved by 25%
+# between two runs of the same module on this machine kind, these by 1%.
+# Deterministic, so one round each (RVS_BENCH_ROUNDS).
 bench: all
 	@ko=$$(RVS_KERNEL_VARIANT=bench qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" \
+	RVS_VM_CPUS=$${RVS_BENCH_CPUS:-1} RVS_VM_ICOUNT=$${RVS_BENCH_ICOUNT-0} \
+	RVS_BENCH_ROUNDS=$${RVS_BENCH_ROUNDS:-1} \
 		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh'
 
 # The packet-path tests (t-dataplane, t-badtraffic) on the KASAN kernel

@@ -14,7 +14,10 @@
 # RVS_VM_APPEND (more of the guest kernel's command line),
 # RVS_VM_TIMEOUT (seconds, default 3600), RVS_VM_ACCEL (kvm|tcg, default:
 # probed once and remembered), RVS_VM_CPU_MODEL (QEMU's -cpu),
-# RVS_KERNEL_VARIANT (test|lockdep|kasan|bench: which kernel).
+# RVS_KERNEL_VARIANT (test|lockdep|kasan|bench: which kernel),
+# RVS_VM_ICOUNT (TCG only: QEMU's -icount shift, e.g. 0; the guest's clock
+# then counts instructions, 2^shift ns each, so that time measured in the
+# guest no longer depends on how fast the host runs it: the benchmarks).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -52,7 +55,7 @@ printf '%s\n' "$cmd" >"$out/cmd"
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_TEST_FILES RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
 		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_SETTLE RVS_BENCH_CONNS \
-		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT; do
+		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT RVS_VM_ICOUNT; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true
@@ -103,6 +106,10 @@ if [ "$accel" = tcg ] && [ "$RVS_KERNEL_VARIANT" != kasan ]; then
 	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max,-xsave}")
 else
 	cpu=(-cpu "${RVS_VM_CPU_MODEL:-max}")
+fi
+
+if [ "$accel" = tcg ] && [ -n "${RVS_VM_ICOUNT:-}" ]; then
+	cpu+=(-icount "shift=$RVS_VM_ICOUNT,sleep=off")
 fi
 
 console="$out/console.log"

@@ -62,20 +62,32 @@ pub(crate) struct Ipvs;
 
 impl Hooks for Ipvs {
     fn hook(id: u8, net: &Net, skb: &mut Skb) -> Verdict {
-        if skb.ipvs_property() {
-            return Verdict::Accept;
-        }
+        // The flags, and the headers from the bytes that are linear
+        // already (nearly always all of them): one call into C.
+        let (len, pkt_type, pre) = {
+            let v = skb.view();
+            if v.ipvs_property {
+                return Verdict::Accept;
+            }
+            if (id == IN_LOCAL || id == OUT_LOCAL_OUT) && v.no_route {
+                return Verdict::Accept;
+            }
+            let len = v.len as usize;
+            let pre = ipv4::parse(v.bytes, len).map(|ip| (ip, Packet::from_linear(v.bytes, ip)));
+            (len, v.pkt_type, pre)
+        };
         let Some(st) = net.state::<NetState>() else {
             return Verdict::Accept;
         };
-        if (id == IN_LOCAL || id == OUT_LOCAL_OUT) && skb.no_route() {
-            return Verdict::Accept;
-        }
         let request = id == IN || id == IN_LOCAL;
-        // The IPv4 header, parsed once (again only after reassembly).
-        let len = skb.len() as usize;
-        let Some(mut ip) = skb.head(20).and_then(|h| ipv4::parse(h, len)) else {
-            return Verdict::Accept;
+        // The IPv4 header, parsed once (again only after reassembly);
+        // pulled into the linear part if it was not there.
+        let (mut ip, mut pre) = match pre {
+            Some((ip, p)) => (ip, p),
+            None => match skb.head(20).and_then(|h| ipv4::parse(h, len)) {
+                Some(ip) => (ip, None),
+                None => return Verdict::Accept,
+            },
         };
         if !request && ip.fragment {
             if !skb.defrag(net, id == OUT_FWD) {
@@ -87,8 +99,13 @@ impl Hooks for Ipvs {
                 Some(whole) => ip = whole,
                 None => return Verdict::Accept,
             }
+            pre = None;
         }
-        let p = match Packet::parse(skb, ip) {
+        let parsed = match pre {
+            Some(p) => p,
+            None => Packet::parse(skb, ip),
+        };
+        let p = match parsed {
             Ok(p) => p,
             // ICMP a local program sends (about replies it got) leaves as
             // it is.
@@ -108,7 +125,7 @@ impl Hooks for Ipvs {
         if request {
             // From afar only what is addressed to this host; local
             // requests whatever their type.
-            if id == IN && skb.pkt_type() != PACKET_HOST {
+            if id == IN && pkt_type != PACKET_HOST {
                 return Verdict::Accept;
             }
             packet_in(net, &st.dp, skb, &p)
@@ -155,16 +172,40 @@ impl Packet {
         Self::ports(skb, ip).ok_or(None)
     }
 
+    /// [`Packet::parse`] from the linear bytes `b` of a packet whose IPv4
+    /// header is `ip`; `None` when `b` is too short to tell (the headers
+    /// must be pulled first).
+    fn from_linear(b: &[u8], ip: Ipv4) -> Option<Result<Packet, Option<u8>>> {
+        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
+            return Some(Err(Some(ip.protocol)));
+        }
+        if ip.fragment {
+            return Some(Err(None));
+        }
+        let need = ip.ihl.checked_add(ipv4::l4_len(ip.protocol)?)?;
+        if b.len() < need {
+            return None;
+        }
+        Some(Self::from_bytes(b, ip).ok_or(None))
+    }
+
     fn ports(skb: &mut Skb, ip: Ipv4) -> Option<Packet> {
         if ip.fragment {
             return None;
         }
         let l4min = ipv4::l4_len(ip.protocol)?;
+        let b = skb.head(ip.ihl.checked_add(l4min)?)?;
+        Self::from_bytes(b, ip)
+    }
+
+    /// The packet from its headers `b` (at least the IPv4 header and the
+    /// transport header's minimum).
+    fn from_bytes(b: &[u8], ip: Ipv4) -> Option<Packet> {
+        let l4min = ipv4::l4_len(ip.protocol)?;
         let l4total = ip.tot_len.checked_sub(ip.ihl)?;
         if l4total < l4min {
             return None;
         }
-        let b = skb.head(ip.ihl.checked_add(l4min)?)?;
         let l4 = b.get(ip.ihl..)?;
         let (sport, dport) = ipv4::ports(l4)?;
         let mut tcp_flags = 0;

@@ -10,8 +10,9 @@
 # RVS_BENCH_TOOLS: the tools that drive both modules, one table each
 # ("rvsadm"; `make bench` adds ipvsadm).
 # RVS_BENCH_ROUNDS: rounds per tool (3), the modules' order alternating;
-# each figure is the median of its rounds (TCG moves a single figure by
-# 10-40% between runs).
+# each figure is the median of its rounds (with the host's clock TCG
+# moves a single figure by 10-40% between runs; `make bench` counts
+# instructions as time instead, see the Makefile, with one round).
 source "$(dirname "$0")/lib.sh"
 set -e
 nsvc=${RVS_BENCH_SERVICES:-10000}
@@ -82,7 +83,8 @@ bench() {
 	done
 
 	echo
-	echo "control plane: $nsvc services x $ndst destinations, driven by $name (ms, median of $rounds rounds; rvs/ip_vs < 1: rvs faster)"
+	echo "control plane: $nsvc services x $ndst destinations, driven by $name (ms, median of $rounds rounds;" \
+		"${RVS_VM_ICOUNT:+instructions as time, }rvs/ip_vs < 1: rvs faster)"
 	printf '%-34s %10s %10s %10s\n' phase ip_vs.ko rvs.ko rvs/ip_vs
 	for p in add list save flush; do
 		case $p in

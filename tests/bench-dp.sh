@@ -16,7 +16,9 @@
 #
 # RVS_BENCH_SECS: seconds per measurement (3); RVS_BENCH_ROUNDS: rounds of
 # every measurement (3), each figure the median of its rounds (under TCG
-# one measurement moves 10-30% with the host's load); RVS_BENCH_CONNS:
+# with the host's clock one measurement moves 10-30% with the host's load;
+# `make bench` counts instructions as time instead, see the Makefile,
+# and one round is enough); RVS_BENCH_CONNS:
 # entries for the memory figure (100000). `make bench` runs it on the benchmark kernel
 # (no lockdep, no kmemleak); `make test` runs it short on the test kernel,
 # where the debugging options distort the ratios.
@@ -163,7 +165,9 @@ else
 	kind="benchmark kernel (no lockdep, kmemleak)"
 fi
 echo
-echo "data plane: median of $ROUNDS rounds of $SECS s per figure, $(nproc) vCPUs, $kind"
+clock="the host's clock"
+[ -z "${RVS_VM_ICOUNT:-}" ] || clock="instructions as time (QEMU -icount shift=$RVS_VM_ICOUNT)"
+echo "data plane: median of $ROUNDS rounds of $SECS s per figure, $(nproc) vCPUs, $clock, $kind"
 printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
 for m in nat tun dr; do
 	for f in udp cps bulk; do

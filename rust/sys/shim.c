@@ -74,12 +74,10 @@ struct delayed_work *rvs_to_delayed_work(struct work_struct *w) { return to_dela
 
 /* ---- sk_buff fields behind bitfields and unions */
 u32 rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
-bool rvs_skb_ipvs_property(const struct sk_buff *skb) { return skb->ipvs_property; }
 void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
 u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
 u32 rvs_skb_mark(const struct sk_buff *skb) { return skb->mark; }
 bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
-bool rvs_skb_no_dst(const struct sk_buff *skb) { return !skb_dst(skb); }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
 {
@@ -94,6 +92,21 @@ u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len)
 	if (!pskb_may_pull(skb, skb_network_offset(skb) + len))
 		return NULL;
 	return skb_network_header(skb);
+}
+/*
+ * What the hooks look at first, in one call: the linear bytes from the IP
+ * header (returned, `*linear` of them), `skb->len`, and in `*bits`
+ * ipvs_property (1), pkt_type (<< 1) and "no route yet" (16).
+ */
+const u8 *rvs_skb_view(const struct sk_buff *skb, u32 *len, u32 *linear, u32 *bits)
+{
+	const u8 *nh = skb_network_header(skb);
+	const u8 *tail = skb_tail_pointer(skb);
+
+	*len = skb->len;
+	*linear = tail > nh ? tail - nh : 0;
+	*bits = skb->ipvs_property | skb->pkt_type << 1 | !skb_dst(skb) << 4;
+	return nh;
 }
 /*
  * NAT's L4 checksum update for an address and a port changed, in one call;

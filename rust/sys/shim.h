@@ -17,16 +17,15 @@ void rvs_init_delayed_work(struct delayed_work *w, work_func_t f);
 struct delayed_work *rvs_to_delayed_work(struct work_struct *w);
 
 u32 rvs_skb_len(const struct sk_buff *skb);
-bool rvs_skb_ipvs_property(const struct sk_buff *skb);
 void rvs_skb_set_ipvs_property(struct sk_buff *skb);
 u8 rvs_skb_pkt_type(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 bool rvs_skb_csum_partial(const struct sk_buff *skb);
-bool rvs_skb_no_dst(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);
 int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len);
 u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len);
+const u8 *rvs_skb_view(const struct sk_buff *skb, u32 *len, u32 *linear, u32 *bits);
 void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
 		      __be16 pfrom, __be16 pto, bool udp);
 void rvs_ip_send_check(struct sk_buff *skb);

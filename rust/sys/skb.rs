@@ -19,15 +19,19 @@ use super::sync::RcuGuard;
 #[allow(improper_ctypes)]
 extern "C" {
     fn rvs_skb_len(skb: *const bindings::sk_buff) -> u32;
-    fn rvs_skb_ipvs_property(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     fn rvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
-    fn rvs_skb_no_dst(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
     fn rvs_skb_ensure_writable(skb: *mut bindings::sk_buff, len: u32) -> i32;
     fn rvs_skb_linear(skb: *mut bindings::sk_buff, len: u32) -> *mut u8;
+    fn rvs_skb_view(
+        skb: *const bindings::sk_buff,
+        len: *mut u32,
+        linear: *mut u32,
+        bits: *mut u32,
+    ) -> *const u8;
     fn rvs_skb_csum_nat(
         skb: *mut bindings::sk_buff,
         off: u32,
@@ -80,6 +84,68 @@ extern "C" {
     fn rvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
 }
 
+/// What [`Skb::view`] gives.
+pub(crate) struct View<'a> {
+    /// From the IP header on, as much as is linear (maybe all of it).
+    pub(crate) bytes: &'a [u8],
+    /// `skb->len`.
+    pub(crate) len: u32,
+    /// Already handled by rvs (or ignored: ignore_tunneled).
+    pub(crate) ipvs_property: bool,
+    pub(crate) pkt_type: u8,
+    /// No route attached yet.
+    pub(crate) no_route: bool,
+}
+
+/// The first bytes of a packet made writable by [`Skb::writable_hdr`].
+///
+/// # Invariants
+///
+/// `p` points to `len` linear, writable bytes of `skb` from its IP
+/// header, valid while the guard lives (it holds the skb's only borrow).
+pub(crate) struct Writable<'a> {
+    skb: &'a mut Skb,
+    p: *mut u8,
+    len: usize,
+}
+
+impl Writable<'_> {
+    pub(crate) fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: the type's invariant.
+        unsafe { core::slice::from_raw_parts_mut(self.p, self.len) }
+    }
+
+    /// NAT's update of the TCP or UDP checksum at `off` (within these
+    /// bytes, else nothing) for an address (`from` -> `to`, in the
+    /// pseudo-header) and a port (`pfrom` -> `pto`) changed; a UDP checksum
+    /// that comes out 0 is sent as 0xffff unless the device computes it.
+    /// Right for every `ip_summed` state.
+    pub(crate) fn csum_nat(
+        &mut self,
+        off: usize,
+        (from, to): ([u8; 4], [u8; 4]),
+        (pfrom, pto): ([u8; 2], [u8; 2]),
+        udp: bool,
+    ) {
+        if off.checked_add(2).map_or(true, |end| end > self.len) {
+            return;
+        }
+        // SAFETY: the two bytes at `off` are within the writable bytes
+        // (the invariant and the check above).
+        unsafe {
+            rvs_skb_csum_nat(
+                self.skb.raw(),
+                off as u32,
+                u32::from_ne_bytes(from),
+                u32::from_ne_bytes(to),
+                u16::from_ne_bytes(pfrom),
+                u16::from_ne_bytes(pto),
+                udp,
+            )
+        };
+    }
+}
+
 /// `PACKET_HOST`: addressed to this host.
 pub(crate) const PACKET_HOST: u8 = 0;
 
@@ -112,12 +178,6 @@ impl Skb {
         unsafe { rvs_skb_len(self.raw()) }
     }
 
-    /// Set on packets that rvs (or ip_vs) already handled.
-    pub(crate) fn ipvs_property(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { rvs_skb_ipvs_property(self.raw()) }
-    }
-
     /// Marks the packet as handled, for rvs's later hooks to pass it.
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: a valid skb that we may modify.
@@ -133,12 +193,6 @@ impl Skb {
     pub(crate) fn mark(&self) -> u32 {
         // SAFETY: as above.
         unsafe { rvs_skb_mark(self.raw()) }
-    }
-
-    /// Whether the packet has no route attached (nothing to send it by).
-    pub(crate) fn no_route(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { rvs_skb_no_dst(self.raw()) }
     }
 
     pub(crate) fn is_gso(&self) -> bool {
@@ -167,6 +221,38 @@ impl Skb {
         Some(unsafe { core::slice::from_raw_parts(p, len) })
     }
 
+    /// What the hooks look at first, in one call: the bytes from the IP
+    /// header that are linear already (none pulled), the packet's length
+    /// and the flags.
+    pub(crate) fn view(&self) -> View<'_> {
+        let (mut len, mut linear, mut bits) = (0u32, 0u32, 0u32);
+        // SAFETY: a valid skb; the out-pointers are to locals.
+        let p = unsafe { rvs_skb_view(self.raw(), &mut len, &mut linear, &mut bits) };
+        let bytes: &[u8] = if p.is_null() {
+            &[]
+        } else {
+            // SAFETY: `linear` bytes from the network header are in the
+            // skb's head, which stays as it is while `self` is borrowed.
+            unsafe { core::slice::from_raw_parts(p, linear as usize) }
+        };
+        View {
+            bytes,
+            len,
+            ipvs_property: bits & 1 != 0,
+            pkt_type: ((bits >> 1) & 7) as u8,
+            no_route: bits & 16 != 0,
+        }
+    }
+
+    /// [`Skb::writable`] as a guard that also offers the checksum update
+    /// that needs those bytes writable, without making sure of it again.
+    pub(crate) fn writable_hdr(&mut self, len: usize) -> Option<Writable<'_>> {
+        let p = self.writable(len)?.as_mut_ptr();
+        // INVARIANT: `len` bytes at `p`, linear and private (above), for
+        // as long as the skb is borrowed by the guard.
+        Some(Writable { skb: self, p, len })
+    }
+
     /// The first `len` bytes from the IP header, private to this skb and
     /// writable (`skb_ensure_writable`), or `None` (no memory, too short).
     pub(crate) fn writable(&mut self, len: usize) -> Option<&mut [u8]> {
@@ -182,38 +268,6 @@ impl Skb {
         }
         // SAFETY: linear, unshared (ensure_writable) and borrowed from self.
         Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
-    }
-
-    /// NAT's update of the TCP or UDP checksum at `off` (within bytes made
-    /// writable) for an address (`from` -> `to`, in the pseudo-header) and
-    /// a port (`pfrom` -> `pto`) changed; a UDP checksum that comes out 0
-    /// is sent as 0xffff unless the device computes it. Right for every
-    /// `ip_summed` state.
-    pub(crate) fn csum_nat(
-        &mut self,
-        off: usize,
-        (from, to): ([u8; 4], [u8; 4]),
-        (pfrom, pto): ([u8; 2], [u8; 2]),
-        udp: bool,
-    ) {
-        let Some(end) = off.checked_add(2) else {
-            return;
-        };
-        if self.writable(end).is_none() {
-            return;
-        }
-        // SAFETY: the two bytes at `off` are linear and writable (above).
-        unsafe {
-            rvs_skb_csum_nat(
-                self.raw(),
-                off as u32,
-                u32::from_ne_bytes(from),
-                u32::from_ne_bytes(to),
-                u16::from_ne_bytes(pfrom),
-                u16::from_ne_bytes(pto),
-                udp,
-            )
-        };
     }
 
     /// Recomputes the IPv4 header checksum (header already writable).

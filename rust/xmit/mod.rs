@@ -116,15 +116,25 @@ fn route_onward<'a>(
 
 /// One hop less: TTL decremented, IP checksum redone.
 fn decrease_ttl(skb: &mut Skb) -> bool {
-    {
-        let Some(b) = skb.writable(20) else {
-            return false;
+    let Some(b) = skb.writable(20) else {
+        return false;
+    };
+    let ihl = usize::from(b.first().map_or(0, |v| v & 0x0f)) * 4;
+    if ihl > 20 {
+        // Options: the whole header writable for its checksum.
+        return match skb.writable(ihl) {
+            Some(h) => ttl_less(h),
+            None => false,
         };
-        let Some(t) = b.get_mut(ipv4::TTL) else {
-            return false;
-        };
-        *t = t.saturating_sub(1);
     }
-    skb.ip_send_check();
-    true
+    ttl_less(b)
+}
+
+/// The TTL of the IPv4 header `h` made one less, its checksum redone.
+fn ttl_less(h: &mut [u8]) -> bool {
+    let Some(t) = h.get_mut(ipv4::TTL) else {
+        return false;
+    };
+    *t = t.saturating_sub(1);
+    ipv4::set_checksum(h)
 }

@@ -42,10 +42,11 @@ fn rewrite(skb: &mut Skb, ip: &Ipv4, side: Side, addr: [u8; 4], port: u16, ttl_d
         ipv4::UDP_CHECK
     });
     let p_at = l4.saturating_add(p_off);
+    let Some(mut w) = skb.writable_hdr(l4.saturating_add(l4min)) else {
+        return false;
+    };
     let (old_a, old_p, l4sum) = {
-        let Some(b) = skb.writable(l4.saturating_add(l4min)) else {
-            return false;
-        };
+        let b = w.bytes();
         let (Some(a), Some(p), Some(s)) = (
             b.get(a_off..a_off + 4),
             b.get(p_at..p_at.saturating_add(2)),
@@ -67,12 +68,14 @@ fn rewrite(skb: &mut Skb, ip: &Ipv4, side: Side, addr: [u8; 4], port: u16, ttl_d
                 *t = t.saturating_sub(1);
             }
         }
+        // The IP header is within the writable bytes: its checksum redone
+        // here, without another call to make sure of them.
+        ipv4::set_checksum(b);
         (old_a, old_p, l4sum)
     };
-    skb.ip_send_check();
     // A UDP checksum of zero means "none": it stays zero.
     if tcp || l4sum != [0, 0] {
-        skb.csum_nat(c_off, (old_a, addr), (old_p, port.to_be_bytes()), !tcp);
+        w.csum_nat(c_off, (old_a, addr), (old_p, port.to_be_bytes()), !tcp);
     }
     true
 }
