@@ -161,7 +161,11 @@ def names(addr, port, n, udp, hold, one_socket=False):
 def stream(addr, port, seconds):
     # LVS_TIMEOUT: seconds a read may wait (5; longer where the test
     # holds packets back on purpose).
-    s = socket.create_connection((addr, port), timeout=float(os.environ.get("LVS_TIMEOUT", "5")))
+    # LVS_SPORT: from that source port (the test finds its entry by it).
+    sport = int(os.environ.get("LVS_SPORT", "0"))
+    s = socket.create_connection(
+        (addr, port), timeout=float(os.environ.get("LVS_TIMEOUT", "5")), source_address=("0.0.0.0", sport)
+    )
     total = 0
     end = time.time() + seconds
     chunk = os.urandom(1000)
