@@ -166,36 +166,36 @@ impl Packet {
     /// fragments and malformed headers (`None`). Those continue to the
     /// stack, which drops what it finds bad.
     fn parse(skb: &mut Skb, ip: Ipv4) -> Result<Packet, Option<u8>> {
-        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
-            return Err(Some(ip.protocol));
-        }
-        Self::ports(skb, ip).ok_or(None)
+        let need = Self::classify(&ip)?;
+        let b = skb.head(need).ok_or(None)?;
+        Self::from_bytes(b, ip).ok_or(None)
     }
 
     /// [`Packet::parse`] from the linear bytes `b` of a packet whose IPv4
     /// header is `ip`; `None` when `b` is too short to tell (the headers
     /// must be pulled first).
     fn from_linear(b: &[u8], ip: Ipv4) -> Option<Result<Packet, Option<u8>>> {
-        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
-            return Some(Err(Some(ip.protocol)));
-        }
-        if ip.fragment {
-            return Some(Err(None));
-        }
-        let need = ip.ihl.checked_add(ipv4::l4_len(ip.protocol)?)?;
+        let need = match Self::classify(&ip) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(e)),
+        };
         if b.len() < need {
             return None;
         }
         Some(Self::from_bytes(b, ip).ok_or(None))
     }
 
-    fn ports(skb: &mut Skb, ip: Ipv4) -> Option<Packet> {
-        if ip.fragment {
-            return None;
+    /// The bytes from the IPv4 header that a TCP or UDP packet's headers
+    /// take at least; `Err` as [`Packet::parse`] for the rest.
+    fn classify(ip: &Ipv4) -> Result<usize, Option<u8>> {
+        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
+            return Err(Some(ip.protocol));
         }
-        let l4min = ipv4::l4_len(ip.protocol)?;
-        let b = skb.head(ip.ihl.checked_add(l4min)?)?;
-        Self::from_bytes(b, ip)
+        if ip.fragment {
+            return Err(None);
+        }
+        let l4min = ipv4::l4_len(ip.protocol).ok_or(None)?;
+        ip.ihl.checked_add(l4min).ok_or(None)
     }
 
     /// The packet from its headers `b` (at least the IPv4 header and the

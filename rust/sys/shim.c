@@ -122,7 +122,6 @@ void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32
 	if (udp && skb->ip_summed != CHECKSUM_PARTIAL && !*sum)
 		*sum = CSUM_MANGLED_0;
 }
-void rvs_ip_send_check(struct sk_buff *skb) { ip_send_check(ip_hdr(skb)); }
 void rvs_skb_notrack(struct sk_buff *skb)
 {
 	nf_reset_ct(skb);

@@ -28,7 +28,6 @@ u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len);
 const u8 *rvs_skb_view(const struct sk_buff *skb, u32 *len, u32 *linear, u32 *bits);
 void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
 		      __be16 pfrom, __be16 pto, bool udp);
-void rvs_ip_send_check(struct sk_buff *skb);
 void rvs_skb_notrack(struct sk_buff *skb);
 int rvs_route_me_harder(struct net *net, struct sk_buff *skb);
 int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward);

@@ -41,7 +41,6 @@ extern "C" {
         pto: u16,
         udp: bool,
     );
-    fn rvs_ip_send_check(skb: *mut bindings::sk_buff);
     fn rvs_skb_notrack(skb: *mut bindings::sk_buff);
     fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> i32;
     fn rvs_icmp_csum_ok(skb: *mut bindings::sk_buff, off: u32) -> bool;
@@ -268,15 +267,6 @@ impl Skb {
         }
         // SAFETY: linear, unshared (ensure_writable) and borrowed from self.
         Some(unsafe { core::slice::from_raw_parts_mut(p, len) })
-    }
-
-    /// Recomputes the IPv4 header checksum (header already writable).
-    pub(crate) fn ip_send_check(&mut self) {
-        if self.writable(20).is_none() {
-            return;
-        }
-        // SAFETY: the IP header is linear and writable.
-        unsafe { rvs_ip_send_check(self.raw()) };
     }
 
     /// Detaches the packet from conntrack (ip_vs's `ip_vs_notrack`).

@@ -51,20 +51,17 @@ pub(crate) fn nat(skb: &mut Skb, c: &Conn, e: &IcmpError, way: Way) -> bool {
         };
         let ok = put(b, outer_at, &addr)
             .and_then(|_| put(b, quoted_at, &addr))
-            .and_then(|_| put(b, port_at, &port.to_be_bytes()))
-            .and_then(|_| put(b, e.inner_off + ipv4::CHECK, &[0, 0]));
+            .and_then(|_| put(b, port_at, &port.to_be_bytes()));
         if ok.is_none() {
             return false;
         }
-        let Some(ih) = b.get(e.inner_off..e.inner_off.saturating_add(e.inner.ihl)) else {
-            return false;
-        };
-        let sum = ipv4::header_checksum(ih);
-        if put(b, e.inner_off + ipv4::CHECK, &sum).is_none() {
+        // Both IP headers' checksums anew: the quoted one's, then the
+        // error's own (at the start of the bytes).
+        let quoted = b.get_mut(e.inner_off..).map_or(false, ipv4::set_checksum);
+        if !quoted || !ipv4::set_checksum(b) {
             return false;
         }
     }
-    skb.ip_send_check();
     skb.icmp_csum_set(icmp_off);
     true
 }
