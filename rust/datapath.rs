@@ -7,11 +7,16 @@
 //!
 //! | hook      | priority | role                                        |
 //! |-----------|----------|---------------------------------------------|
-//! | LOCAL_IN  | 98       | NAT replies to a client on the director     |
-//! | LOCAL_IN  | 99       | client to VIP: existing and new connections |
+//! | LOCAL_IN  | 98       | NAT replies to a client on the director,    |
+//! |           |          | then clients' packets to a VIP              |
 //! | FORWARD   | 100      | NAT replies from real servers (source->VIP) |
-//! | LOCAL_OUT | -99      | NAT replies of a real server on the director |
-//! | LOCAL_OUT | -98      | a client on the director to a VIP           |
+//! | LOCAL_OUT | -99      | NAT replies of a real server on the         |
+//! |           |          | director, then a client on it to a VIP      |
+//!
+//! ip_vs registers each two-part hook as two hooks of adjacent priorities
+//! (98 and 99, -99 and -98): no other hook can run between them, so rvs
+//! makes one call of each pair, in the same order, which spares every
+//! packet a second netfilter call, look at the skb and parse.
 
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -34,28 +39,25 @@ use crate::xmit;
 /// The kernel's HZ.
 pub(crate) const HZ: u32 = kernel::bindings::CONFIG_HZ;
 
-const IN: u8 = 0;
-/// Replies at LOCAL_IN (to a client on the director).
-const OUT_LOCAL: u8 = 1;
-/// Replies at FORWARD.
-const OUT_FWD: u8 = 2;
-/// Requests of local clients at LOCAL_OUT.
-const IN_LOCAL: u8 = 3;
-/// Replies of a real server on the director (ip_vs's local node) at
-/// LOCAL_OUT.
-const OUT_LOCAL_OUT: u8 = 4;
+/// Replies to a client on the director, then requests (ip_vs's
+/// `ip_vs_reply4` and `ip_vs_remote_request4`).
+const LOCAL_IN: u8 = 0;
+/// Replies of real servers being forwarded (`ip_vs_reply4`).
+const FORWARD: u8 = 1;
+/// Replies of a real server on the director (ip_vs's local node), then
+/// requests of clients on it (`ip_vs_local_reply4`,
+/// `ip_vs_local_request4`).
+const LOCAL_OUT: u8 = 2;
 
 /// `NF_IP_PRI_NAT_SRC`, `NF_IP_PRI_NAT_DST`.
 const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
 /// The IPv4 hooks, registered in a namespace while it has a service.
-pub(crate) static HOOKS4: HookTable<5> = HookTable([
-    HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, OUT_LOCAL),
-    HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 1, IN),
-    HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, OUT_FWD),
-    HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 1, OUT_LOCAL_OUT),
-    HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 2, IN_LOCAL),
+pub(crate) static HOOKS4: HookTable<3> = HookTable([
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, LOCAL_IN),
+    HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, FORWARD),
+    HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 1, LOCAL_OUT),
 ]);
 
 pub(crate) struct Ipvs;
@@ -64,22 +66,26 @@ impl Hooks for Ipvs {
     fn hook(id: u8, net: &Net, skb: &mut Skb) -> Verdict {
         // The flags, and the headers from the bytes that are linear
         // already (nearly always all of them): one call into C.
-        let (len, pkt_type, pre) = {
-            let v = skb.view();
-            if v.ipvs_property {
-                return Verdict::Accept;
-            }
-            if (id == IN_LOCAL || id == OUT_LOCAL_OUT) && v.no_route {
-                return Verdict::Accept;
-            }
-            let len = v.len as usize;
-            let pre = ipv4::parse(v.bytes, len).map(|ip| (ip, Packet::from_linear(v.bytes, ip)));
-            (len, v.pkt_type, pre)
-        };
+        let v = skb.view();
+        if v.ipvs_property {
+            return Verdict::Accept;
+        }
+        if id == LOCAL_OUT && v.no_route {
+            return Verdict::Accept;
+        }
         let Some(st) = net.state::<NetState>() else {
             return Verdict::Accept;
         };
-        let request = id == IN || id == IN_LOCAL;
+        let dp = &st.dp;
+        // Every packet for this host meets the reply part at LOCAL_IN
+        // first: while no client on the director has a connection, none
+        // is a reply to one, and only nat_icmp_send could want it (no
+        // lookup: half of a request's work in the hooks).
+        let replies = id != LOCAL_IN
+            || dp.conns.has_local_clients()
+            || dp.sysctl.get(sysctl_idx::NAT_ICMP_SEND) != 0;
+        let (len, pkt_type) = (v.len as usize, v.pkt_type);
+        let pre = ipv4::parse(v.bytes, len).map(|ip| (ip, Packet::from_linear(v.bytes, ip)));
         // The IPv4 header, parsed once (again only after reassembly);
         // pulled into the linear part if it was not there.
         let (mut ip, mut pre) = match pre {
@@ -89,9 +95,10 @@ impl Hooks for Ipvs {
                 None => return Verdict::Accept,
             },
         };
-        if !request && ip.fragment {
-            if !skb.defrag(net, id == OUT_FWD) {
-                // Replies are matched whole: the fragment waits for the rest.
+        if ip.fragment && id != LOCAL_IN {
+            // Replies are matched whole: the fragment waits for the rest.
+            // (LOCAL_IN gets packets the stack reassembled.)
+            if !skb.defrag(net, id == FORWARD) {
                 return Verdict::Stolen;
             }
             let len = skb.len() as usize;
@@ -107,32 +114,44 @@ impl Hooks for Ipvs {
         };
         let p = match parsed {
             Ok(p) => p,
-            // ICMP a local program sends (about replies it got) leaves as
-            // it is.
-            Err(Some(ipv4::IPPROTO_ICMP)) if id == IN_LOCAL => return Verdict::Accept,
-            Err(Some(ipv4::IPPROTO_ICMP)) => return icmp(id, net, &st.dp, skb),
+            Err(Some(ipv4::IPPROTO_ICMP)) => {
+                if replies {
+                    if let Some(verdict) = icmp_out(id, net, dp, skb) {
+                        return verdict;
+                    }
+                }
+                // ICMP a local program sends (about replies it got) leaves
+                // as it is.
+                return if id == LOCAL_IN {
+                    icmp_in(net, dp, skb, pkt_type)
+                } else {
+                    Verdict::Accept
+                };
+            }
             Err(Some(_proto)) => {
                 // A protocol rvs does not balance (an IP-in-IP or GRE
                 // packet, say): with ignore_tunneled, mark it so that rvs
                 // ignores it also once decapsulated.
-                if st.dp.sysctl.get(sysctl_idx::IGNORE_TUNNELED) != 0 {
+                if dp.sysctl.get(sysctl_idx::IGNORE_TUNNELED) != 0 {
                     skb.set_ipvs_property();
                 }
                 return Verdict::Accept;
             }
             Err(None) => return Verdict::Accept,
         };
-        if request {
-            // From afar only what is addressed to this host; local
-            // requests whatever their type.
-            if id == IN && pkt_type != PACKET_HOST {
-                return Verdict::Accept;
-            }
-            packet_in(net, &st.dp, skb, &p)
-        } else {
+        if replies {
             // Replies leaving the director (forwarded, or from a real
             // server on it) are routed again after NAT (snat_reroute).
-            packet_out(net, &st.dp, skb, &p, id != OUT_LOCAL)
+            if let Some(verdict) = packet_out(net, dp, skb, &p, id != LOCAL_IN) {
+                return verdict;
+            }
+        }
+        match id {
+            // From afar only what is addressed to this host.
+            LOCAL_IN if pkt_type == PACKET_HOST => packet_in(net, dp, skb, &p, false),
+            // Local requests whatever their type.
+            LOCAL_OUT => packet_in(net, dp, skb, &p, true),
+            _ => Verdict::Accept,
         }
     }
 }
@@ -226,8 +245,9 @@ impl Packet {
     }
 }
 
-/// A client's packet to the director.
-fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
+/// A client's packet to the director (`local`: from a program on it, at
+/// LOCAL_OUT).
+fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) -> Verdict {
     let ip = &p.ip;
     let (saddr, daddr) = (p.saddr, p.daddr);
     let g = RcuGuard::new();
@@ -355,7 +375,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
                 count_in(dp, &c, skb.len());
                 return send(net, dp, skb, &c, ip, xmit::Via::Cache(&g, &c.dest.dst));
             }
-            let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ) else {
+            let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ, local) else {
                 return Verdict::Drop;
             };
             count_conn(dp, &c);
@@ -381,67 +401,78 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet) -> Verdict {
 }
 
 /// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
-/// `ip_vs_out_icmp`): at IN, from the client's side about a reply the
-/// director sent (relayed to the real server); at OUT, from a real server
-/// about a client's packet (relayed to the client). NAT connections get
-/// the quoted packet translated; DR and TUN ones get the error forwarded
-/// by their method.
-fn icmp(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Verdict {
-    if id == IN && skb.pkt_type() != PACKET_HOST {
-        return Verdict::Accept;
-    }
+/// `ip_vs_out_icmp`): the error, its IPv4 header and the reversed key of
+/// the packet it quotes; `None` for what is not such an error.
+fn icmp_error(skb: &mut Skb) -> Option<(Ipv4, ipv4::IcmpError, [u8; 16], [u8; 16])> {
     let len = skb.len() as usize;
-    let Some(ip) = skb.head(20).and_then(|h| ipv4::parse(h, len)) else {
-        return Verdict::Accept;
-    };
+    let ip = skb.head(20).and_then(|h| ipv4::parse(h, len))?;
     if ip.fragment {
-        return Verdict::Accept;
+        return None;
     }
-    let Some(e) = skb
+    let e = skb
         .head(len.min(ipv4::ICMP_ERROR_MAX))
-        .and_then(|b| ipv4::parse_icmp_error(b, ip.ihl))
-    else {
+        .and_then(|b| ipv4::parse_icmp_error(b, ip.ihl))?;
+    let (qs, qd) = (addr16(e.inner.saddr), addr16(e.inner.daddr));
+    Some((ip, e, qs, qd))
+}
+
+/// The quoted packet went the other way: its key, reversed.
+fn quoted_key<'a>(e: &ipv4::IcmpError, qs: &'a [u8; 16], qd: &'a [u8; 16]) -> Lookup<'a> {
+    Lookup {
+        protocol: e.inner.protocol,
+        saddr: qd,
+        sport: e.inner_dport,
+        daddr: qs,
+        dport: e.inner_sport,
+    }
+}
+
+/// An ICMP error from the client's side about a reply the director sent,
+/// at LOCAL_IN: relayed to the real server. NAT connections get the quoted
+/// packet translated; DR and TUN ones get the error forwarded by their
+/// method.
+fn icmp_in(net: &Net, dp: &DataPlane, skb: &mut Skb, pkt_type: u8) -> Verdict {
+    if pkt_type != PACKET_HOST {
+        return Verdict::Accept;
+    }
+    let Some((ip, e, qs, qd)) = icmp_error(skb) else {
         return Verdict::Accept;
     };
-    let (qs, qd) = (addr16(e.inner.saddr), addr16(e.inner.daddr));
-    // The quoted packet went the other way: its key, reversed.
-    let k = Lookup {
-        protocol: e.inner.protocol,
-        saddr: &qd,
-        sport: e.inner_dport,
-        daddr: &qs,
-        dport: e.inner_sport,
-    };
+    let k = quoted_key(&e, &qs, &qd);
     let g = RcuGuard::new();
-    if id == IN {
-        let Some(c) = dp.conns.get_in(&g, &k) else {
-            return Verdict::Accept;
-        };
-        count_in(dp, &c, skb.len());
-        if c.fwd != xmit::MASQ {
-            return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
-        }
-        if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
-            return Verdict::Drop;
-        }
-        xmit::nat::forward_icmp(net, skb, &c, &ip)
-    } else {
-        let Some(c) = dp.conns.get_out(&g, &k) else {
-            return Verdict::Accept;
-        };
-        if c.fwd == xmit::MASQ {
-            if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
-                return Verdict::Drop;
-            }
-            if id != OUT_LOCAL && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
-                return Verdict::Drop;
-            }
-        }
-        count_out(dp, &c, skb.len());
-        skb.set_ipvs_property();
-        skb.notrack();
-        Verdict::Accept
+    let Some(c) = dp.conns.get_in(&g, &k) else {
+        return Verdict::Accept;
+    };
+    count_in(dp, &c, skb.len());
+    if c.fwd != xmit::MASQ {
+        return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
     }
+    if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
+        return Verdict::Drop;
+    }
+    xmit::nat::forward_icmp(net, skb, &c, &ip)
+}
+
+/// An ICMP error from a real server about a client's packet: relayed to
+/// the client, the quote translated for NAT. `None` when it is about no
+/// connection (the hook goes on).
+fn icmp_out(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Option<Verdict> {
+    let (ip, e, qs, qd) = icmp_error(skb)?;
+    let k = quoted_key(&e, &qs, &qd);
+    let g = RcuGuard::new();
+    let c = dp.conns.get_out(&g, &k)?;
+    if c.fwd == xmit::MASQ {
+        if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
+            return Some(Verdict::Drop);
+        }
+        if id != LOCAL_IN && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
+            return Some(Verdict::Drop);
+        }
+    }
+    count_out(dp, &c, skb.len());
+    skb.set_ipvs_property();
+    skb.notrack();
+    Some(Verdict::Accept)
 }
 
 /// Why a new connection got no real server.
@@ -580,8 +611,15 @@ fn new_conn_expected(c: &Conn, reuse_mode: i32) -> bool {
 /// A packet that may be a real server's reply to a client (ip_vs's
 /// `ip_vs_out_hook` and `handle_response`): NAT replies get the VIP as
 /// source; every reply counts and moves its connection's state.
-/// `leaving`: the reply leaves the director (FORWARD, LOCAL_OUT).
-fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, leaving: bool) -> Verdict {
+/// `leaving`: the reply leaves the director (FORWARD, LOCAL_OUT). `None`
+/// when it belongs to no connection (the hook goes on).
+fn packet_out(
+    net: &Net,
+    dp: &DataPlane,
+    skb: &mut Skb,
+    p: &Packet,
+    leaving: bool,
+) -> Option<Verdict> {
     let ip = &p.ip;
     let saddr = p.saddr;
     let g = RcuGuard::new();
@@ -595,14 +633,14 @@ fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, leaving: boo
             && dp.has_real_service(&g, ip.protocol, &saddr, p.sport)
         {
             skb.icmp_send(3, 3, 0);
-            return Verdict::Drop;
+            return Some(Verdict::Drop);
         }
-        return Verdict::Accept;
+        return None;
     };
     if conn.fwd == xmit::MASQ
         && !xmit::nat::reply(net, skb, &conn, ip, leaving && dp.sysctl.snat_reroute())
     {
-        return Verdict::Drop;
+        return Some(Verdict::Drop);
     }
     count_out(dp, &conn, skb.len());
     let t = dp.timeouts();
@@ -614,5 +652,5 @@ fn packet_out(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, leaving: boo
     }
     skb.set_ipvs_property();
     skb.notrack();
-    Verdict::Accept
+    Some(Verdict::Accept)
 }

@@ -38,7 +38,7 @@ pub(crate) struct Ctl {
     /// Their removed real servers, for a while.
     pub(crate) trash: Trash,
     /// The IPv4 hooks, registered while there is a service.
-    pub(crate) hooks4: Option<Registration<5>>,
+    pub(crate) hooks4: Option<Registration<3>>,
 }
 
 /// The `net.ipv4.vs.*` settings the packet path reads, with ip_vs's names

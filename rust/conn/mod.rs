@@ -43,6 +43,9 @@ pub(crate) const F_TEMPLATE: u32 = 0x1000;
 /// lookup finds it; it stays until it expires, shown with ports 0 and
 /// 65535, where ip_vs rehashes it with those ports.
 const F_TPL_INVALID: u32 = 0x8000_0000;
+/// rvs's own: made by a client on the director (LOCAL_OUT), whose replies
+/// come in at LOCAL_IN; counted in [`ConnTable::local`].
+const F_LOCAL_CLIENT: u32 = 0x4000_0000;
 
 /// How long a template that still controls connections lives on when its
 /// time is up (ip_vs: 60 s, then again).
@@ -409,6 +412,9 @@ pub(crate) struct ConnTable {
     full_warned: AtomicBool,
     /// New connections refused because the table was full.
     pub(crate) dropped: AtomicUsize,
+    /// Entries of clients on the director (`F_LOCAL_CLIENT`): while there
+    /// are none, no packet coming in at LOCAL_IN can be a reply to one.
+    local: AtomicUsize,
 }
 
 impl ConnTable {
@@ -423,6 +429,7 @@ impl ConnTable {
             max,
             full_warned: AtomicBool::new(false),
             dropped: AtomicUsize::new(0),
+            local: AtomicUsize::new(0),
         })
     }
 
@@ -484,17 +491,27 @@ impl ConnTable {
     /// Adds a connection, counted inactive on its destination until its
     /// protocol says otherwise, and returns it in use. `None` when the
     /// table is full or memory is short (the packet is dropped).
+    /// `local_client`: its client is a program on the director.
     pub(crate) fn add<'g>(
         &'g self,
         g: &'g RcuGuard,
         n: NewConn,
         no_output: bool,
+        local_client: bool,
     ) -> Option<ConnRef<'g>> {
         let mut flags = F_INACTIVE;
         if no_output {
             flags |= F_NOOUTPUT;
         }
+        if local_client {
+            flags |= F_LOCAL_CLIENT;
+        }
         self.insert(g, n, flags)
+    }
+
+    /// Whether the table holds a connection of a client on the director.
+    pub(crate) fn has_local_clients(&self) -> bool {
+        self.local.load(Ordering::Relaxed) != 0
     }
 
     /// Adds a persistence template (`n.control` its own), counted among
@@ -534,6 +551,9 @@ impl ConnTable {
             Ok(true) => {
                 if k.template == 0 {
                     n.dest.conn_bound();
+                }
+                if flags & F_LOCAL_CLIENT != 0 {
+                    self.local.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Ok(false) if k.template != 0 => {
@@ -586,7 +606,12 @@ impl ConnTable {
                     .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
                     .is_ok()
             },
-            |c| c.unbind(),
+            |c| {
+                if c.flags.load(Ordering::Relaxed) & F_LOCAL_CLIENT != 0 {
+                    self.local.fetch_sub(1, Ordering::Relaxed);
+                }
+                c.unbind()
+            },
         )
     }
 

@@ -75,7 +75,6 @@ struct delayed_work *rvs_to_delayed_work(struct work_struct *w) { return to_dela
 /* ---- sk_buff fields behind bitfields and unions */
 u32 rvs_skb_len(const struct sk_buff *skb) { return skb->len; }
 void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
-u8 rvs_skb_pkt_type(const struct sk_buff *skb) { return skb->pkt_type; }
 u32 rvs_skb_mark(const struct sk_buff *skb) { return skb->mark; }
 bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }

@@ -18,7 +18,6 @@ struct delayed_work *rvs_to_delayed_work(struct work_struct *w);
 
 u32 rvs_skb_len(const struct sk_buff *skb);
 void rvs_skb_set_ipvs_property(struct sk_buff *skb);
-u8 rvs_skb_pkt_type(const struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 bool rvs_skb_csum_partial(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);

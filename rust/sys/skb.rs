@@ -20,7 +20,6 @@ use super::sync::RcuGuard;
 extern "C" {
     fn rvs_skb_len(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
-    fn rvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
@@ -181,11 +180,6 @@ impl Skb {
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: a valid skb that we may modify.
         unsafe { rvs_skb_set_ipvs_property(self.raw()) };
-    }
-
-    pub(crate) fn pkt_type(&self) -> u8 {
-        // SAFETY: as above.
-        unsafe { rvs_skb_pkt_type(self.raw()) }
     }
 
     /// The packet's firewall mark (`skb->mark`).
