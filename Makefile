@@ -20,7 +20,7 @@ KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
-.PHONY: all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep
+.PHONY: prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep
 
 all: module tool
 
@@ -59,6 +59,16 @@ bench: all
 	RVS_VM_CPUS=$${RVS_BENCH_CPUS:-1} RVS_VM_ICOUNT=$${RVS_BENCH_ICOUNT-0} \
 	RVS_BENCH_ROUNDS=$${RVS_BENCH_ROUNDS:-1} \
 		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh'
+
+# Where the packet path's instructions go: a UDP flood by PROF_METHOD (nat,
+# tun, dr) through ip_vs.ko and through rvs.ko on the benchmark kernel,
+# every guest instruction counted by a QEMU plugin (tests/tools/tbcount.c,
+# built here), printed per packet and per kernel function.
+prof: all
+	@ko=$$(RVS_KERNEL_VARIANT=bench qemu/build-module.sh) && \
+	gcc -O2 -Wall -shared -fPIC -o tool/target/tbcount.so tests/tools/tbcount.c -lpthread && \
+	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_VM_CPUS=1 RVS_VM_ICOUNT=0 RVS_VM_TBCOUNT=$(CURDIR)/tool/target/tbcount.so \
+		qemu/vm.sh run tests/prof.sh
 
 # The packet-path tests (t-dataplane, t-badtraffic) on the KASAN kernel
 # (generic KASAN, outline; built on first use and cached), with an rvs.ko

@@ -17,7 +17,10 @@
 # RVS_KERNEL_VARIANT (test|lockdep|kasan|bench: which kernel),
 # RVS_VM_ICOUNT (TCG only: QEMU's -icount shift, e.g. 0; the guest's clock
 # then counts instructions, 2^shift ns each, so that time measured in the
-# guest no longer depends on how fast the host runs it: the benchmarks).
+# guest no longer depends on how fast the host runs it: the benchmarks),
+# RVS_VM_TBCOUNT (TCG only: a built tests/tools/tbcount.c, QEMU's plugin
+# that counts the guest's instructions; the guest asks it for snapshots in
+# /rvs-out: make prof).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -55,7 +58,7 @@ printf '%s\n' "$cmd" >"$out/cmd"
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_TEST_FILES RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
 		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_SETTLE RVS_BENCH_CONNS \
-		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT RVS_VM_ICOUNT; do
+		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT RVS_VM_ICOUNT PROF_METHOD PROF_SECS PROF_TOP PROF_FUNC; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true
@@ -110,6 +113,10 @@ fi
 
 if [ "$accel" = tcg ] && [ -n "${RVS_VM_ICOUNT:-}" ]; then
 	cpu+=(-icount "shift=$RVS_VM_ICOUNT,sleep=off")
+fi
+
+if [ "$accel" = tcg ] && [ -n "${RVS_VM_TBCOUNT:-}" ]; then
+	cpu+=(-plugin "$RVS_VM_TBCOUNT,dir=$out")
 fi
 
 console="$out/console.log"

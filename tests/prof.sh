@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Instruction profile of the packet path (in the VM, `make prof`): a flood
+# of small UDP packets from the client to a VIP balanced by PROF_METHOD
+# (nat, tun or dr; default nat) over three real servers, once through
+# ip_vs.ko and once through rvs.ko, with QEMU's tbcount plugin
+# (tests/tools/tbcount.c) counting every instruction the guest executes.
+# Prints, per module, the instructions per packet delivered: in all, by
+# kernel module, and by function (PROF_TOP lines). Deterministic, unlike
+# a sampling profiler under TCG: where rvs spends more than ip_vs shows.
+source "$(dirname "$0")/lib.sh"
+set -e
+LOAD="$RVS_ROOT/tool/target/release/rvsload"
+[ -x "$LOAD" ] || fail "no $LOAD (make tool)"
+[ -d /rvs-out ] || fail "no /rvs-out (run by qemu/vm.sh)"
+M=${PROF_METHOD:-nat}
+SECS=${PROF_SECS:-3}
+OUT=$(mktemp -d /tmp/rvs-prof.XXXXXX)
+trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
+dir() { ip netns exec "$director" "$@"; }
+cli() { ip netns exec "$client" "$@"; }
+
+# snap NAME: the plugin's counters now, in $OUT/snap.NAME.
+snap() {
+	: >"/rvs-out/tbreq.$1"
+	wait_for 20 test -e "/rvs-out/tbsnap.$1" ||
+		fail "no snapshot from the plugin (qemu/vm.sh with RVS_VM_TBCOUNT)"
+	mv "/rvs-out/tbsnap.$1" "$OUT/snap.$1"
+}
+
+setup_topology
+lvs_director
+lvs_real_servers
+RSS=("$rs1" "$rs2" "$rs3")
+echo 0 >/proc/sys/kernel/kptr_restrict
+unload_all
+for impl in ip_vs rvs; do
+	load_impl "$impl"
+	dir $IPVSADM -A -u "$VIP:9000" -s rr
+	for i in 0 1 2; do
+		dir $IPVSADM -a -u "$VIP:9000" -r "${RS_IPS[$i]}" "$(lvs_fwd_flag "$M")"
+	done
+	# Module addresses differ from load to load.
+	cat /proc/kallsyms >"$OUT/kallsyms.$impl"
+	# The sinks start after the first snapshot: under -icount the guest's
+	# clock leaps while it idles waiting for the plugin, and a sink's
+	# time would run out before the flood. (Their start is counted: a few
+	# million instructions of billions, the same for both modules.)
+	snap "$impl-a"
+	pids=()
+	for i in 0 1 2; do
+		ip netns exec "${RSS[$i]}" "$LOAD" udp-sink 9000 $((SECS + 2)) >"$OUT/sink$i" &
+		pids+=($!)
+	done
+	sleep 0.5
+	sent=$(cli "$LOAD" udp-flood "$VIP" 9000 "$SECS" 18)
+	snap "$impl-b"
+	wait "${pids[@]}"
+	recv=$(($(cat "$OUT/sink0") + $(cat "$OUT/sink1") + $(cat "$OUT/sink2")))
+	[ "$recv" -gt 0 ] || fail "$impl: no packet arrived ($sent sent)"
+	echo "== $impl, ${M^^}: $sent UDP packets sent, $recv delivered; instructions per packet delivered:"
+	python3 "$RVS_ROOT/tests/tools/tbprof.py" "$OUT/kallsyms.$impl" "$OUT/snap.$impl-a" \
+		"$OUT/snap.$impl-b" "$recv" "${PROF_TOP:-30}" ${PROF_FUNC:+"$PROF_FUNC"} | c++filt 2>/dev/null || true
+	dir $IPVSADM -C
+	unload_all
+done
