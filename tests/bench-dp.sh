@@ -54,18 +54,12 @@ declare -A R
 # measure NAME ADDR ROUND: the three figures for traffic to ADDR, in
 # R[NAME,*,ROUND].
 measure() {
-	local name=$1 addr=$2 r=$3 i pids=() sent recv=0 n
-	for i in 0 1 2; do
-		ip netns exec "${RSS[$i]}" "$LOAD" udp-sink 9000 $((SECS + 2)) >"$OUT/sink$i" &
-		pids+=($!)
-	done
+	local name=$1 addr=$2 r=$3 sent recv
+	udp_sinks 9000 $((SECS + 2)) "$OUT"
 	sleep 0.5
 	sent=$(cli "$LOAD" udp-flood "$addr" 9000 "$SECS" 18)
-	wait "${pids[@]}"
-	for i in 0 1 2; do
-		n=$(cat "$OUT/sink$i")
-		recv=$((recv + n))
-	done
+	udp_sinks_wait "$OUT"
+	recv=$SINK_TOTAL
 	[ "$recv" -gt 0 ] || fail "$name: no UDP packet arrived ($sent sent)"
 	R[$name,udp,$r]=$((recv / SECS))
 	R[$name,cps,$r]=$(cli "$LOAD" tcp-conns "$addr" 9001 "$SECS")

@@ -176,6 +176,24 @@ kmemleak_check() {
 	echo "kmemleak: no leak"
 }
 
+# ---- UDP sinks (benchmarks) ---------------------------------------------------
+# udp_sinks PORT SECS DIR: rvsload's udp-sink on PORT for SECS seconds in
+# each real server ($rs1..$rs3, $LOAD set by the caller), started in the
+# background; udp_sinks_wait DIR waits for them (in this shell, not in a
+# $(...)) and leaves the datagrams they counted in all in SINK_TOTAL.
+udp_sinks() {
+	local i rss=("$rs1" "$rs2" "$rs3")
+	SINK_PIDS=()
+	for i in 0 1 2; do
+		ip netns exec "${rss[$i]}" "$LOAD" udp-sink "$1" "$2" >"$3/sink$i" &
+		SINK_PIDS+=($!)
+	done
+}
+udp_sinks_wait() {
+	wait "${SINK_PIDS[@]}"
+	SINK_TOTAL=$(($(cat "$1/sink0") + $(cat "$1/sink1") + $(cat "$1/sink2")))
+}
+
 # ---- namespaces -----------------------------------------------------------
 RVS_NS=()
 

@@ -31,7 +31,6 @@ snap() {
 setup_topology
 lvs_director
 lvs_real_servers
-RSS=("$rs1" "$rs2" "$rs3")
 echo 0 >/proc/sys/kernel/kptr_restrict
 unload_all
 for impl in ip_vs rvs; do
@@ -47,16 +46,12 @@ for impl in ip_vs rvs; do
 	# time would run out before the flood. (Their start is counted: a few
 	# million instructions of billions, the same for both modules.)
 	snap "$impl-a"
-	pids=()
-	for i in 0 1 2; do
-		ip netns exec "${RSS[$i]}" "$LOAD" udp-sink 9000 $((SECS + 2)) >"$OUT/sink$i" &
-		pids+=($!)
-	done
+	udp_sinks 9000 $((SECS + 2)) "$OUT"
 	sleep 0.5
 	sent=$(cli "$LOAD" udp-flood "$VIP" 9000 "$SECS" 18)
 	snap "$impl-b"
-	wait "${pids[@]}"
-	recv=$(($(cat "$OUT/sink0") + $(cat "$OUT/sink1") + $(cat "$OUT/sink2")))
+	udp_sinks_wait "$OUT"
+	recv=$SINK_TOTAL
 	[ "$recv" -gt 0 ] || fail "$impl: no packet arrived ($sent sent)"
 	echo "== $impl, ${M^^}: $sent UDP packets sent, $recv delivered; instructions per packet delivered:"
 	python3 "$RVS_ROOT/tests/tools/tbprof.py" "$OUT/kallsyms.$impl" "$OUT/snap.$impl-a" \
