@@ -5,6 +5,7 @@
 # $out/cmd (or an interactive shell) on the second serial port, and leaves
 # its exit status and the kernel log in $out.
 set -u
+echo "rvs-vm: guest-init: started" >/dev/kmsg
 # arg NAME: the value of NAME=... on the kernel command line.
 arg() {
 	for kv in $(cat /proc/cmdline); do
@@ -46,6 +47,7 @@ export TERM=${TERM:-linux}
 [ -f "$out/env" ] && . "$out/env"
 cd "$repo" || exit 1
 
+echo "rvs-vm: guest-init: running the command" >/dev/kmsg
 tty=/dev/ttyS1
 if [ "$mode" = shell ]; then
 	stty -F $tty sane
