@@ -11,14 +11,14 @@ use crate::conn::{self, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
 use crate::ctl::procfs::{ConnFile, InfoFile, StatsFile};
 use crate::proto::Timeouts;
-use crate::svc::rt::{DestRt, EstLock, Stats, SvcRt};
+use crate::svc::rt::{DestRt, EstGuard, EstLock, Stats, SvcRt};
 use crate::svc::spec::{SvcKey, AF_INET};
 use crate::svc::{Services, Trash};
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
 use crate::sys::params;
 use crate::sys::proc::ProcFile;
-use crate::sys::rcuhash::{Kmalloc, RcuHashTable};
+use crate::sys::rcuhash::{Detached, Kmalloc, RcuHashTable};
 use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
 use crate::sys::sysctl::{IntEntry, Registration as SysctlReg, Template};
 use crate::sys::work::{Periodic, Tick};
@@ -129,6 +129,10 @@ impl Sysctl {
 
 /// The periodic job of a namespace: connection expiry every second, rate
 /// estimation every two.
+/// Counter sets the estimator updates per taking of the namespace's
+/// [`EstLock`] (bottom halves stay off that long: some microseconds).
+const EST_BATCH: u32 = 64;
+
 struct Ticker {
     t: Arc<Tables>,
     n: AtomicU32,
@@ -142,15 +146,28 @@ impl Tick for Ticker {
         for s in dead {
             s.dispose();
         }
+        // Taken out under the lock, freed outside it (each waits for its
+        // grace period if that has not ended yet).
+        let unlinked = core::mem::replace(&mut *t.unlinked.lock(), KVec::new());
+        drop(unlinked);
         let n = self.n.fetch_add(1, Ordering::Relaxed);
         if n % 2 == 1 && t.sysctl.get(sysctl_idx::RUN_ESTIMATION) != 0 {
-            // The lock (which keeps bottom halves off) is taken for one
-            // counter set at a time, never for a pass over every service.
-            let g = RcuGuard::new();
-            t.stats.estimate(&t.est_lock.lock());
-            t.svcs
-                .for_each(&g, |s| s.stats.estimate(&t.est_lock.lock()));
-            t.rs.for_each(&g, |d| d.stats.estimate(&t.est_lock.lock()));
+            // The lock (which keeps bottom halves off) is taken for
+            // EST_BATCH counter sets at a time, never for a pass over every
+            // service.
+            let rg = RcuGuard::new();
+            let mut g = t.est_lock.lock();
+            let mut k = 0u32;
+            let mut step = |s: &Stats, g: &mut EstGuard<'_>| {
+                s.estimate(g);
+                k = k.wrapping_add(1);
+                if k % EST_BATCH == 0 {
+                    g.relock();
+                }
+            };
+            step(&t.stats, &mut g);
+            t.svcs.for_each(&rg, |s| step(&s.stats, &mut g));
+            t.rs.for_each(&rg, |d| step(&d.stats, &mut g));
         }
     }
 }
@@ -169,6 +186,9 @@ pub(crate) struct Tables {
     pub(crate) stats: Stats,
     /// Flushed tables the trash let go of, freed by the next tick.
     graveyard: BhMutex<KVec<Services>>,
+    /// The packet path's entries of flushed tables, freed by the next
+    /// tick.
+    unlinked: BhMutex<KVec<Unlinked>>,
     /// Serialises the rate estimator's writers (tick, ZERO).
     pub(crate) est_lock: EstLock,
     /// Timeouts in seconds (tcp, tcp_fin, udp), as `--set` left them.
@@ -177,6 +197,12 @@ pub(crate) struct Tables {
     /// its values).
     pub(crate) sysctl: Sysctl,
 }
+
+/// A flush's entries of `svcs` and `rs`.
+type Unlinked = (
+    Detached<Arc<SvcRt>, Kmalloc>,
+    Detached<Arc<DestRt>, Kmalloc>,
+);
 
 /// What the packet path of a namespace uses.
 pub(crate) struct DataPlane {
@@ -238,6 +264,7 @@ impl DataPlane {
                 stats: Stats::new()?,
                 est_lock: EstLock::new()?,
                 graveyard: BhMutex::new(KVec::new(), c"rvs_graveyard", &GRAVE_KEY)?,
+                unlinked: BhMutex::new(KVec::new(), c"rvs_unlinked", &UNLINKED_KEY)?,
                 timeouts: [
                     AtomicU32::new(default_timeout::TCP),
                     AtomicU32::new(default_timeout::TCP_FIN),
@@ -268,8 +295,26 @@ impl DataPlane {
 }
 
 static GRAVE_KEY: LockKey = LockKey::new();
+static UNLINKED_KEY: LockKey = LockKey::new();
 
 impl Tables {
+    /// Empties the service and real-server tables (FLUSH). Their entries
+    /// are freed together by the next tick, after a grace period (ip_vs
+    /// leaves its real servers to a timer likewise), or here if the list
+    /// cannot grow. Process context.
+    pub(crate) fn unlink_all(&self) {
+        let u = (self.svcs.detach_all(), self.rs.detach_all());
+        self.nullsvc.store(0, Ordering::Relaxed);
+        let mut g = self.unlinked.lock();
+        if g.reserve(1, GFP_ATOMIC).is_ok() {
+            // Room reserved: cannot fail.
+            let _ = g.push(u, GFP_ATOMIC);
+            return;
+        }
+        drop(g);
+        drop(u);
+    }
+
     /// Leaves removed services to the next tick to free, or frees them now
     /// if the list cannot grow.
     pub(crate) fn bury(&self, s: Services) {

@@ -10,7 +10,7 @@
 #     one at a time);
 #   - bulk TCP (Mbit/s through one connection);
 # then the memory a connection entry costs with RVS_BENCH_CONNS entries
-# (UDP, one per source address and port; /proc/meminfo's Slab before and
+# (UDP, one per source address and port; /proc/meminfo's SUnreclaim before and
 # after). Prints a table with rvs/ip_vs and rvs/routing ratios. Fails only
 # if a measurement saw no traffic or the entries did not all appear.
 #
@@ -89,7 +89,10 @@ service() {
 	done
 }
 
-slab_kb() { awk '/^Slab:/ {print $2}' /proc/meminfo; }
+# The unreclaimable slab: connection entries and whatever else a module
+# allocates for them, without the page cache's inodes and dentries (9p's,
+# reclaimable), which come and go while the entries are made.
+slab_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
 # settle: wait (RVS_BENCH_SETTLE seconds at most, 30) until the slab stops
 # shrinking: what the previous module freed (RCU, timers) must not count
 # against the next.
@@ -121,7 +124,7 @@ memory() {
 	R[$impl,mem]=$(((after - before) * 1024 / n))
 	local cache=${impl/ip_vs/ip_vs_conn}
 	cache=${cache/rvs/rvs_conn}
-	echo "# $impl: $n entries, Slab $before -> $after kB;" \
+	echo "# $impl: $n entries, SUnreclaim $before -> $after kB;" \
 		"$cache objects of $(cat "/sys/kernel/slab/$cache/slab_size" 2>/dev/null || echo '?') bytes"
 	dir $IPVSADM -C
 	unload_all
@@ -177,7 +180,7 @@ for m in nat tun dr; do
 	done
 done
 echo
-echo "memory per connection entry ($NCONNS UDP entries; Slab of /proc/meminfo)"
+echo "memory per connection entry ($NCONNS UDP entries; SUnreclaim of /proc/meminfo)"
 printf '%-30s %10s %10s %10s\n' "" ip_vs.ko rvs.ko rvs/ip_vs
 printf '%-30s %10s %10s %10s\n' "bytes per entry" "${R[ip_vs,mem]}" "${R[rvs,mem]}" \
 	"$(ratio "${R[rvs,mem]}" "${R[ip_vs,mem]}")"

@@ -336,12 +336,10 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
         .sweep(jiffies(), hz, TRASH_PERIOD_SECS.saturating_mul(hz));
     match c {
         cmd::FLUSH => {
-            // Everything goes: empty the packet path's tables in one pass
-            // each (many services may share a real server, whose entries
+            // Everything goes: empty the packet path's tables a bucket at
+            // a time (many services may share a real server, whose entries
             // then share a bucket).
-            st.dp.svcs.remove_if(None, |_| true, |_| {});
-            st.dp.nullsvc.store(0, Ordering::Relaxed);
-            st.dp.rs.remove_if(None, |_| true, |_| {});
+            st.dp.unlink_all();
             let gone = ctl.services.take_all();
             if let Some(old) = ctl.trash.put_flushed(jiffies(), gone) {
                 st.dp.bury(old);

@@ -45,9 +45,16 @@ pub(crate) struct Stats {
 pub(crate) struct EstLock(BhMutex<()>);
 
 /// Held [`EstLock`].
-pub(crate) struct EstGuard<'a>(#[allow(dead_code)] BhMutexGuard<'a, ()>);
+pub(crate) struct EstGuard<'a>(BhMutexGuard<'a, ()>);
 
 static EST_KEY: LockKey = LockKey::new();
+
+impl EstGuard<'_> {
+    /// Lets the lock go for a moment and takes it again (a long pass).
+    pub(crate) fn relock(&mut self) {
+        self.0.relock();
+    }
+}
 
 impl EstLock {
     pub(crate) fn new() -> Result<Self> {
@@ -71,11 +78,7 @@ impl Stats {
 
     /// The counters without the ZERO baseline.
     fn raw(&self) -> [u64; NSTATS] {
-        let mut v = [0u64; NSTATS];
-        for (i, x) in v.iter_mut().enumerate() {
-            *x = self.c.sum(i);
-        }
-        v
+        self.c.sum_all()
     }
 
     fn est(&self) -> Est {
@@ -102,8 +105,12 @@ impl Stats {
 
     /// One step of the rate estimator (every two seconds).
     pub(crate) fn estimate(&self, g: &EstGuard<'_>) {
+        let now = self.raw();
         let mut e = self.est();
-        e.update(self.raw());
+        if e.settled(&now) {
+            return;
+        }
+        e.update(now);
         self.set_est(&e, g);
     }
 
@@ -126,10 +133,9 @@ impl Stats {
 
     /// Conns, inpkts, outpkts, inbytes, outbytes since the last ZERO.
     pub(crate) fn read(&self) -> [u64; NSTATS] {
-        let mut v = [0u64; NSTATS];
-        for (i, x) in v.iter_mut().enumerate() {
-            let base = self.base.get(i).map_or(0, |b| b.load(Ordering::Relaxed));
-            *x = self.c.sum(i).wrapping_sub(base);
+        let mut v = self.c.sum_all();
+        for (x, b) in v.iter_mut().zip(self.base.iter()) {
+            *x = x.wrapping_sub(b.load(Ordering::Relaxed));
         }
         v
     }

@@ -13,7 +13,7 @@ extern "C" {
     fn rvs_pcpu_alloc(n: u32) -> *mut u64;
     fn rvs_pcpu_add(p: *mut u64, i: u32, v: u64);
     fn rvs_pcpu_add2(p: *mut u64, i: u32, v: u64, j: u32, w: u64);
-    fn rvs_pcpu_sum(p: *mut u64, i: u32) -> u64;
+    fn rvs_pcpu_sum(p: *mut u64, n: u32, out: *mut u64);
 }
 
 /// `N` 64-bit counters per CPU.
@@ -61,13 +61,16 @@ impl<const N: usize> PcpuCounters<N> {
         }
     }
 
-    /// The sum of counter `i` over all CPUs.
-    pub(crate) fn sum(&self, i: usize) -> u64 {
-        if i >= N {
-            return 0;
-        }
-        // SAFETY: `i < N`; reads of aligned u64s.
-        unsafe { rvs_pcpu_sum(self.p, i as u32) }
+    /// Every counter's sum over all CPUs (one walk of the CPUs).
+    pub(crate) fn sum_all(&self) -> [u64; N] {
+        let mut out = [0u64; N];
+        // `N` fits: `new` checked it.
+        let n = N as u32;
+        // SAFETY: `p` holds `N` u64s per CPU (invariant); `out` has room
+        // for `N` and starts at 0 (the shim adds to it); reads of aligned
+        // u64s.
+        unsafe { rvs_pcpu_sum(self.p, n, out.as_mut_ptr()) };
+        out
     }
 }
 

@@ -17,7 +17,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::sync::{rcu_barrier, LockKey, RcuGuard, SpinLockBh};
+use super::sync::{cond_resched, rcu_barrier, GraceCookie, LockKey, RcuGuard, SpinLockBh};
 
 // Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
 // members deep inside some of them.
@@ -416,6 +416,100 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             }
         }
         count
+    }
+}
+
+impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
+    /// Unlinks every entry, a bucket's chain at a time, and hands them
+    /// over together, to be freed after one grace period (see
+    /// [`Detached`]) instead of by a callback each: a flush of 100,000
+    /// real servers queues no RCU callback. Process context.
+    pub(crate) fn detach_all(&self) -> Detached<T, A> {
+        let mut chains = KVec::new();
+        if chains.reserve(self.buckets.len(), GFP_KERNEL).is_err() {
+            // No memory for the list: a callback per entry.
+            self.remove_if(None, |_| true, |_| {});
+        }
+        for (i, bucket) in self.buckets.iter().enumerate() {
+            if chains.len() >= chains.capacity() {
+                break;
+            }
+            let Some(lock) = self.locks.get(i % STRIPES) else {
+                continue;
+            };
+            if bucket.load(Ordering::Relaxed).is_null() {
+                continue;
+            }
+            let _g = lock.lock();
+            let head = bucket.swap(core::ptr::null_mut(), Ordering::Release);
+            let mut n = 0usize;
+            let mut p = head;
+            while !p.is_null() {
+                // SAFETY: unlinked from the table just now under the lock,
+                // not yet freed (only `Detached` frees it).
+                p = unsafe { &*p }.next.load(Ordering::Relaxed);
+                n = n.saturating_add(1);
+            }
+            self.len.fetch_sub(n, Ordering::Relaxed);
+            // Capacity checked above: cannot fail.
+            let _ = chains.push(DetachedChain(head), GFP_ATOMIC);
+        }
+        // INVARIANT: every chain is unlinked; the cookie is taken after.
+        Detached {
+            chains,
+            gp: GraceCookie::start(),
+            _a: PhantomData,
+        }
+    }
+}
+
+/// The head of an unlinked chain.
+struct DetachedChain<T>(*mut Node<T>);
+
+/// Entries unlinked together by [`RcuHashTable::detach_all`]. Dropping it
+/// waits for the grace period that began after the unlinking, if it has
+/// not ended yet, then frees the entries: drop it in process context with
+/// no lock held (the namespace's tick does).
+///
+/// # Invariants
+///
+/// Each chain was unlinked from its table before `gp` was taken, and its
+/// nodes are reachable from nowhere else.
+pub(crate) struct Detached<T, A: NodeAlloc<T>> {
+    chains: KVec<DetachedChain<T>>,
+    gp: GraceCookie,
+    _a: PhantomData<A>,
+}
+
+// SAFETY: owns values that are `Send`; nothing in it is shared.
+unsafe impl<T: Send, A: NodeAlloc<T>> Send for Detached<T, A> {}
+// SAFETY: no method reaches the nodes through a shared reference.
+unsafe impl<T: Send, A: NodeAlloc<T>> Sync for Detached<T, A> {}
+
+impl<T, A: NodeAlloc<T>> Drop for Detached<T, A> {
+    fn drop(&mut self) {
+        if self.chains.is_empty() {
+            return;
+        }
+        self.gp.wait();
+        let mut n = 0u32;
+        for c in self.chains.iter() {
+            let mut p = c.0;
+            while !p.is_null() {
+                // SAFETY: the grace period after the unlinking is over (the
+                // wait above): no reader sees the node; only we free it.
+                unsafe {
+                    let next = (*p).next.load(Ordering::Relaxed);
+                    core::ptr::drop_in_place(p);
+                    A::free(p);
+                    p = next;
+                }
+                n = n.wrapping_add(1);
+                if n % 256 == 0 {
+                    cond_resched();
+                }
+            }
+        }
     }
 }
 

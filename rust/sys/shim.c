@@ -58,14 +58,19 @@ void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w
 	this_cpu_add(p[i], v);
 	this_cpu_add(p[j], w);
 }
-u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i)
+/* Adds every counter's values on the possible CPUs to out[] (zeroed by
+ * the caller), in one walk of the CPUs. */
+void rvs_pcpu_sum(u64 __percpu *p, unsigned int n, u64 *out)
 {
-	u64 s = 0;
+	unsigned int i;
 	int cpu;
 
-	for_each_possible_cpu(cpu)
-		s += READ_ONCE(per_cpu_ptr(p, cpu)[i]);
-	return s;
+	for_each_possible_cpu(cpu) {
+		const u64 *c = per_cpu_ptr(p, cpu);
+
+		for (i = 0; i < n; i++)
+			out[i] += READ_ONCE(c[i]);
+	}
 }
 
 /* ---- periodic work */

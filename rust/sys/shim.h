@@ -11,7 +11,7 @@ void rvs_call_rcu(struct rcu_head *h, rcu_callback_t f);
 u64 __percpu *rvs_pcpu_alloc(unsigned int n);
 void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v);
 void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w);
-u64 rvs_pcpu_sum(u64 __percpu *p, unsigned int i);
+void rvs_pcpu_sum(u64 __percpu *p, unsigned int n, u64 *out);
 
 void rvs_init_delayed_work(struct delayed_work *w, work_func_t f);
 struct delayed_work *rvs_to_delayed_work(struct work_struct *w);

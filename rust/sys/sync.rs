@@ -48,6 +48,25 @@ pub(crate) fn rcu_barrier() {
     unsafe { bindings::rcu_barrier() };
 }
 
+/// A point in RCU's time ([`GraceCookie::start`]): its grace period ends
+/// once every read section that had begun by then has ended.
+pub(crate) struct GraceCookie(kernel::ffi::c_ulong);
+
+impl GraceCookie {
+    /// Now, with a grace period started if none is under way
+    /// (`start_poll_synchronize_rcu`). Process context.
+    pub(crate) fn start() -> Self {
+        // SAFETY: no precondition.
+        GraceCookie(unsafe { bindings::start_poll_synchronize_rcu() })
+    }
+
+    /// Waits until it has ended (returns at once if it has). May sleep.
+    pub(crate) fn wait(&self) {
+        // SAFETY: no memory precondition; process context (the callers').
+        unsafe { bindings::cond_synchronize_rcu(self.0) };
+    }
+}
+
 /// A lockdep class for locks made at one place (`static KEY: LockKey =
 /// LockKey::new();`).
 pub(crate) struct LockKey(Opaque<bindings::lock_class_key>);
@@ -119,6 +138,18 @@ pub(crate) struct SpinLockBhGuard<'a> {
     _not_send: PhantomData<*mut ()>,
 }
 
+impl SpinLockBhGuard<'_> {
+    /// Lets the lock go for a moment (bottom halves pending on this CPU
+    /// run, other CPUs waiting for it get in) and takes it again.
+    pub(crate) fn relock(&mut self) {
+        // SAFETY: this guard holds the lock, and holds it again on return.
+        unsafe {
+            rvs_spin_unlock_bh(self.lock.lock.get());
+            rvs_spin_lock_bh(self.lock.lock.get());
+        }
+    }
+}
+
 impl Drop for SpinLockBhGuard<'_> {
     fn drop(&mut self) {
         // SAFETY: this guard holds the lock.
@@ -166,6 +197,13 @@ impl<T> BhMutex<T> {
 pub(crate) struct BhMutexGuard<'a, T> {
     _g: SpinLockBhGuard<'a>,
     m: &'a BhMutex<T>,
+}
+
+impl<T> BhMutexGuard<'_, T> {
+    /// See [`SpinLockBhGuard::relock`]: the data may have changed after.
+    pub(crate) fn relock(&mut self) {
+        self._g.relock();
+    }
 }
 
 impl<T> core::ops::Deref for BhMutexGuard<'_, T> {
