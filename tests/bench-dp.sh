@@ -10,8 +10,8 @@
 #     one at a time);
 #   - bulk TCP (Mbit/s through one connection);
 # then the memory a connection entry costs with RVS_BENCH_CONNS entries
-# (UDP, one per source address and port; /proc/meminfo's SUnreclaim before and
-# after). Prints a table with rvs/ip_vs and rvs/routing ratios. Fails only
+# (UDP, one per source address and port; the growth of the entries' slab
+# cache). Prints a table with rvs/ip_vs and rvs/routing ratios. Fails only
 # if a measurement saw no traffic or the entries did not all appear.
 #
 # RVS_BENCH_SECS: seconds per measurement (3); RVS_BENCH_ROUNDS: rounds of
@@ -89,9 +89,8 @@ service() {
 	done
 }
 
-# The unreclaimable slab: connection entries and whatever else a module
-# allocates for them, without the page cache's inodes and dentries (9p's,
-# reclaimable), which come and go while the entries are made.
+# The unreclaimable slab (without the page cache's inodes and dentries,
+# 9p's, which come and go while the entries are made).
 slab_kb() { awk '/^SUnreclaim:/ {print $2}' /proc/meminfo; }
 # settle: wait (RVS_BENCH_SETTLE seconds at most, 30) until the slab stops
 # shrinking: what the previous module freed (RCU, timers) must not count
@@ -110,22 +109,36 @@ settle() {
 entries() { dir sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l'; }
 all_entries() { [ "$(entries)" -ge "$NCONNS" ]; }
 
-# memory IMPL: bytes of slab per connection entry with NCONNS entries.
+# cache_kb CACHE: the memory of a slab cache's slabs, in kB (SLUB's sysfs:
+# slabs times the pages of one, 2^order).
+cache_kb() {
+	local d=/sys/kernel/slab/$1 slabs order
+	slabs=$(cut -d' ' -f1 "$d/slabs") && order=$(cat "$d/order") || return 1
+	echo $((slabs * (4 << order)))
+}
+
+# memory IMPL: bytes per connection entry with NCONNS entries: the growth
+# of the entries' own slab cache (rvs_conn, ip_vs_conn), slab pages
+# included. The unreclaimable slab as a whole (SUnreclaim) is printed
+# beside it but is no measure: the previous module's connections leave
+# conntrack entries and other memory that the kernel frees meanwhile.
 memory() {
-	local impl=$1 before after n
+	local impl=$1 before after n c0 c1
+	local cache=${impl/ip_vs/ip_vs_conn}
+	cache=${cache/rvs/rvs_conn}
 	load_impl "$impl"
 	service nat
 	settle
 	before=$(slab_kb)
+	c0=$(cache_kb "$cache") || fail "$impl: no /sys/kernel/slab/$cache"
 	cli "$LOAD" udp-spray "$VIP" 9000 "$NCONNS" 192.0.2.2 192.0.2.3 >/dev/null
 	wait_for 120 all_entries || fail "$impl: $(entries) entries of $NCONNS"
+	c1=$(cache_kb "$cache")
 	after=$(slab_kb)
 	n=$(entries)
-	R[$impl,mem]=$(((after - before) * 1024 / n))
-	local cache=${impl/ip_vs/ip_vs_conn}
-	cache=${cache/rvs/rvs_conn}
-	echo "# $impl: $n entries, SUnreclaim $before -> $after kB;" \
-		"$cache objects of $(cat "/sys/kernel/slab/$cache/slab_size" 2>/dev/null || echo '?') bytes"
+	R[$impl,mem]=$(((c1 - c0) * 1024 / n))
+	echo "# $impl: $n entries; $cache ($(cat "/sys/kernel/slab/$cache/slab_size") bytes an object)" \
+		"$c0 -> $c1 kB; SUnreclaim $before -> $after kB"
 	dir $IPVSADM -C
 	unload_all
 }
@@ -180,7 +193,7 @@ for m in nat tun dr; do
 	done
 done
 echo
-echo "memory per connection entry ($NCONNS UDP entries; SUnreclaim of /proc/meminfo)"
+echo "memory per connection entry ($NCONNS UDP entries; the growth of their slab cache)"
 printf '%-30s %10s %10s %10s\n' "" ip_vs.ko rvs.ko rvs/ip_vs
 printf '%-30s %10s %10s %10s\n' "bytes per entry" "${R[ip_vs,mem]}" "${R[rvs,mem]}" \
 	"$(ratio "${R[rvs,mem]}" "${R[ip_vs,mem]}")"
