@@ -52,7 +52,9 @@ test: all
 # (RVS_BENCH_ICOUNT, QEMU's -icount shift: 0, one instruction a
 # nanosecond; empty: the host's clock): wall-clock figures moved by 25%
 # between two runs of the same module on this machine kind, these by 1%.
-# Deterministic, so one round each (RVS_BENCH_ROUNDS).
+# Deterministic, so one round each (RVS_BENCH_ROUNDS); a bulk TCP figure is
+# still the median of three streams (RVS_BENCH_BULK), one stream's rate
+# being less steady.
 bench: all
 	@ko=$$(RVS_KERNEL_VARIANT=bench qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" \
@@ -60,10 +62,11 @@ bench: all
 	RVS_BENCH_ROUNDS=$${RVS_BENCH_ROUNDS:-1} \
 		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh'
 
-# Where the packet path's instructions go: a UDP flood by PROF_METHOD (nat,
-# tun, dr) through ip_vs.ko and through rvs.ko on the benchmark kernel,
-# every guest instruction counted by a QEMU plugin (tests/tools/tbcount.c,
-# built here), printed per packet and per kernel function.
+# Where the packet path's instructions go: a UDP flood (or with
+# PROF_FLOW=bulk one TCP stream) by PROF_METHOD (nat, tun, dr) through
+# ip_vs.ko and through rvs.ko on the benchmark kernel, every guest
+# instruction counted by a QEMU plugin (tests/tools/tbcount.c, built here),
+# printed per packet (per MB) and per kernel function.
 prof: all
 	@ko=$$(RVS_KERNEL_VARIANT=bench qemu/build-module.sh) && \
 	gcc -O2 -Wall -shared -fPIC -o tool/target/tbcount.so tests/tools/tbcount.c -lpthread && \

@@ -297,6 +297,18 @@ impl DataPlane {
 static GRAVE_KEY: LockKey = LockKey::new();
 static UNLINKED_KEY: LockKey = LockKey::new();
 
+/// Appends `v` to `list` for the next tick to free; gives it back if the
+/// list cannot grow (the lock is let go by then).
+fn for_next_tick<T>(list: &BhMutex<KVec<T>>, v: T) -> Result<(), T> {
+    let mut g = list.lock();
+    if g.reserve(1, GFP_ATOMIC).is_err() {
+        return Err(v);
+    }
+    // Room reserved: cannot fail.
+    let _ = g.push(v, GFP_ATOMIC);
+    Ok(())
+}
+
 impl Tables {
     /// Empties the service and real-server tables (FLUSH). Their entries
     /// are freed together by the next tick, after a grace period (ip_vs
@@ -305,28 +317,16 @@ impl Tables {
     pub(crate) fn unlink_all(&self) {
         let u = (self.svcs.detach_all(), self.rs.detach_all());
         self.nullsvc.store(0, Ordering::Relaxed);
-        let mut g = self.unlinked.lock();
-        if g.reserve(1, GFP_ATOMIC).is_ok() {
-            // Room reserved: cannot fail.
-            let _ = g.push(u, GFP_ATOMIC);
-            return;
-        }
-        drop(g);
-        drop(u);
+        // Freed here (after the lock is let go) if the list cannot grow.
+        drop(for_next_tick(&self.unlinked, u));
     }
 
     /// Leaves removed services to the next tick to free, or frees them now
     /// if the list cannot grow.
     pub(crate) fn bury(&self, s: Services) {
-        {
-            let mut g = self.graveyard.lock();
-            if g.reserve(1, GFP_ATOMIC).is_ok() {
-                // Room reserved: cannot fail.
-                let _ = g.push(s, GFP_ATOMIC);
-                return;
-            }
+        if let Err(s) = for_next_tick(&self.graveyard, s) {
+            s.dispose();
         }
-        s.dispose();
     }
 
     /// The IPv4 service of (protocol, VIP, port), if any.

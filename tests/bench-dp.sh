@@ -19,7 +19,10 @@
 # with the host's clock one measurement moves 10-30% with the host's load;
 # `make bench` counts instructions as time instead, see the Makefile,
 # and one round is enough); RVS_BENCH_CONNS:
-# entries for the memory figure (100000). `make bench` runs it on the benchmark kernel
+# entries for the memory figure (100000); RVS_BENCH_METHODS: the methods
+# measured ("nat tun dr"); RVS_BENCH_BULK: TCP streams one after the other
+# for a bulk figure, the median of their rates (3: one stream's rate moved
+# by 4% from run to run even with instructions as time). `make bench` runs it on the benchmark kernel
 # (no lockdep, no kmemleak); `make test` runs it short on the test kernel,
 # where the debugging options distort the ratios.
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +30,11 @@ set -e
 SECS=${RVS_BENCH_SECS:-3}
 ROUNDS=${RVS_BENCH_ROUNDS:-3}
 NCONNS=${RVS_BENCH_CONNS:-100000}
+METHODS=${RVS_BENCH_METHODS:-nat tun dr}
+BULK=${RVS_BENCH_BULK:-3}
+for m in $METHODS; do
+	case $m in nat | tun | dr) ;; *) fail "RVS_BENCH_METHODS: nat, tun or dr, not $m" ;; esac
+done
 LOAD="$RVS_ROOT/tool/target/release/rvsload"
 [ -x "$LOAD" ] || fail "no $LOAD (make tool)"
 OUT=$(mktemp -d /tmp/rvs-bench.XXXXXX)
@@ -54,7 +62,7 @@ declare -A R
 # measure NAME ADDR ROUND: the three figures for traffic to ADDR, in
 # R[NAME,*,ROUND].
 measure() {
-	local name=$1 addr=$2 r=$3 sent recv
+	local name=$1 addr=$2 r=$3 sent recv i bulk=()
 	udp_sinks 9000 $((SECS + 2)) "$OUT"
 	sleep 0.5
 	sent=$(cli "$LOAD" udp-flood "$addr" 9000 "$SECS" 18)
@@ -63,17 +71,24 @@ measure() {
 	[ "$recv" -gt 0 ] || fail "$name: no UDP packet arrived ($sent sent)"
 	R[$name,udp,$r]=$((recv / SECS))
 	R[$name,cps,$r]=$(cli "$LOAD" tcp-conns "$addr" 9001 "$SECS")
-	R[$name,bulk,$r]=$(cli "$LOAD" tcp-bulk "$addr" 9001 "$SECS")
+	for i in $(seq "$BULK"); do
+		bulk+=("$(cli "$LOAD" tcp-bulk "$addr" 9001 "$SECS")")
+	done
+	R[$name,bulk,$r]=$(printf '%s\n' "${bulk[@]}" | mid)
 	[ "${R[$name,cps,$r]}" -gt 0 ] || fail "$name: no TCP connection"
 	echo "# round $r, $name: UDP $sent sent, $recv received;" \
-		"${R[$name,cps,$r]} conn/s; ${R[$name,bulk,$r]} Mbit/s"
+		"${R[$name,cps,$r]} conn/s; ${bulk[*]} Mbit/s"
+}
+
+# mid: the median of the numbers on stdin, one a line.
+mid() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # median NAME FIGURE: the median of the rounds' figures, in R[NAME,FIGURE].
 median() {
 	local r
-	R[$1,$2]=$(for r in $(seq "$ROUNDS"); do echo "${R[$1,$2,$r]}"; done |
-		sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	R[$1,$2]=$(for r in $(seq "$ROUNDS"); do echo "${R[$1,$2,$r]}"; done | mid)
 }
 
 # service METHOD: UDP VIP:9000 and TCP VIP:9001 on the three real servers.
@@ -151,7 +166,7 @@ for r in $(seq "$ROUNDS"); do
 	measure routing "${RS_IPS[0]}" "$r"
 	order="ip_vs rvs"
 	[ $((r % 2)) = 1 ] || order="rvs ip_vs"
-	for m in nat tun dr; do
+	for m in $METHODS; do
 		for impl in $order; do
 			load_impl "$impl"
 			service "$m"
@@ -161,8 +176,12 @@ for r in $(seq "$ROUNDS"); do
 		done
 	done
 done
-for name in routing {ip_vs,rvs}-{nat,tun,dr}; do
-	for f in udp cps bulk; do median "$name" "$f"; done
+for f in udp cps bulk; do
+	median routing "$f"
+	for m in $METHODS; do
+		median "ip_vs-$m" "$f"
+		median "rvs-$m" "$f"
+	done
 done
 for impl in ip_vs rvs; do
 	memory "$impl"
@@ -177,9 +196,10 @@ fi
 echo
 clock="the host's clock"
 [ -z "${RVS_VM_ICOUNT:-}" ] || clock="instructions as time (QEMU -icount shift=$RVS_VM_ICOUNT)"
-echo "data plane: median of $ROUNDS rounds of $SECS s per figure, $(nproc) vCPUs, $clock, $kind"
+echo "data plane: median of $ROUNDS rounds of $SECS s per figure (bulk: of $BULK streams a round)," \
+	"$(nproc) vCPUs, $clock, $kind"
 printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
-for m in nat tun dr; do
+for m in $METHODS; do
 	for f in udp cps bulk; do
 		case $f in
 		udp) what="UDP 64 B (packets/s)" ;;

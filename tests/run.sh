@@ -97,7 +97,7 @@ echo "# ---- benchmarks, short (make bench: full sizes on the benchmark kernel)"
 # Both in one boot; each one's status is written to a file in the guest.
 qemu/vm.sh run 'RVS_BENCH_SERVICES=2000 RVS_BENCH_ROUNDS=1 tests/bench-ctl.sh 2>&1 | tee tests/out/bench-ctl.log
 echo "${PIPESTATUS[0]}" >tests/out/bench-ctl.rc
-RVS_BENCH_SECS=1 RVS_BENCH_ROUNDS=1 RVS_BENCH_SETTLE=6 RVS_BENCH_CONNS=10000 tests/bench-dp.sh 2>&1 |
+RVS_BENCH_SECS=1 RVS_BENCH_ROUNDS=1 RVS_BENCH_BULK=1 RVS_BENCH_SETTLE=6 RVS_BENCH_CONNS=10000 tests/bench-dp.sh 2>&1 |
 	tee tests/out/bench-dp.log
 echo "${PIPESTATUS[0]}" >tests/out/bench-dp.rc' 2>&1 | grep -v '^\[rvs\]'
 result "control-plane benchmark: 2,000 services x 10 destinations added, listed completely, flushed, on both modules" \

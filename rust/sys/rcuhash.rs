@@ -417,9 +417,7 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         }
         count
     }
-}
 
-impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// Unlinks every entry, a bucket's chain at a time, and hands them
     /// over together, to be freed after one grace period (see
     /// [`Detached`]) instead of by a callback each: a flush of 100,000

@@ -189,20 +189,20 @@ impl<T> BhMutex<T> {
 
     pub(crate) fn lock(&self) -> BhMutexGuard<'_, T> {
         let g = self.lock.lock();
-        BhMutexGuard { _g: g, m: self }
+        BhMutexGuard { g, m: self }
     }
 }
 
 /// Access to a [`BhMutex`]'s data while its lock is held.
 pub(crate) struct BhMutexGuard<'a, T> {
-    _g: SpinLockBhGuard<'a>,
+    g: SpinLockBhGuard<'a>,
     m: &'a BhMutex<T>,
 }
 
 impl<T> BhMutexGuard<'_, T> {
     /// See [`SpinLockBhGuard::relock`]: the data may have changed after.
     pub(crate) fn relock(&mut self) {
-        self._g.relock();
+        self.g.relock();
     }
 }
 
