@@ -46,8 +46,9 @@ test: all
 	@tests/run.sh
 
 # Benchmarks: tables of rvs.ko beside ip_vs.ko, measured in one VM run, on
-# the benchmark kernel (the test kernel without lockdep and kmemleak; built
-# on first use, about 10 minutes, and cached) with an rvs.ko built for it.
+# the benchmark kernel (the test kernel without kmemleak and debug checks;
+# built on first use, about 12 minutes, and cached) with an rvs.ko built
+# for it.
 # Under TCG the VM has one vCPU and counts instructions as its time
 # (RVS_BENCH_ICOUNT, QEMU's -icount shift: 0, one instruction a
 # nanosecond; empty: the host's clock): wall-clock figures moved by 25%

@@ -188,11 +188,10 @@ for impl in ip_vs rvs; do
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
-if [ -e /proc/lockdep ]; then
-	kind="test kernel: lockdep and kmemleak distort the ratios; make bench uses the benchmark kernel"
-else
-	kind="benchmark kernel (no lockdep, kmemleak)"
-fi
+case ${RVS_KERNEL_VARIANT:-test} in
+bench) kind="benchmark kernel (no lockdep, kmemleak)" ;;
+*) kind="${RVS_KERNEL_VARIANT:-test} kernel: its debugging options distort the ratios; make bench uses the benchmark kernel" ;;
+esac
 echo
 clock="the host's clock"
 [ -z "${RVS_VM_ICOUNT:-}" ] || clock="instructions as time (QEMU -icount shift=$RVS_VM_ICOUNT)"
