@@ -22,9 +22,10 @@
 # entries for the memory figure (100000); RVS_BENCH_METHODS: the methods
 # measured ("nat tun dr"); RVS_BENCH_BULK: TCP streams one after the other
 # for a bulk figure, the median of their rates (3: one stream's rate moved
-# by 4% from run to run even with instructions as time). `make bench` runs it on the benchmark kernel
-# (no lockdep, no kmemleak); `make test` runs it short on the test kernel,
-# where the debugging options distort the ratios.
+# by 4% from run to run even with instructions as time). `make bench` runs
+# it on the benchmark kernel (no kmemleak, no debug checks); `make test`
+# runs it short on the test kernel, where the debugging options distort the
+# ratios.
 source "$(dirname "$0")/lib.sh"
 set -e
 SECS=${RVS_BENCH_SECS:-3}
@@ -49,13 +50,7 @@ lvs_real_servers
 # A second client address: a source has 64512 ports for the entries.
 ip -n "$client" addr add 192.0.2.3/24 dev c0
 cli sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
-RSS=("$rs1" "$rs2" "$rs3")
-for ns in "${RSS[@]}"; do
-	ip netns exec "$ns" "$LOAD" tcp-serve 9001 </dev/null >/dev/null 2>&1 &
-done
-for ns in "${RSS[@]}"; do
-	wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9001 '" || fail "no server in $ns"
-done
+tcp_servers 9001
 
 declare -A R
 

@@ -176,7 +176,7 @@ kmemleak_check() {
 	echo "kmemleak: no leak"
 }
 
-# ---- UDP sinks (benchmarks) ---------------------------------------------------
+# ---- UDP sinks, TCP servers (benchmarks) -------------------------------------
 # udp_sinks PORT SECS DIR: rvsload's udp-sink on PORT for SECS seconds in
 # each real server ($rs1..$rs3, $LOAD set by the caller), started in the
 # background; udp_sinks_wait DIR waits for them (in this shell, not in a
@@ -192,6 +192,20 @@ udp_sinks() {
 udp_sinks_wait() {
 	wait "${SINK_PIDS[@]}"
 	SINK_TOTAL=$(($(cat "$1/sink0") + $(cat "$1/sink1") + $(cat "$1/sink2")))
+}
+
+# tcp_servers PORT: rvsload's tcp-serve (reads and drops what it is sent)
+# on PORT in each real server, in the background for the rest of the
+# script; returns once all three listen.
+tcp_servers() {
+	local ns
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" "$LOAD" tcp-serve "$1" </dev/null >/dev/null 2>&1 &
+	done
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':$1 '" ||
+			fail "no TCP server on port $1 in $ns"
+	done
 }
 
 # ---- namespaces -----------------------------------------------------------

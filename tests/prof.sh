@@ -37,14 +37,7 @@ lvs_director
 lvs_real_servers
 echo 0 >/proc/sys/kernel/kptr_restrict
 unload_all
-if [ "$FLOW" = bulk ]; then
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		ip netns exec "$ns" "$LOAD" tcp-serve 9001 </dev/null >/dev/null 2>&1 &
-	done
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9001 '" || fail "no server in $ns"
-	done
-fi
+[ "$FLOW" = udp ] || tcp_servers 9001
 for impl in ip_vs rvs; do
 	load_impl "$impl"
 	svc="-u $VIP:9000"
