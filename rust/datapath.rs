@@ -250,6 +250,11 @@ impl Packet {
 fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) -> Verdict {
     let ip = &p.ip;
     let (saddr, daddr) = (p.saddr, p.daddr);
+    // A backup with backup_only forwards nothing (ip_vs's
+    // sysctl_backup_only).
+    if dp.sync.backup_only(dp) {
+        return Verdict::Accept;
+    }
     let g = RcuGuard::new();
     let k = p.key();
     let flags = tcp::Flags::from_byte(p.tcp_flags);
@@ -390,14 +395,18 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) 
             .store(t.udp.saturating_mul(HZ), Ordering::Relaxed);
         conn.touch();
     }
-    send(
+    let v = send(
         net,
         dp,
         skb,
         &conn,
         ip,
         xmit::Via::Cache(&g, &conn.dest.dst),
-    )
+    );
+    // Counted, and sent to the backups when due (after the packet, as
+    // ip_vs does).
+    crate::sync::on_packet(dp, &g, &conn);
+    v
 }
 
 /// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
@@ -533,7 +542,7 @@ fn persist<'g>(
             } else {
                 0
             };
-            let ctl = Arc::new(Control::new(), GFP_ATOMIC).map_err(|_| Unplaced::NoMemory)?;
+            let ctl = Arc::new(Control::new(k), GFP_ATOMIC).map_err(|_| Unplaced::NoMemory)?;
             let n = NewConn {
                 protocol: k.protocol,
                 af: AF_INET,

@@ -39,15 +39,19 @@ pub(crate) struct Ctl {
     pub(crate) trash: Trash,
     /// The IPv4 hooks, registered while there is a service.
     pub(crate) hooks4: Option<Registration<3>>,
+    /// The sync daemons that run (dropped before the tables they fill).
+    pub(crate) daemons: crate::sync::Daemons,
 }
 
 /// The `net.ipv4.vs.*` settings the packet path reads, with ip_vs's names
 /// and defaults, in /proc/sys/net/ipv4/vs/.
 pub(crate) struct Sysctl {
-    pub(crate) vals: [AtomicI32; NSYSCTL],
+    pub(crate) vals: [AtomicI32; NVALS],
 }
 
-const NSYSCTL: usize = 12;
+const NSYSCTL: usize = 21;
+/// Values: one per entry, two for sync_threshold (threshold, period).
+const NVALS: usize = NSYSCTL + 1;
 
 /// Indexes into [`Sysctl::vals`], in ip_vs's order.
 pub(crate) mod sysctl_idx {
@@ -66,6 +70,19 @@ pub(crate) mod sysctl_idx {
     /// rvs's own (not in ip_vs): seconds after which the UDP entries of a
     /// quiesced destination are scheduled afresh; 0, the default: never.
     pub(crate) const EXPIRE_QUIESCENT_UDP: usize = 11;
+    /// Connection sync (ip_vs_sync.c), with ip_vs's names and defaults.
+    pub(crate) const SYNC_VERSION: usize = 12;
+    pub(crate) const SYNC_PORTS: usize = 13;
+    pub(crate) const SYNC_PERSIST_MODE: usize = 14;
+    pub(crate) const SYNC_QLEN_MAX: usize = 15;
+    pub(crate) const SYNC_SOCK_SIZE: usize = 16;
+    /// Two values: the threshold, then the period.
+    pub(crate) const SYNC_THRESHOLD: usize = 17;
+    pub(crate) const SYNC_PERIOD: usize = 18;
+    /// Seconds (ip_vs shows its jiffies as seconds).
+    pub(crate) const SYNC_REFRESH_PERIOD: usize = 19;
+    pub(crate) const SYNC_RETRIES: usize = 20;
+    pub(crate) const BACKUP_ONLY: usize = 21;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -81,13 +98,50 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"lblc_expiration"),
     IntEntry::new(c"lblcr_expiration"),
     IntEntry::new(c"expire_quiescent_udp"),
+    IntEntry::new(c"sync_version"),
+    IntEntry::new(c"sync_ports"),
+    IntEntry::new(c"sync_persist_mode"),
+    IntEntry::new(c"sync_qlen_max"),
+    IntEntry::new(c"sync_sock_size"),
+    IntEntry::vector(c"sync_threshold", 2),
+    IntEntry::new(c"sync_refresh_period"),
+    IntEntry::new(c"sync_retries"),
+    IntEntry::new(c"backup_only"),
 ]);
 
 impl Sysctl {
     fn new() -> Self {
         // ip_vs's defaults, in the order above (then rvs's own, off).
         Self {
-            vals: [1, 0, 0, 0, 1, 1, 0, 1, 0, 86400, 86400, 0].map(AtomicI32::new),
+            vals: [
+                1,
+                0,
+                0,
+                0,
+                1,
+                1,
+                0,
+                1,
+                0,
+                86400,
+                86400,
+                0,
+                // sync: version 1, 1 port, persist mode 0, queue bound
+                // (ip_vs: free buffer pages / 32), socket size 0,
+                // threshold 3 and period 50, refresh 0, retries 0,
+                // backup_only 0.
+                1,
+                1,
+                0,
+                i32::try_from(crate::sys::nr_free_buffer_pages() / 32).unwrap_or(i32::MAX),
+                0,
+                3,
+                50,
+                0,
+                0,
+                0,
+            ]
+            .map(AtomicI32::new),
         }
     }
 
@@ -109,6 +163,19 @@ impl Sysctl {
     pub(crate) fn locality_expiry(&self, idx: usize, hz: u32) -> u64 {
         let secs = self.get(idx).max(0) as u64;
         secs.saturating_mul(u64::from(hz))
+    }
+
+    /// The sync thresholds and periods the master reads.
+    pub(crate) fn sync_params(&self, hz: u32) -> crate::sync::wire::Params {
+        use sysctl_idx::*;
+        crate::sync::wire::Params {
+            threshold: self.get(SYNC_THRESHOLD),
+            period: self.get(SYNC_PERIOD),
+            refresh_period: (self.get(SYNC_REFRESH_PERIOD).max(0) as u32).saturating_mul(hz),
+            retries: self.get(SYNC_RETRIES).clamp(0, 3),
+            persist_mode: self.get(SYNC_PERSIST_MODE) != 0,
+            hz,
+        }
     }
 
     pub(crate) fn sloppy_tcp(&self) -> bool {
@@ -196,6 +263,8 @@ pub(crate) struct Tables {
     /// Lives as long as the tables, in place (the sysctl files point at
     /// its values).
     pub(crate) sysctl: Sysctl,
+    /// The sync master's buffers, and which daemons run.
+    pub(crate) sync: crate::sync::SyncQ,
 }
 
 /// A flush's entries of `svcs` and `rs`.
@@ -212,6 +281,13 @@ pub(crate) struct DataPlane {
     _stats_file: ProcFile<StatsFile>,
     _tick: Periodic<Ticker>,
     t: Arc<Tables>,
+}
+
+impl DataPlane {
+    /// The tables, shared (for the sync daemons' jobs).
+    pub(crate) fn tables(&self) -> &Arc<Tables> {
+        &self.t
+    }
 }
 
 impl core::ops::Deref for DataPlane {
@@ -271,6 +347,7 @@ impl DataPlane {
                     AtomicU32::new(default_timeout::UDP),
                 ],
                 sysctl: Sysctl::new(),
+                sync: crate::sync::SyncQ::new()?,
             },
             GFP_KERNEL,
         )?;
@@ -282,7 +359,7 @@ impl DataPlane {
             u64::from(crate::datapath::HZ),
         )?;
         let reg = SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, t.clone(), |t| {
-            &t.sysctl.vals
+            &t.sysctl.vals[..]
         })?;
         Ok(Self {
             _sysctl_reg: reg,
@@ -329,26 +406,7 @@ impl Tables {
         }
     }
 
-    /// The IPv4 service of (protocol, VIP, port), if any.
-    pub(crate) fn find_service<'g>(
-        &'g self,
-        g: &'g RcuGuard,
-        protocol: u8,
-        addr: &[u8; 16],
-        port: u16,
-    ) -> Option<&'g Arc<SvcRt>> {
-        self.svcs.find(g, svc_hash(protocol, addr, port), |s| {
-            s.key.fwmark == 0
-                && s.key.af == AF_INET
-                && s.key.protocol == u16::from(protocol)
-                && s.key.port == port
-                && s.key.addr == *addr
-        })
-    }
-
-    /// The IPv4 service a new connection to (protocol, VIP, port) with
-    /// firewall mark `mark` belongs to (ip_vs_service_find): by mark first,
-    /// then by address and port, then a service of port 0 of that address.
+    /// The IPv4 service a new connection belongs to: [`Tables::service_of`].
     pub(crate) fn service_for<'g>(
         &'g self,
         g: &'g RcuGuard,
@@ -357,24 +415,45 @@ impl Tables {
         addr: &[u8; 16],
         port: u16,
     ) -> Option<&'g Arc<SvcRt>> {
+        self.service_of(g, AF_INET, mark, protocol, addr, port)
+    }
+
+    /// The service of family `af` a new connection to (protocol, VIP,
+    /// port) with firewall mark `mark` belongs to (ip_vs_service_find): by
+    /// mark first, then by address and port, then a service of port 0 of
+    /// that address.
+    pub(crate) fn service_of<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        af: u16,
+        mark: u32,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> Option<&'g Arc<SvcRt>> {
+        let by_addr = |port: u16| {
+            self.svcs.find(g, svc_hash(protocol, addr, port), |s| {
+                s.key.fwmark == 0
+                    && s.key.af == af
+                    && s.key.protocol == u16::from(protocol)
+                    && s.key.port == port
+                    && s.key.addr == *addr
+            })
+        };
         if mark != 0 {
-            if let Some(s) = self.find_fwmark(g, mark) {
-                return Some(s);
+            let m = self.svcs.find(g, svc_hash(0, &mark_addr(mark), 0), |s| {
+                s.key.fwmark == mark && s.key.af == af
+            });
+            if m.is_some() {
+                return m;
             }
         }
-        self.find_service(g, protocol, addr, port).or_else(|| {
+        by_addr(port).or_else(|| {
             if self.nullsvc.load(Ordering::Relaxed) != 0 {
-                self.find_service(g, protocol, addr, 0)
+                by_addr(0)
             } else {
                 None
             }
-        })
-    }
-
-    /// The IPv4 service of firewall mark `mark`, if any.
-    pub(crate) fn find_fwmark<'g>(&'g self, g: &'g RcuGuard, mark: u32) -> Option<&'g Arc<SvcRt>> {
-        self.svcs.find(g, svc_hash(0, &mark_addr(mark), 0), |s| {
-            s.key.fwmark == mark && s.key.af == AF_INET
         })
     }
 
@@ -468,8 +547,16 @@ impl PernetState for NetState {
                 services: Services::new(),
                 trash: Trash::new(),
                 hooks4: None,
+                daemons: crate::sync::Daemons::new(),
             }, "rvs_ctl"),
             dp: dp?,
         }? Error)
+    }
+
+    fn pre_exit(&self) {
+        // The sync daemons' sockets hold routes through the namespace's
+        // devices: they go before the devices do (ip_vs stops its threads
+        // from its device-level exit likewise).
+        self.ctl.lock().daemons.stop_all();
     }
 }

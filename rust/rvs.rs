@@ -17,6 +17,7 @@ mod netstate;
 mod proto;
 mod sched;
 mod svc;
+mod sync;
 mod sys;
 mod xmit;
 

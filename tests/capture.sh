@@ -11,7 +11,8 @@ dst="$RVS_ROOT/tool/ipvs/tests/captures"
 SCRIPT="$RVS_ROOT/tests/ipvsadm-script.txt"
 mkdir -p "$dst"
 
-# The sync daemon commands, which rvs.ko refuses, against ip_vs.ko only.
+# The sync daemon commands, against ip_vs.ko (tests/t-ctl.sh compares
+# rvs.ko's replies with these byte for byte).
 daemon_script=$(mktemp)
 cat >"$daemon_script" <<'END'
 --start-daemon master --mcast-interface cap0 --syncid 7 --sync-maxlen 1400 --mcast-group 239.1.2.3 --mcast-port 8848 --mcast-ttl 2

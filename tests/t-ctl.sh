@@ -120,16 +120,6 @@ test_many_services_dump() {
 	unload_all
 }
 
-test_daemon_refused() {
-	load_impl rvs
-	local out rc=0
-	out=$($IPVSADM --start-daemon master --mcast-interface lo 2>&1) || rc=$?
-	echo "$out (exit $rc)"
-	[ "$rc" != 0 ]
-	# Nothing runs, so nothing is listed.
-	[ -z "$($IPVSADM -L --daemon)" ]
-	unload_all
-}
 
 # ipvsadm's commands-versus-options table, its tunnel-type table, repeated
 # and missing options: every command with every option through ipvsadm and
@@ -153,25 +143,51 @@ test_option_matrix() {
 	wc -l /tmp/matrix-a
 }
 
-# Sync daemon options and listings: rvsadm as ipvsadm, against ip_vs.ko
-# (rvs.ko refuses daemons, see test_daemon_refused).
+# Sync daemons: the script of daemon commands (start, stop, list, bad
+# options and states) through ipvsadm and rvsadm on both modules: ipvsadm
+# gets the same answers from rvs.ko as from ip_vs.ko (errnos, listings),
+# and rvsadm's exit codes and listings are ipvsadm's.
 test_daemon_options() {
-	load_impl ip_vs
-	ip link add cap0 type veth peer name cap1
-	ip link set cap0 up
-	ip link set cap1 up
-	ip addr add 192.0.2.1/24 dev cap0
-	local tool
-	for tool in "$IPVSADM" "$RVSADM"; do
-		"$RVS_ROOT/tests/tools/run-script.sh" "$tool" "$RVS_ROOT/tests/daemon-script.txt" |
-			codes_only >"/tmp/daemon-$(basename "$tool")"
+	local impl tool
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		ip link add cap0 type veth peer name cap1
+		ip link set cap0 up
+		ip link set cap1 up
+		ip addr add 192.0.2.1/24 dev cap0
+		ip link add nlmon0 type nlmon
+		ip link set nlmon0 up
+		python3 "$RVS_ROOT/tests/tools/nlcap.py" "/tmp/daemon-$impl.cap" -- \
+			"$RVS_ROOT/tests/tools/run-script.sh" "$IPVSADM" "$RVS_ROOT/tests/daemon-script.txt" \
+			>"/tmp/daemon-$impl-ipvsadm"
+		ip link del nlmon0
+		"$RVS_ROOT/tests/tools/run-script.sh" "$RVSADM" "$RVS_ROOT/tests/daemon-script.txt" \
+			>"/tmp/daemon-$impl-rvsadm"
+		# The module unloads with both daemons running (rvs.ko stops
+		# them itself).
+		$IPVSADM --start-daemon master --mcast-interface cap0
+		$IPVSADM --start-daemon backup --mcast-interface cap0 --mcast-group ff05::1:3
+		[ "$($IPVSADM -L --daemon | wc -l)" = 2 ]
+		unload_all
+		ip link del cap0
 	done
-	ip link del cap0
-	unload_all
-	cat /tmp/daemon-ipvsadm
-	diff -u /tmp/daemon-ipvsadm /tmp/daemon-rvsadm || fail "rvsadm differs from ipvsadm (- ipvsadm, + rvsadm)"
-	grep -q 'master sync daemon (mcast=cap0, syncid=7, maxlen=1400, group=239.1.2.3, port=8848, ttl=2)' /tmp/daemon-rvsadm
-	grep -q 'group=ff05::1:3' /tmp/daemon-rvsadm
+	cat /tmp/daemon-rvs-ipvsadm
+	diff -u /tmp/daemon-ip_vs-ipvsadm /tmp/daemon-rvs-ipvsadm ||
+		fail "ipvsadm gets other answers from rvs.ko (- ip_vs, + rvs)"
+	# The netlink replies, byte for byte (the daemon dumps included).
+	for impl in ip_vs rvs; do
+		python3 "$RVS_ROOT/tests/tools/nlnorm.py" "/tmp/daemon-$impl.cap" >"/tmp/daemon-$impl.norm"
+	done
+	diff -u /tmp/daemon-ip_vs.norm /tmp/daemon-rvs.norm || fail "rvs.ko's daemon replies differ from ip_vs.ko's bytes"
+	grep -q '^k .*flags=0x2 ' /tmp/daemon-rvs.norm
+	for impl in ip_vs rvs; do
+		diff -u <(codes_only </tmp/daemon-$impl-ipvsadm) <(codes_only </tmp/daemon-$impl-rvsadm) ||
+			fail "rvsadm differs from ipvsadm on $impl (- ipvsadm, + rvsadm)"
+	done
+	grep -q 'master sync daemon (mcast=cap0, syncid=7, maxlen=1400, group=239.1.2.3, port=8848, ttl=2)' /tmp/daemon-rvs-rvsadm
+	grep -q 'backup sync daemon (mcast=cap0, syncid=9, maxlen=1452, group=ff05::1:3, port=8848, ttl=1)' /tmp/daemon-rvs-ipvsadm
+	# Failures too: already running, none running, no such interface.
+	[ "$(grep -c 'exit 255' /tmp/daemon-rvs-ipvsadm)" -ge 4 ]
 }
 
 # -L -c: the connection table of /proc/net/ip_vs_conn, as ipvsadm prints it.
@@ -240,10 +256,9 @@ tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_
 tap_case "its netlink replies: byte for byte those of ip_vs.ko" test_differential_bytes
 tap_case "the same script through rvsadm: ipvsadm's exit codes and listings, both modules" test_differential_rvsadm
 tap_case "every command with every option: rvsadm refuses what ipvsadm refuses" test_option_matrix
-tap_case "sync daemon options and listing: rvsadm as ipvsadm (ip_vs.ko)" test_daemon_options
+tap_case "sync daemons: rvs.ko answers as ip_vs.ko, rvsadm as ipvsadm" test_daemon_options
 tap_case "connection listing (-L -c): rvsadm as ipvsadm, IPv4, IPv6, persistence data" test_connection_listing
 tap_case "each namespace has its own table, freed with it" test_netns_isolation
 tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing
 tap_case "2000 services list completely across dump messages" test_many_services_dump
-tap_case "sync daemons are refused (EOPNOTSUPP), not faked" test_daemon_refused
 tap_done

@@ -46,6 +46,8 @@ const F_TPL_INVALID: u32 = 0x8000_0000;
 /// rvs's own: made by a client on the director (LOCAL_OUT), whose replies
 /// come in at LOCAL_IN; counted in [`ConnTable::local`].
 const F_LOCAL_CLIENT: u32 = 0x4000_0000;
+/// `IP_VS_CONN_F_SYNC`: made by a sync message (on a backup).
+pub(crate) const F_SYNC: u32 = 0x0020;
 
 /// How long a template that still controls connections lives on when its
 /// time is up (ip_vs: 60 s, then again).
@@ -57,14 +59,23 @@ const TPL_EXTEND_SECS: u32 = 60;
 pub(crate) struct Control {
     n: AtomicU32,
     assured: AtomicBool,
+    /// The template's key (its connections' sync sends it after them).
+    pub(crate) key: Key,
 }
 
 impl Control {
-    pub(crate) fn new() -> Self {
+    /// The control of the template `key`.
+    pub(crate) fn new(key: Key) -> Self {
         Self {
             n: AtomicU32::new(0),
             assured: AtomicBool::new(false),
+            key,
         }
+    }
+
+    /// Sets the template's state as a sync message gives it.
+    pub(crate) fn set_assured(&self, a: bool) {
+        self.assured.store(a, Ordering::Relaxed);
     }
 }
 
@@ -73,7 +84,9 @@ pub(crate) struct Conn {
     pub(crate) protocol: u8,
     /// Forwarding method, fixed at creation (`IP_VS_CONN_F_*`).
     pub(crate) fwd: u8,
-    pub(crate) af: u16,
+    /// `AF_INET` or `AF_INET6` (fit in a byte: the entry stays within its
+    /// 128-byte slab object).
+    pub(crate) af: u8,
     pub(crate) caddr: [u8; 16],
     pub(crate) vaddr: [u8; 16],
     pub(crate) daddr: [u8; 16],
@@ -81,6 +94,13 @@ pub(crate) struct Conn {
     pub(crate) vport: u16,
     pub(crate) dport: u16,
     pub(crate) state: AtomicU8,
+    /// The state last synced (ip_vs's `old_state`).
+    pub(crate) old_state: AtomicU8,
+    /// Incoming packets, for the sync thresholds (ip_vs's `in_pkts`).
+    pub(crate) in_pkts: AtomicU32,
+    /// The end time last synced, low 32 bits of jiffies, the two lowest
+    /// bits counting retries (ip_vs's `sync_endtime`).
+    pub(crate) sync_end: AtomicU32,
     pub(crate) flags: AtomicU32,
     /// Jiffies after the last packet when the entry expires.
     pub(crate) timeout: AtomicU32,
@@ -203,6 +223,60 @@ impl Conn {
         self.touch();
     }
 
+    /// Marks it counted inactive (or active), moving it between its
+    /// destination's counters (a sync message's INACTIVE flag).
+    pub(crate) fn set_inactive(&self, inactive: bool) {
+        if self.is_template() {
+            return;
+        }
+        if inactive {
+            if self.flags.fetch_or(F_INACTIVE, Ordering::Relaxed) & F_INACTIVE == 0 {
+                self.dest.active.fetch_sub(1, Ordering::Relaxed);
+                self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if self.flags.fetch_and(!F_INACTIVE, Ordering::Relaxed) & F_INACTIVE != 0 {
+            self.dest.active.fetch_add(1, Ordering::Relaxed);
+            self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A template's state as ip_vs numbers it (NONE 0, ASSURED 1); a
+    /// connection's protocol state.
+    pub(crate) fn sync_state(&self) -> u8 {
+        if self.is_template() {
+            u8::from(self.template_state() == "ASSURED")
+        } else {
+            self.state.load(Ordering::Relaxed)
+        }
+    }
+
+    /// Whether it was made for a single packet (not synced).
+    pub(crate) fn one_packet(&self) -> bool {
+        self.flags.load(Ordering::Relaxed) & F_ONE_PACKET != 0
+    }
+
+    /// Its flags as ip_vs numbers them on the wire (`IP_VS_CONN_F_*`).
+    pub(crate) fn ipvs_flags(&self) -> u32 {
+        let f = self.flags.load(Ordering::Relaxed);
+        let mut w = u32::from(self.fwd);
+        if f & F_NOOUTPUT != 0 {
+            w |= 0x0080;
+        }
+        if f & F_INACTIVE != 0 || f & F_TEMPLATE != 0 {
+            w |= 0x0100;
+        }
+        if f & F_TEMPLATE != 0 {
+            w |= 0x1000;
+            if u32::from(self.fwd) != 0 {
+                w |= 0x0080;
+            }
+        }
+        if f & F_ONE_PACKET != 0 {
+            w |= 0x2000;
+        }
+        w | (f & F_SYNC)
+    }
+
     /// Seconds left before expiry, as /proc/net/ip_vs_conn shows them.
     pub(crate) fn expires_in_secs(&self, hz: u32) -> u64 {
         let left = self
@@ -238,7 +312,11 @@ impl Conn {
         if self.is_template() {
             self.dest.persist.fetch_add(1, Ordering::Relaxed);
         } else {
-            self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            if self.flags.load(Ordering::Relaxed) & F_INACTIVE != 0 {
+                self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.dest.active.fetch_add(1, Ordering::Relaxed);
+            }
             if let Some(c) = &self.control {
                 c.n.fetch_add(1, Ordering::Relaxed);
             }
@@ -263,7 +341,7 @@ impl Conn {
         Conn {
             protocol: n.protocol,
             fwd: (n.dest.fwd.load(Ordering::Relaxed) & 7) as u8,
-            af: n.af,
+            af: n.af as u8,
             caddr: n.caddr,
             vaddr: n.vaddr,
             daddr: n.daddr,
@@ -271,6 +349,9 @@ impl Conn {
             vport: n.vport,
             dport: n.dport,
             state: AtomicU8::new(0),
+            old_state: AtomicU8::new(0),
+            in_pkts: AtomicU32::new(0),
+            sync_end: AtomicU32::new(0),
             flags: AtomicU32::new(flags),
             timeout: AtomicU32::new(n.timeout),
             expires: AtomicU64::new(jiffies().wrapping_add(u64::from(n.timeout))),
@@ -379,6 +460,7 @@ pub(crate) struct NewConn {
 /// What identifies an entry: a connection's ends, or a template's
 /// (protocol or 0 for a fwmark, client network, port 0, VIP or mark, VIP
 /// port or 0).
+#[derive(Clone, Copy)]
 pub(crate) struct Key {
     pub(crate) protocol: u8,
     pub(crate) caddr: [u8; 16],
@@ -390,6 +472,26 @@ pub(crate) struct Key {
 }
 
 impl Key {
+    /// The key of a connection (or with `template`, of a template) as a
+    /// sync message names it.
+    pub(crate) fn new(
+        protocol: u8,
+        caddr: [u8; 16],
+        cport: u16,
+        vaddr: [u8; 16],
+        vport: u16,
+        template: bool,
+    ) -> Key {
+        Key {
+            protocol,
+            caddr,
+            cport,
+            vaddr,
+            vport,
+            template: if template { F_TEMPLATE } else { 0 },
+        }
+    }
+
     /// A persistence template's key.
     pub(crate) fn template(protocol: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16) -> Key {
         Key {
@@ -509,6 +611,26 @@ impl ConnTable {
         self.insert(g, n, flags)
     }
 
+    /// Adds a connection or template made by a sync message, `flags` its
+    /// rvs flags (F_INACTIVE, F_NOOUTPUT, F_TEMPLATE, F_SYNC), counted on
+    /// its destination as those say; returns it in use.
+    pub(crate) fn add_synced<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        n: NewConn,
+        flags: u32,
+    ) -> Option<ConnRef<'g>> {
+        self.insert(g, n, flags)
+    }
+
+    /// The entry `k` names (a connection or a template), whatever its
+    /// real server.
+    pub(crate) fn find<'g>(&'g self, g: &'g RcuGuard, k: &Key) -> Option<ConnRef<'g>> {
+        let h = self.hash(k.protocol, &k.caddr, k.cport);
+        let c = self.tab.find(g, h, |c| c.is(k) && c.get())?;
+        Some(ConnRef { c })
+    }
+
     /// Whether the table holds a connection of a client on the director.
     pub(crate) fn has_local_clients(&self) -> bool {
         self.local.load(Ordering::Relaxed) != 0
@@ -565,7 +687,11 @@ impl ConnTable {
                 if k.template != 0 {
                     n.dest.persist.fetch_sub(1, Ordering::Relaxed);
                 } else {
-                    n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+                    if flags & F_INACTIVE != 0 {
+                        n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+                    } else {
+                        n.dest.active.fetch_sub(1, Ordering::Relaxed);
+                    }
                     if let Some(c) = &n.control {
                         c.n.fetch_sub(1, Ordering::Relaxed);
                     }

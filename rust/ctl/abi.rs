@@ -48,6 +48,19 @@ pub(crate) mod cmd_attr {
 }
 
 /// Info attributes (`IPVS_INFO_ATTR_*`).
+/// `IPVS_DAEMON_ATTR_*`.
+pub(crate) mod daemon_attr {
+    pub(crate) const STATE: u16 = 1;
+    pub(crate) const MCAST_IFN: u16 = 2;
+    pub(crate) const SYNC_ID: u16 = 3;
+    pub(crate) const SYNC_MAXLEN: u16 = 4;
+    pub(crate) const MCAST_GROUP: u16 = 5;
+    pub(crate) const MCAST_GROUP6: u16 = 6;
+    pub(crate) const MCAST_PORT: u16 = 7;
+    pub(crate) const MCAST_TTL: u16 = 8;
+    pub(crate) const MAX: u16 = 8;
+}
+
 pub(crate) mod info_attr {
     pub(crate) const UNSPEC: u16 = 0;
     pub(crate) const VERSION: u16 = 1;

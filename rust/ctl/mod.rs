@@ -20,10 +20,10 @@ use crate::sys::genl::{
     Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
     VALIDATE_LIBERAL,
 };
+use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::Registration;
-use crate::sys::{errno, jiffies};
-use abi::{cmd, cmd_attr, dest_attr, info_attr, stats_attr, svc_attr};
+use abi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr};
 use kernel::sync::Arc;
 
 /// The handler of the IPVS family.
@@ -75,6 +75,19 @@ static DEST_POLICY: [Policy; dest_attr::MAX as usize + 1] = [
     Policy::u8(),       // TUN_TYPE
     Policy::u16(),      // TUN_PORT
     Policy::u16(),      // TUN_FLAGS
+];
+
+/// Daemon attribute policy, as ip_vs's `ip_vs_daemon_policy`.
+static DAEMON_POLICY: [Policy; daemon_attr::MAX as usize + 1] = [
+    Policy::unspec(),                                          // UNSPEC
+    Policy::u32(),                                             // STATE
+    Policy::nul_string(crate::sync::IFNAME_MAXLEN as u16 - 1), // MCAST_IFN
+    Policy::u32(),                                             // SYNC_ID
+    Policy::u16(),                                             // SYNC_MAXLEN
+    Policy::u32(),                                             // MCAST_GROUP
+    Policy::min_len(16),                                       // MCAST_GROUP6
+    Policy::u16(),                                             // MCAST_PORT
+    Policy::u8(),                                              // MCAST_TTL
 ];
 
 const fn op(c: u8, kind: OpKind) -> Op {
@@ -549,8 +562,8 @@ impl Handler for Ipvs {
                 req.reply(cmd::NEW_SERVICE, |w| fill_service(w, &key, svc))
             }
             cmd::NEW_DAEMON | cmd::DEL_DAEMON => {
-                req.set_err_msg(c"connection synchronisation daemons are not implemented in rvs");
-                Err(errno::eopnotsupp())
+                let mut ctl = st.ctl.lock();
+                daemon_cmd(req, st, &mut ctl)
             }
             _ => {
                 let mut ctl = st.ctl.lock();
@@ -587,9 +600,146 @@ impl Handler for Ipvs {
                 };
                 dump_entries(dump, cmd::NEW_DEST, svc.dests.iter(), fill_dest)
             }
-            // No sync daemon runs: nothing to list, as ip_vs with none.
-            cmd::GET_DAEMON => Ok(()),
+            cmd::GET_DAEMON => {
+                let (m, b) = ctl.daemons.configs();
+                for (i, state, c) in [
+                    (0, crate::sync::STATE_MASTER, m),
+                    (1, crate::sync::STATE_BACKUP, b),
+                ] {
+                    let Some(c) = c else { continue };
+                    if dump.arg(i) != 0 {
+                        continue;
+                    }
+                    if !dump.entry(cmd::NEW_DAEMON, |w| fill_daemon(w, state, c))? {
+                        break;
+                    }
+                    dump.set_arg(i, 1);
+                }
+                Ok(())
+            }
             _ => Err(EINVAL),
         }
     }
+}
+
+fn fill_daemon(w: &mut Writer<'_>, state: u32, c: &crate::sync::Config) -> Result {
+    w.nest(cmd_attr::DAEMON, |w| {
+        w.put_u32(daemon_attr::STATE, state)?;
+        w.put(daemon_attr::MCAST_IFN, c.ifname().to_bytes_with_nul())?;
+        w.put_u32(daemon_attr::SYNC_ID, c.syncid)?;
+        w.put_u16(daemon_attr::SYNC_MAXLEN, c.maxlen)?;
+        w.put_u16(daemon_attr::MCAST_PORT, c.port)?;
+        w.put_u8(daemon_attr::MCAST_TTL, c.ttl)?;
+        if c.af == spec::AF_INET6 {
+            w.put(daemon_attr::MCAST_GROUP6, &c.group)
+        } else {
+            w.put(
+                daemon_attr::MCAST_GROUP,
+                c.group.get(..4).unwrap_or(&[0; 4]),
+            )
+        }
+    })
+}
+
+/// NEW_DAEMON and DEL_DAEMON (ip_vs_genl_set_daemon), with ip_vs's checks
+/// and errnos.
+fn daemon_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
+    let nest = req
+        .attr(cmd_attr::DAEMON)
+        .ok_or_else(|| einval(req, c"daemon attribute missing"))?;
+    let t = nest
+        .parse_nested(&DAEMON_POLICY)
+        .map_err(|_| einval(req, c"malformed daemon attribute"))?;
+    let get = |i: u16| payload(&t, i);
+    let u32_of = |b: &[u8]| spec::ne_u32(b).unwrap_or(0);
+    let u16_of = |b: &[u8]| match b {
+        [a, b, ..] => u16::from_ne_bytes([*a, *b]),
+        _ => 0,
+    };
+    if req.cmd() == cmd::DEL_DAEMON {
+        let state = get(daemon_attr::STATE)
+            .map(u32_of)
+            .ok_or_else(|| einval(req, c"daemon state missing"))?;
+        return ctl.daemons.stop(state).map_err(|e| {
+            if e == ESRCH {
+                req.set_err_msg(c"no such sync daemon runs");
+            } else {
+                req.set_err_msg(c"daemon state is neither master nor backup");
+            }
+            e
+        });
+    }
+    let (Some(state), Some(ifn), Some(id)) = (
+        get(daemon_attr::STATE),
+        get(daemon_attr::MCAST_IFN),
+        get(daemon_attr::SYNC_ID),
+    ) else {
+        return Err(einval(req, c"daemon state, interface or sync id missing"));
+    };
+    let mut c = crate::sync::Config {
+        ifname: [0; crate::sync::IFNAME_MAXLEN],
+        syncid: u32_of(id),
+        maxlen: get(daemon_attr::SYNC_MAXLEN).map_or(0, u16_of),
+        af: 0,
+        group: [0; 16],
+        port: 0,
+        ttl: 0,
+    };
+    for (d, s) in c
+        .ifname
+        .iter_mut()
+        .zip(ifn.iter().take_while(|b| **b != 0))
+        .take(crate::sync::IFNAME_MAXLEN - 1)
+    {
+        *d = *s;
+    }
+    if let Some(g) = get(daemon_attr::MCAST_GROUP) {
+        let a = [
+            g.first().copied().unwrap_or(0),
+            g.get(1).copied().unwrap_or(0),
+            g.get(2).copied().unwrap_or(0),
+            g.get(3).copied().unwrap_or(0),
+        ];
+        if a[0] & 0xf0 != 0xe0 {
+            return Err(einval(
+                req,
+                c"multicast group is not an IPv4 multicast address",
+            ));
+        }
+        c.af = spec::AF_INET;
+        c.group[..4].copy_from_slice(&a);
+    } else if let Some(g) = get(daemon_attr::MCAST_GROUP6) {
+        if g.first() != Some(&0xff) {
+            return Err(einval(
+                req,
+                c"multicast group is not an IPv6 multicast address",
+            ));
+        }
+        c.af = spec::AF_INET6;
+        for (d, s) in c.group.iter_mut().zip(g.iter()) {
+            *d = *s;
+        }
+    }
+    if let Some(p) = get(daemon_attr::MCAST_PORT) {
+        c.port = u16_of(p);
+    }
+    if let Some(v) = get(daemon_attr::MCAST_TTL) {
+        c.ttl = v.first().copied().unwrap_or(0);
+    }
+    let state = u32_of(state);
+    ctl.daemons
+        .start(req.net(), st.dp.tables(), c, state)
+        .map_err(|e| {
+            let msg = if e == EEXIST {
+                c"that sync daemon runs already"
+            } else if e == ENODEV {
+                c"no such multicast interface"
+            } else if e == EINVAL {
+                c"daemon state is neither master nor backup"
+            } else {
+                c"the sync daemon could not start"
+            };
+            req.set_err_msg(msg);
+            e
+        })
 }

@@ -176,7 +176,7 @@ impl ProcShow for ConnFile {
             };
             let (cport, vport, dport) = c.listed_ports();
             let exp = c.expires_in_secs(HZ);
-            if c.af == AF_INET6 {
+            if u16::from(c.af) == AF_INET6 {
                 let _ = write!(w, "{name:<3} ");
                 v6(w, &c.caddr);
                 let _ = write!(w, " {cport:04X} ");

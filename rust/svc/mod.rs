@@ -152,7 +152,13 @@ impl Service {
     /// Adds a destination (the caller checked that `key` is free), also
     /// at the head of the packet path's list.
     pub(crate) fn insert_dest(&mut self, key: DestKey, cfg: DestConfig) -> Result<Arc<DestRt>> {
-        let rt = DestRt::new(key, self.rt.key.protocol, &cfg, self.rt.stats.clone())?;
+        let rt = DestRt::new(
+            key,
+            self.rt.key.protocol,
+            self.rt.key.fwmark,
+            &cfg,
+            self.rt.stats.clone(),
+        )?;
         self.attach(key, cfg, rt.clone())?;
         Ok(rt)
     }

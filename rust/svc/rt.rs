@@ -155,6 +155,9 @@ pub(crate) struct DestRt {
     pub(crate) key: DestKey,
     /// The protocol of its service (0 for fwmark services).
     pub(crate) protocol: u16,
+    /// The firewall mark of its service (0 for others): what sync sends
+    /// as a connection's mark.
+    pub(crate) svc_mark: u32,
     /// `IP_VS_CONN_F_*` forwarding method.
     pub(crate) fwd: AtomicU32,
     /// The tunnel's type, port and flags (see [`DestRt::tunnel`]).
@@ -191,6 +194,7 @@ impl DestRt {
     pub(crate) fn new(
         key: DestKey,
         protocol: u16,
+        svc_mark: u32,
         cfg: &DestConfig,
         svc_stats: Arc<Stats>,
     ) -> Result<Arc<Self>> {
@@ -198,6 +202,7 @@ impl DestRt {
             DestRt {
                 key,
                 protocol,
+                svc_mark,
                 fwd: AtomicU32::new(cfg.fwd),
                 tun: AtomicU64::new(tun_bits(cfg)),
                 weight: AtomicI32::new(cfg.weight),
@@ -527,6 +532,15 @@ impl SvcRt {
         if let Some(i) = dests.iter().position(|x| Arc::ptr_eq(x, d)) {
             sched.changed(dests, Change::Updated(i));
         }
+    }
+
+    /// The destination of (family, address, port), if it has one.
+    pub(crate) fn find_dest(&self, af: u16, addr: &[u8; 16], port: u16) -> Option<Arc<DestRt>> {
+        let s = self.slot.lock();
+        s.dests
+            .iter()
+            .find(|d| d.key.af == af && d.key.port == port && d.key.addr == *addr)
+            .cloned()
     }
 
     /// Calls `f` on each destination in ip_vs's list order (newest first).

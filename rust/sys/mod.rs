@@ -12,6 +12,7 @@ pub(crate) mod pcpu;
 pub(crate) mod proc;
 pub(crate) mod rcuhash;
 pub(crate) mod skb;
+pub(crate) mod sock;
 pub(crate) mod sync;
 pub(crate) mod sysctl;
 pub(crate) mod work;
@@ -26,4 +27,20 @@ pub(crate) fn jiffies() -> u64 {
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: no precondition.
     unsafe { kernel::bindings::get_random_u32() }
+}
+
+/// Sleeps `ms` milliseconds (process context).
+pub(crate) fn msleep(ms: u32) {
+    // SAFETY: no memory precondition; callers are in process context.
+    unsafe { kernel::bindings::msleep(ms) };
+}
+
+extern "C" {
+    fn rvs_nr_free_buffer_pages() -> core::ffi::c_ulong;
+}
+
+/// Pages of low memory free for buffers (`nr_free_buffer_pages()`).
+pub(crate) fn nr_free_buffer_pages() -> u64 {
+    // SAFETY: a plain C function without preconditions.
+    u64::from(unsafe { rvs_nr_free_buffer_pages() })
 }

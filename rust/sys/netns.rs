@@ -108,6 +108,9 @@ pub(crate) trait PernetState: Sized + Send + Sync {
     fn id() -> &'static PernetId;
     /// Builds the state of namespace `net` in place. May sleep.
     fn new(net: &Net) -> impl PinInit<Self, Error>;
+    /// The namespace is going away: called before its devices are
+    /// unregistered (`pre_exit`), for what holds them (sockets). May sleep.
+    fn pre_exit(&self) {}
 }
 
 /// A registration of `T` as per-namespace state; dropping it frees every
@@ -150,6 +153,7 @@ impl<T: PernetState> Pernet<T> {
         unsafe {
             (*raw).init = Some(init_trampoline::<T>);
             (*raw).exit = Some(exit_trampoline::<T>);
+            (*raw).pre_exit = Some(pre_exit_trampoline::<T>);
             (*raw).id = id.id.get();
             (*raw).size = core::mem::size_of::<T>();
         }
@@ -194,6 +198,21 @@ unsafe extern "C" fn init_trampoline<T: PernetState>(net: *mut bindings::net) ->
         unsafe { T::new(n).__pinned_init(slot) }?;
         Ok(0)
     })
+}
+
+/// # Safety
+///
+/// Called by the kernel when a namespace whose `init` succeeded starts to
+/// go away, before `exit`.
+unsafe extern "C" fn pre_exit_trampoline<T: PernetState>(net: *mut bindings::net) {
+    // SAFETY: `init_trampoline` stored a `T` in this slot; it is dropped
+    // only by `exit_trampoline`, after this.
+    unsafe {
+        let slot = bindings::net_generic(net, T::id().get()).cast::<T>();
+        if let Some(t) = slot.as_ref() {
+            t.pre_exit();
+        }
+    }
 }
 
 /// # Safety

@@ -6,6 +6,14 @@
  * inline sequence in one out-of-line call. The Rust side is in rust/sys/.
  */
 #include <linux/icmp.h>
+#include <linux/swap.h>
+#include <linux/igmp.h>
+#include <linux/inetdevice.h>
+#include <linux/ipv6.h>
+#include <linux/net.h>
+#include <linux/rtnetlink.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
 #include <linux/ip.h>
 #include <linux/ip.h>
 #include <net/gso.h>
@@ -354,12 +362,14 @@ struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 {
 	struct ctl_table *t = kmemdup(tmpl, n * sizeof(*t), GFP_KERNEL);
 	struct ctl_table_header *h;
-	size_t i;
+	size_t i, off = 0;
 
 	if (!t)
 		return NULL;
-	for (i = 0; i < n; i++)
-		t[i].data = &vals[i];
+	for (i = 0; i < n; i++) {
+		t[i].data = &vals[off];
+		off += t[i].maxlen / sizeof(int);
+	}
 	h = register_net_sysctl_sz(net, path, t, n);
 	if (!h)
 		kfree(t);
@@ -380,3 +390,198 @@ struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, un
 	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
 }
 void *rvs_kmem_cache_alloc(struct kmem_cache *c) { return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN); }
+
+/* ---- sync daemon sockets (ip_vs_sync.c's make_send_sock and
+ * make_receive_sock): UDP over IPv4 or IPv6 multicast, and a receive hook
+ * that calls back into rvs (rvs_sock_rx_ready, rust/sys/sock.rs). */
+int rvs_dev_ifindex(struct net *net, const char *name, unsigned int *mtu)
+{
+	struct net_device *dev;
+	int ifindex = -ENODEV;
+
+	rcu_read_lock();
+	dev = dev_get_by_name_rcu(net, name);
+	if (dev) {
+		ifindex = dev->ifindex;
+		*mtu = READ_ONCE(dev->mtu);
+	}
+	rcu_read_unlock();
+	return ifindex;
+}
+
+static void rvs_sock_size(struct sock *sk, bool snd, int val)
+{
+	lock_sock(sk);
+	if (snd) {
+		val = clamp_t(int, val, (SOCK_MIN_SNDBUF + 1) / 2, READ_ONCE(sysctl_wmem_max));
+		sk->sk_sndbuf = val * 2;
+		sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	} else {
+		val = clamp_t(int, val, (SOCK_MIN_RCVBUF + 1) / 2, READ_ONCE(sysctl_rmem_max));
+		sk->sk_rcvbuf = val * 2;
+		sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+	}
+	release_sock(sk);
+}
+
+struct socket *rvs_sync_sock(struct net *net, bool master, int ifindex, int af,
+			     const u8 *group, u16 port, u8 ttl, int bufsize, int *err)
+{
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sa;
+	struct socket *sock;
+	struct sock *sk;
+	int salen, r;
+
+	memset(&sa, 0, sizeof(sa));
+	if (af == AF_INET6) {
+		sa.in6.sin6_family = AF_INET6;
+		sa.in6.sin6_port = htons(port);
+		memcpy(&sa.in6.sin6_addr, group, 16);
+		salen = sizeof(sa.in6);
+	} else {
+		sa.in.sin_family = AF_INET;
+		sa.in.sin_port = htons(port);
+		memcpy(&sa.in.sin_addr, group, 4);
+		salen = sizeof(sa.in);
+	}
+	r = sock_create_kern(net, af, SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (r < 0)
+		goto out;
+	sk = sock->sk;
+	if (master) {
+		lock_sock(sk);
+		inet_sk(sk)->mc_index = ifindex;
+		WRITE_ONCE(inet_sk(sk)->mc_ttl, ttl);
+		WRITE_ONCE(inet_sk(sk)->pmtudisc, IP_PMTUDISC_DONT);
+#if IS_ENABLED(CONFIG_IPV6)
+		if (af == AF_INET6) {
+			struct ipv6_pinfo *np = inet6_sk(sk);
+
+			WRITE_ONCE(np->mcast_oif, ifindex);
+			WRITE_ONCE(np->mcast_hops, ttl);
+			WRITE_ONCE(np->pmtudisc, IP_PMTUDISC_DONT);
+		}
+#endif
+		release_sock(sk);
+		inet_assign_bit(MC_LOOP, sk, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+		if (af == AF_INET6)
+			inet6_assign_bit(MC6_LOOP, sk, 0);
+#endif
+		if (bufsize > 0)
+			rvs_sock_size(sk, true, bufsize);
+		if (af == AF_INET) {
+			/* From the address of the multicast interface. */
+			struct sockaddr_in src = { .sin_family = AF_INET };
+			struct net_device *dev = dev_get_by_index(net, ifindex);
+
+			if (!dev) {
+				r = -ENODEV;
+				goto fail;
+			}
+			src.sin_addr.s_addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
+			dev_put(dev);
+			r = kernel_bind(sock, (struct sockaddr *)&src, sizeof(src));
+			if (r < 0)
+				goto fail;
+		}
+		r = kernel_connect(sock, (struct sockaddr *)&sa, salen, 0);
+		if (r < 0)
+			goto fail;
+	} else {
+		sk->sk_reuse = SK_CAN_REUSE;
+		if (bufsize > 0)
+			rvs_sock_size(sk, false, bufsize);
+		sk->sk_bound_dev_if = ifindex;
+		r = kernel_bind(sock, (struct sockaddr *)&sa, salen);
+		if (r < 0)
+			goto fail;
+		rtnl_lock();
+		lock_sock(sk);
+#if IS_ENABLED(CONFIG_IPV6)
+		if (af == AF_INET6) {
+			r = ipv6_sock_mc_join(sk, ifindex, &sa.in6.sin6_addr);
+		} else
+#endif
+		{
+			struct ip_mreqn mreq;
+
+			memset(&mreq, 0, sizeof(mreq));
+			mreq.imr_multiaddr = sa.in.sin_addr;
+			mreq.imr_ifindex = ifindex;
+			r = ip_mc_join_group(sk, &mreq);
+		}
+		release_sock(sk);
+		rtnl_unlock();
+		if (r < 0)
+			goto fail;
+	}
+	return sock;
+fail:
+	sock_release(sock);
+out:
+	*err = r;
+	return NULL;
+}
+
+struct rvs_rx_hook {
+	void (*ready)(const void *ctx);
+	const void *ctx;
+};
+
+static void rvs_sock_data_ready(struct sock *sk)
+{
+	struct rvs_rx_hook *h;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	h = sk->sk_user_data;
+	if (h)
+		h->ready(h->ctx);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* Calls ready(ctx) whenever a datagram is queued on the socket; with
+ * ready NULL, never again (a call under way has ended on return). */
+int rvs_sock_set_rx(struct socket *sock, void (*ready)(const void *), const void *ctx)
+{
+	struct sock *sk = sock->sk;
+	struct rvs_rx_hook *h = NULL, *old;
+
+	if (ready) {
+		h = kmalloc(sizeof(*h), GFP_KERNEL);
+		if (!h)
+			return -ENOMEM;
+		h->ready = ready;
+		h->ctx = ctx;
+	}
+	write_lock_bh(&sk->sk_callback_lock);
+	old = sk->sk_user_data;
+	sk->sk_user_data = h;
+	sk->sk_data_ready = rvs_sock_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	kfree(old);
+	return 0;
+}
+
+int rvs_sock_send(struct socket *sock, const void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+int rvs_sock_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct msghdr msg = {};
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+}
+
+void rvs_sock_release(struct socket *sock) { sock_release(sock); }
+unsigned long rvs_nr_free_buffer_pages(void) { return nr_free_buffer_pages(); }

@@ -39,6 +39,19 @@ impl IntEntry {
         t.proc_handler = Some(bindings::proc_dointvec);
         IntEntry(t)
     }
+
+    /// An entry of `n` consecutive ints (a vector, as ip_vs's
+    /// sync_threshold).
+    pub(crate) const fn vector(name: &'static core::ffi::CStr, n: i32) -> Self {
+        let mut e = Self::new(name);
+        e.0.maxlen = n * core::mem::size_of::<i32>() as i32;
+        e
+    }
+
+    /// How many ints it spans.
+    const fn ints(&self) -> usize {
+        (self.0.maxlen as usize) / core::mem::size_of::<i32>()
+    }
 }
 
 /// A static template of `N` entries.
@@ -53,8 +66,9 @@ unsafe impl<const N: usize> Sync for Template<N> {}
 ///
 /// # Invariants
 ///
-/// `hdr` is a registered table whose entries point into the `N` values
-/// `vals(&owner)` of `owner`, which never move (they are in the `Arc`).
+/// `hdr` is a registered table whose entries point into the values
+/// `vals(&owner)` of `owner` (each entry at the next ones, as many as its
+/// length), which never move (they are in the `Arc`).
 pub(crate) struct Registration<const N: usize, T: Send + Sync> {
     hdr: *mut bindings::ctl_table_header,
     _owner: Arc<T>,
@@ -73,9 +87,14 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
         path: &'static core::ffi::CStr,
         tmpl: &'static Template<N>,
         owner: Arc<T>,
-        vals: fn(&T) -> &[AtomicI32; N],
+        vals: fn(&T) -> &[AtomicI32],
     ) -> Result<Self> {
         let v = vals(&owner);
+        // Each entry's data is the next `ints()` values (shim.c).
+        let need: usize = tmpl.0.iter().map(|e| e.ints()).sum();
+        if v.len() < need {
+            return Err(EINVAL);
+        }
         // SAFETY: the template is static; the values are inside `owner`'s
         // allocation, which this registration keeps until after it
         // unregisters; AtomicI32 has the layout of an int.

@@ -37,3 +37,8 @@ pub mod hash;
 /// `rust/svc/est.rs`: the rate estimator.
 #[path = "../../../rust/svc/est.rs"]
 pub mod est;
+
+/// `rust/sync/wire.rs`: the sync protocol's messages, and when ip_vs
+/// sends a connection.
+#[path = "../../../rust/sync/wire.rs"]
+pub mod wire;

@@ -1,0 +1,364 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Connection sync (ip_vs_sync.c's protocol), rvs.ko against ip_vs.ko:
+#
+#   client --- director --(s0 203.0.113.33/28)--(s1 .34)-- peer
+#                 |  br0                                  (records or
+#            rs1 rs2 rs3                                   replays sync)
+#
+# - the messages a master sends for the same traffic (TCP uploads, UDP
+#   flows, a persistent UDP service's templates), recorded by the peer and
+#   decoded field by field, are the same, for version 1 and version 0;
+# - ip_vs.ko's recorded messages replayed into a backup give the same
+#   connection table and counters on both modules;
+# - two directors (master, backup) and a NAT download: the virtual and
+#   gateway addresses moved to the backup mid-transfer, the bytes arrive
+#   whole with sync; without the backup daemon the transfer breaks;
+# - 100,000 mutated and random datagrams into an rvs.ko backup: no kernel
+#   message, only entries bound to real servers, no leak.
+source "$(dirname "$0")/lib.sh"
+
+OUT=$(mktemp -d /tmp/rvs-sync.XXXXXX)
+SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
+S0=203.0.113.33
+S1=203.0.113.34
+trap 'cleanup_ns; rm -rf "$OUT"; unload_all >/dev/null 2>&1' EXIT
+
+dir() { ip netns exec "$director" "$@"; }
+cli() { ip netns exec "$client" "$@"; }
+
+# sync_topology: lib.sh's topology, the director set up for NAT, a peer
+# on the sync link, the services: TCP VIP:9000 (a sink on each real server),
+# UDP VIP:8080 (echo) and UDP VIP:8081 persistent (-p 300), rr, NAT.
+sync_topology() {
+	setup_topology
+	lvs_director
+	setup_ns peer
+	ip link add s0 netns "$director" type veth peer name s1 netns "$peer"
+	ip -n "$director" addr add "$S0/28" dev s0
+	ip -n "$peer" addr add "$S1/28" dev s1
+	ip -n "$director" link set s0 up
+	ip -n "$peer" link set s1 up
+	lvs_real_servers
+	lvs_servers 8080
+	local ns i
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" socat -u TCP-LISTEN:9000,fork,reuseaddr OPEN:/dev/null </dev/null >/dev/null 2>&1 &
+	done
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9000 '" || fail "no sink in $ns"
+	done
+	dir $IPVSADM -A -t "$VIP:9000" -s rr
+	dir $IPVSADM -A -u "$VIP:8080" -s rr
+	dir $IPVSADM -A -u "$VIP:8081" -s rr -p 300
+	for i in 0 1 2; do
+		dir $IPVSADM -a -t "$VIP:9000" -r "${RS_IPS[$i]}:9000" -m
+		dir $IPVSADM -a -u "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
+		dir $IPVSADM -a -u "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m
+	done
+}
+
+# udp_flow PORT SPORT N: N datagrams from SPORT, each answered before the
+# next.
+udp_flow() {
+	cli python3 - "$VIP" "$1" "$2" "$3" <<'PY'
+import socket, sys
+vip, port, sport, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", sport))
+s.settimeout(5)
+for i in range(n):
+    s.sendto(b"x%d" % i, (vip, port))
+    s.recv(100)
+PY
+}
+
+# traffic: three UDP flows of 5 datagrams, a persistent UDP flow, then
+# three TCP uploads of 300 kB, each from a fixed source port.
+traffic() {
+	local i
+	for i in 1 2 3; do udp_flow 8080 "5000$i" 5; done
+	udp_flow 8081 6001 5
+	for i in 1 2 3; do
+		head -c 300000 /dev/zero | cli socat -u - "TCP:$VIP:9000,sourceport=4000$i,reuseaddr"
+	done
+}
+
+tw_entries() { python3 "$SYNCMSG" decode "$1" | grep -c ' proto=6 .*state=5 ' || true; }
+# (Conditions for wait_for, evaluated at each try.)
+tw_all() { [ "$(tw_entries "$1")" -ge 3 ]; }
+conns_ge() { [ "$(dir sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l')" -ge "$1" ]; }
+size_ge() { [ "$(stat -c %s "$1")" -ge "$2" ]; }
+
+# record IMPL VERSION FILE: the master's messages for `traffic` on IMPL
+# with sync_version VERSION, recorded by the peer into FILE.
+record() {
+	load_impl "$1"
+	sync_topology
+	dir sysctl -qw net.ipv4.vs.sync_version="$2"
+	: >"$3"
+	ip netns exec "$peer" python3 "$SYNCMSG" record "$S1" "$3" &
+	wait_for 20 ip netns exec "$peer" sh -c "ss -Huln | grep -q ':8848 '"
+	dir $IPVSADM --start-daemon master --mcast-interface s0
+	traffic
+	# Every entry is in order in one stream (one sync port): once the last
+	# upload's TIME_WAIT is in, all are (a message waits at most 2 s).
+	if ! wait_for 20 tw_all "$3"; then
+		python3 "$SYNCMSG" decode "$3"
+		dir $IPVSADM -L -c -n
+		fail "$1: the master sent no TIME_WAIT for the uploads"
+	fi
+	kill %1 2>/dev/null || true
+	cleanup_ns
+	unload_all
+}
+
+# compare_messages VERSION: the decoded entries of both masters.
+compare_messages() {
+	local v=$1
+	record ip_vs "$v" "$OUT/ip_vs-v$v.hex"
+	record rvs "$v" "$OUT/rvs-v$v.hex"
+	python3 "$SYNCMSG" decode "$OUT/ip_vs-v$v.hex" >"$OUT/ip_vs-v$v.txt"
+	python3 "$SYNCMSG" decode "$OUT/rvs-v$v.hex" >"$OUT/rvs-v$v.txt"
+	cat "$OUT/ip_vs-v$v.txt"
+	diff -u "$OUT/ip_vs-v$v.txt" "$OUT/rvs-v$v.txt" ||
+		fail "rvs.ko's sync entries differ from ip_vs.ko's (- ip_vs, + rvs)"
+	# The traffic must show every kind: TCP states, UDP, templates.
+	local t
+	for t in ' proto=6 .*state=1 ' ' proto=6 .*state=7 ' ' proto=6 .*state=5 ' ' proto=17 .*:8080 ' \
+		' proto=17 .*c=192.0.2.2:0 '; do
+		grep -q "$t" "$OUT/rvs-v$v.txt" || fail "no entry matching '$t'"
+	done
+}
+
+test_messages_v1() { compare_messages 1; }
+test_messages_v0() { compare_messages 0; }
+
+# The table as ipvsadm lists it, expiry aside.
+table() {
+	dir $IPVSADM -L -c -n | awk 'NR > 2 {print $1, $3, $4, $5, $6}' | sort
+	dir $IPVSADM -L -n
+}
+
+# replay IMPL FILE: FILE's messages into an IMPL backup; its table.
+replay() {
+	load_impl "$1"
+	sync_topology
+	dir $IPVSADM --start-daemon backup --mcast-interface s0
+	wait_for 20 dir sh -c "ss -Huln | grep -q ':8848 '" 2>/dev/null || true
+	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$2"
+	# 3 uploads, 3 UDP flows, the persistent flow and its template.
+	wait_for 20 conns_ge 8 ||
+		fail "the backup did not take the connections"
+	table
+	cleanup_ns
+	unload_all
+}
+
+test_replay() {
+	local v
+	for v in 1 0; do
+		[ -s "$OUT/ip_vs-v$v.hex" ] || fail "no recording of ip_vs's version $v"
+		replay ip_vs "$OUT/ip_vs-v$v.hex" >"$OUT/b-ip_vs-v$v"
+		replay rvs "$OUT/ip_vs-v$v.hex" >"$OUT/b-rvs-v$v"
+		echo "== version $v"
+		cat "$OUT/b-ip_vs-v$v"
+		diff -u "$OUT/b-ip_vs-v$v" "$OUT/b-rvs-v$v" ||
+			fail "an rvs.ko backup's table differs from ip_vs.ko's (version $v; - ip_vs, + rvs)"
+	done
+}
+
+# ---- failover: two directors ------------------------------------------------
+#
+#   client 192.0.2.2 --- brf ---+-- dirA .11 / dirB .12 (the active one holds
+#                               |   192.0.2.1, the client's gateway, and
+#                               |   198.51.100.1, the real servers')
+#   rs1..rs3 198.51.100.1x --- brb ---+-- dirA .2 / dirB .3
+#   dirA s0 203.0.113.33 --- dirB s1 203.0.113.34 (sync)
+GW=192.0.2.1
+RSGW=198.51.100.1
+
+two_directors() {
+	setup_ns client sw dira dirb rs1 rs2 rs3
+	ip -n "$sw" link add brf type bridge
+	ip -n "$sw" link add brb type bridge
+	ip -n "$sw" link set brf up
+	ip -n "$sw" link set brb up
+	ip link add c0 netns "$client" type veth peer name c0s netns "$sw"
+	ip -n "$sw" link set c0s master brf up
+	ip -n "$client" addr add "$CLIENT_IP/24" dev c0
+	ip -n "$client" link set c0 up
+	ip -n "$client" route add default via "$GW"
+	local d n=1 ns i
+	for d in "$dira" "$dirb"; do
+		n=$((n + 1))
+		ip link add f0 netns "$d" type veth peer name "f$n" netns "$sw"
+		ip link add b0 netns "$d" type veth peer name "b$n" netns "$sw"
+		ip -n "$sw" link set "f$n" master brf up
+		ip -n "$sw" link set "b$n" master brb up
+		ip -n "$d" addr add "192.0.2.1$((n - 1))/24" dev f0
+		ip -n "$d" addr add "198.51.100.$n/24" dev b0
+		ip -n "$d" link set f0 up
+		ip -n "$d" link set b0 up
+		ip -n "$d" addr add "$VIP/32" dev lo
+		ip netns exec "$d" sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip link add s0 netns "$dira" type veth peer name s0 netns "$dirb"
+	ip -n "$dira" addr add "$S0/28" dev s0
+	ip -n "$dirb" addr add "$S1/28" dev s0
+	ip -n "$dira" link set s0 up
+	ip -n "$dirb" link set s0 up
+	local rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
+		ip link add eth0 netns "$ns" type veth peer name "r$i" netns "$sw"
+		ip -n "$sw" link set "r$i" master brb up
+		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via "$RSGW"
+		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$OUT/payload",rdonly </dev/null >/dev/null 2>&1 &
+	done
+	for ns in "${rss[@]}"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
+	done
+	for d in "$dira" "$dirb"; do
+		ip netns exec "$d" $IPVSADM -A -t "$VIP:9100" -s rr
+		for i in 0 1 2; do
+			ip netns exec "$d" $IPVSADM -a -t "$VIP:9100" -r "${RS_IPS[$i]}:9100" -m
+		done
+	done
+	take_over "$dira"
+}
+
+# take_over DIR: DIR holds the gateway addresses (as VRRP would move them)
+# and the neighbours learn it (their caches flushed, as a gratuitous ARP
+# does).
+take_over() {
+	local d
+	for d in "$dira" "$dirb"; do
+		ip -n "$d" addr del "$GW/24" dev f0 2>/dev/null || true
+		ip -n "$d" addr del "$RSGW/24" dev b0 2>/dev/null || true
+	done
+	ip -n "$1" addr add "$GW/24" dev f0
+	ip -n "$1" addr add "$RSGW/24" dev b0
+	for d in "$client" "$rs1" "$rs2" "$rs3"; do
+		ip -n "$d" neigh flush all
+	done
+}
+
+# download SYNC: a slow download (16 MB at about 2 MB/s) through dirA, the
+# addresses moved to dirB once dirB has the connection (with SYNC) or 1 MB
+# arrived (without); prints the client's result.
+download() {
+	ip netns exec "$dira" $IPVSADM --start-daemon master --mcast-interface s0
+	if [ "$1" = 1 ]; then
+		ip netns exec "$dirb" $IPVSADM --start-daemon backup --mcast-interface s0
+	fi
+	cli python3 - "$VIP" "$OUT/got" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.settimeout(20)
+s.connect((sys.argv[1], 9100))
+t0, n = time.time(), 0
+with open(sys.argv[2], "wb") as f:
+    try:
+        while True:
+            b = s.recv(32768)
+            if not b:
+                break
+            f.write(b)
+            f.flush()
+            n += len(b)
+            ahead = n / 2e6 - (time.time() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+        print("closed", n)
+    except OSError as e:
+        print("broken", n, e)
+PY
+	local pid=$!
+	if ! wait_for 20 test -s "$OUT/got"; then
+		ip netns exec "$dira" $IPVSADM -L -n -c
+		ip -n "$client" route
+		ip -n "$dira" addr
+		ip netns exec "$client" ping -c1 -W1 "$GW" || true
+		fail "the download did not start"
+	fi
+	if [ "$1" = 1 ]; then
+		wait_for 20 sh -c "ip netns exec $dirb $IPVSADM -L -c -n | grep -q 'ESTABLISHED .*:9100 '" ||
+			fail "the backup did not get the connection"
+		ip netns exec "$dirb" $IPVSADM -L -c -n
+	else
+		wait_for 20 size_ge "$OUT/got" 1000000
+	fi
+	[ "$(stat -c %s "$OUT/got")" -lt 12000000 ] || fail "the download ended before the failover"
+	take_over "$dirb"
+	echo "failover at $(stat -c %s "$OUT/got") bytes"
+	wait "$pid"
+}
+
+failover() {
+	local impl=$1
+	head -c 16000000 /dev/urandom >"$OUT/payload"
+	load_impl "$impl"
+	two_directors
+	rm -f "$OUT/got"
+	download 1
+	cmp "$OUT/payload" "$OUT/got" || fail "$impl: the download through the failover is not whole"
+	cleanup_ns
+	# The test can fail: without the backup daemon the same breaks.
+	two_directors
+	rm -f "$OUT/got"
+	download 0 | tee "$OUT/nosync"
+	if cmp -s "$OUT/payload" "$OUT/got"; then
+		fail "$impl: the download survived the failover without sync"
+	fi
+	grep -q '^broken' "$OUT/nosync" || fail "$impl: without sync the client saw no error"
+	cleanup_ns
+	unload_all
+}
+
+test_failover_nat() {
+	failover ip_vs
+	failover rvs
+}
+
+# ---- bad input ---------------------------------------------------------------
+slab() { awk -v n="$1" '$1 == n {print $2}' /proc/slabinfo; }
+
+test_fuzz() {
+	[ -s "$OUT/ip_vs-v1.hex" ] || fail "no recording to mutate"
+	cat "$OUT/ip_vs-v1.hex" "$OUT/ip_vs-v0.hex" >"$OUT/base.hex"
+	kmemleak_begin
+	load_impl rvs
+	sync_topology
+	dir $IPVSADM --start-daemon backup --mcast-interface s0
+	wait_for 20 dir sh -c "ss -Huln | grep -q ':8848 '" 2>/dev/null || true
+	local before
+	before=$(dmesg | wc -l)
+	ip netns exec "$peer" python3 "$SYNCMSG" fuzz "$S1" "$OUT/base.hex" "${RVS_SYNC_FUZZ:-100000}" 7
+	# Then the genuine messages: still believed.
+	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/ip_vs-v1.hex"
+	wait_for 20 sh -c "ip netns exec $director $IPVSADM -L -c -n | grep -q '192.0.2.2:40003 .*$VIP:9000'" ||
+		fail "the genuine messages after the fuzz were not taken"
+	# Every entry is bound to one of the real servers (rvs keeps no other).
+	local bad
+	bad=$(dir tail -n +2 /proc/net/ip_vs_conn | awk '$6 != "C633640B" && $6 != "C633640C" && $6 != "C633640D"')
+	[ -z "$bad" ] || fail "entries not bound to a real server: $bad"
+	dir tail -n +2 /proc/net/ip_vs_conn | wc -l
+	dmesg | tail -n +"$((before + 1))" | { grep -v 'sync thread' || true; } | tee "$OUT/dmesg"
+	[ ! -s "$OUT/dmesg" ] || fail "the fuzz made kernel messages"
+	dir $IPVSADM --stop-daemon backup
+	cleanup_ns
+	unload_all
+	[ "$(slab rvs_conn)" = "" ] || [ "$(slab rvs_conn)" = 0 ] || fail "connection entries left: $(slab rvs_conn)"
+	kmemleak_check
+}
+
+tap_case "sync messages, version 1: rvs.ko sends ip_vs.ko's entries" test_messages_v1
+tap_case "sync messages, version 0: rvs.ko sends ip_vs.ko's entries" test_messages_v0
+tap_case "ip_vs.ko's messages into a backup: rvs.ko's table is ip_vs.ko's" test_replay
+tap_case "failover mid-download (NAT): whole with sync, broken without" test_failover_nat
+tap_case "100,000 mutated and random sync datagrams: nothing believed but entries of real servers" test_fuzz
+tap_done
