@@ -334,6 +334,91 @@ lvs_setup() {
 	lvs_servers 8080
 }
 
+# ---- two directors, for failover ---------------------------------------------
+#
+#   client 192.0.2.2 --- brf ---+-- dirA .11 / dirB .12 (the active one holds
+#                               |   192.0.2.1, the client's gateway, and
+#                               |   198.51.100.1, the real servers')
+#   rs1..rs3 198.51.100.1x --- brb ---+-- dirA .2 / dirB .3
+#   dirA s0 203.0.113.33 --- dirB s0 203.0.113.34 (the sync link)
+# The sync link's addresses.
+S0=203.0.113.33
+S1=203.0.113.34
+GW=192.0.2.1
+RSGW=198.51.100.1
+
+# ha_topology PAYLOAD: the two directors above (namespaces $client $sw
+# $dira $dirb $rs1..$rs3), each with the NAT service VIP:9100 over the
+# three real servers, which serve the file PAYLOAD on port 9100; dirA holds
+# the gateway addresses.
+ha_topology() {
+	setup_ns client sw dira dirb rs1 rs2 rs3
+	ip -n "$sw" link add brf type bridge
+	ip -n "$sw" link add brb type bridge
+	ip -n "$sw" link set brf up
+	ip -n "$sw" link set brb up
+	ip link add c0 netns "$client" type veth peer name c0s netns "$sw"
+	ip -n "$sw" link set c0s master brf up
+	ip -n "$client" addr add "$CLIENT_IP/24" dev c0
+	ip -n "$client" link set c0 up
+	ip -n "$client" route add default via "$GW"
+	local d n=1 ns i
+	for d in "$dira" "$dirb"; do
+		n=$((n + 1))
+		ip link add f0 netns "$d" type veth peer name "f$n" netns "$sw"
+		ip link add b0 netns "$d" type veth peer name "b$n" netns "$sw"
+		ip -n "$sw" link set "f$n" master brf up
+		ip -n "$sw" link set "b$n" master brb up
+		ip -n "$d" addr add "192.0.2.1$((n - 1))/24" dev f0
+		ip -n "$d" addr add "198.51.100.$n/24" dev b0
+		ip -n "$d" link set f0 up
+		ip -n "$d" link set b0 up
+		ip -n "$d" addr add "$VIP/32" dev lo
+		ip netns exec "$d" sysctl -qw net.ipv4.ip_forward=1
+	done
+	ip link add s0 netns "$dira" type veth peer name s0 netns "$dirb"
+	ip -n "$dira" addr add "$S0/28" dev s0
+	ip -n "$dirb" addr add "$S1/28" dev s0
+	ip -n "$dira" link set s0 up
+	ip -n "$dirb" link set s0 up
+	local rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
+		ip link add eth0 netns "$ns" type veth peer name "r$i" netns "$sw"
+		ip -n "$sw" link set "r$i" master brb up
+		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
+		ip -n "$ns" link set eth0 up
+		ip -n "$ns" route add default via "$RSGW"
+		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$1",rdonly </dev/null >/dev/null 2>&1 &
+	done
+	for ns in "${rss[@]}"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
+	done
+	for d in "$dira" "$dirb"; do
+		ip netns exec "$d" $IPVSADM -A -t "$VIP:9100" -s rr
+		for i in 0 1 2; do
+			ip netns exec "$d" $IPVSADM -a -t "$VIP:9100" -r "${RS_IPS[$i]}:9100" -m
+		done
+	done
+	take_over "$dira"
+}
+
+# take_over DIR: DIR holds the gateway addresses (as VRRP would move them)
+# and the neighbours learn it (their caches flushed, as a gratuitous ARP
+# does).
+take_over() {
+	local d
+	for d in "$dira" "$dirb"; do
+		ip -n "$d" addr del "$GW/24" dev f0 2>/dev/null || true
+		ip -n "$d" addr del "$RSGW/24" dev b0 2>/dev/null || true
+	done
+	ip -n "$1" addr add "$GW/24" dev f0
+	ip -n "$1" addr add "$RSGW/24" dev b0
+	for d in "$client" "$rs1" "$rs2" "$rs3"; do
+		ip -n "$d" neigh flush all
+	done
+}
+
 # lvs_fwd_flag nat|dr|tun: ipvsadm's option for the method.
 lvs_fwd_flag() {
 	case "$1" in nat) echo -m ;; dr) echo -g ;; tun) echo -i ;; esac

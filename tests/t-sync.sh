@@ -20,8 +20,6 @@ source "$(dirname "$0")/lib.sh"
 
 OUT=$(mktemp -d /tmp/rvs-sync.XXXXXX)
 SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
-S0=203.0.113.33
-S1=203.0.113.34
 trap 'cleanup_ns; rm -rf "$OUT"; unload_all >/dev/null 2>&1' EXIT
 
 dir() { ip netns exec "$director" "$@"; }
@@ -168,85 +166,8 @@ test_replay() {
 	done
 }
 
-# ---- failover: two directors ------------------------------------------------
-#
-#   client 192.0.2.2 --- brf ---+-- dirA .11 / dirB .12 (the active one holds
-#                               |   192.0.2.1, the client's gateway, and
-#                               |   198.51.100.1, the real servers')
-#   rs1..rs3 198.51.100.1x --- brb ---+-- dirA .2 / dirB .3
-#   dirA s0 203.0.113.33 --- dirB s1 203.0.113.34 (sync)
-GW=192.0.2.1
-RSGW=198.51.100.1
-
-two_directors() {
-	setup_ns client sw dira dirb rs1 rs2 rs3
-	ip -n "$sw" link add brf type bridge
-	ip -n "$sw" link add brb type bridge
-	ip -n "$sw" link set brf up
-	ip -n "$sw" link set brb up
-	ip link add c0 netns "$client" type veth peer name c0s netns "$sw"
-	ip -n "$sw" link set c0s master brf up
-	ip -n "$client" addr add "$CLIENT_IP/24" dev c0
-	ip -n "$client" link set c0 up
-	ip -n "$client" route add default via "$GW"
-	local d n=1 ns i
-	for d in "$dira" "$dirb"; do
-		n=$((n + 1))
-		ip link add f0 netns "$d" type veth peer name "f$n" netns "$sw"
-		ip link add b0 netns "$d" type veth peer name "b$n" netns "$sw"
-		ip -n "$sw" link set "f$n" master brf up
-		ip -n "$sw" link set "b$n" master brb up
-		ip -n "$d" addr add "192.0.2.1$((n - 1))/24" dev f0
-		ip -n "$d" addr add "198.51.100.$n/24" dev b0
-		ip -n "$d" link set f0 up
-		ip -n "$d" link set b0 up
-		ip -n "$d" addr add "$VIP/32" dev lo
-		ip netns exec "$d" sysctl -qw net.ipv4.ip_forward=1
-	done
-	ip link add s0 netns "$dira" type veth peer name s0 netns "$dirb"
-	ip -n "$dira" addr add "$S0/28" dev s0
-	ip -n "$dirb" addr add "$S1/28" dev s0
-	ip -n "$dira" link set s0 up
-	ip -n "$dirb" link set s0 up
-	local rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ns=${rss[$i]}
-		ip link add eth0 netns "$ns" type veth peer name "r$i" netns "$sw"
-		ip -n "$sw" link set "r$i" master brb up
-		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
-		ip -n "$ns" link set eth0 up
-		ip -n "$ns" route add default via "$RSGW"
-		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$OUT/payload",rdonly </dev/null >/dev/null 2>&1 &
-	done
-	for ns in "${rss[@]}"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
-	done
-	for d in "$dira" "$dirb"; do
-		ip netns exec "$d" $IPVSADM -A -t "$VIP:9100" -s rr
-		for i in 0 1 2; do
-			ip netns exec "$d" $IPVSADM -a -t "$VIP:9100" -r "${RS_IPS[$i]}:9100" -m
-		done
-	done
-	take_over "$dira"
-}
-
-# take_over DIR: DIR holds the gateway addresses (as VRRP would move them)
-# and the neighbours learn it (their caches flushed, as a gratuitous ARP
-# does).
-take_over() {
-	local d
-	for d in "$dira" "$dirb"; do
-		ip -n "$d" addr del "$GW/24" dev f0 2>/dev/null || true
-		ip -n "$d" addr del "$RSGW/24" dev b0 2>/dev/null || true
-	done
-	ip -n "$1" addr add "$GW/24" dev f0
-	ip -n "$1" addr add "$RSGW/24" dev b0
-	for d in "$client" "$rs1" "$rs2" "$rs3"; do
-		ip -n "$d" neigh flush all
-	done
-}
-
-# download SYNC: a slow download (16 MB at about 2 MB/s) through dirA, the
+# ---- failover: two directors (lib.sh's ha_topology) ---------------------------
+# download SYNC: a slow download (24 MB at about 2 MB/s) through dirA, the
 # addresses moved to dirB once dirB has the connection (with SYNC) or 1 MB
 # arrived (without); prints the client's result.
 download() {
@@ -254,37 +175,9 @@ download() {
 	if [ "$1" = 1 ]; then
 		ip netns exec "$dirb" $IPVSADM --start-daemon backup --mcast-interface s0
 	fi
-	cli python3 - "$VIP" "$OUT/got" <<'PY' &
-import socket, sys, time
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-s.settimeout(20)
-s.connect((sys.argv[1], 9100))
-t0, n = time.time(), 0
-with open(sys.argv[2], "wb") as f:
-    try:
-        while True:
-            b = s.recv(32768)
-            if not b:
-                break
-            f.write(b)
-            f.flush()
-            n += len(b)
-            ahead = n / 2e6 - (time.time() - t0)
-            if ahead > 0:
-                time.sleep(ahead)
-        print("closed", n)
-    except OSError as e:
-        print("broken", n, e)
-PY
+	cli python3 "$LVS_PY" fetch "$VIP" 9100 "$OUT/got" 2e6 &
 	local pid=$!
-	if ! wait_for 20 test -s "$OUT/got"; then
-		ip netns exec "$dira" $IPVSADM -L -n -c
-		ip -n "$client" route
-		ip -n "$dira" addr
-		ip netns exec "$client" ping -c1 -W1 "$GW" || true
-		fail "the download did not start"
-	fi
+	wait_for 20 test -s "$OUT/got" || fail "the download did not start"
 	if [ "$1" = 1 ]; then
 		wait_for 20 sh -c "ip netns exec $dirb $IPVSADM -L -c -n | grep -q 'ESTABLISHED .*:9100 '" ||
 			fail "the backup did not get the connection"
@@ -292,7 +185,7 @@ PY
 	else
 		wait_for 20 size_ge "$OUT/got" 1000000
 	fi
-	[ "$(stat -c %s "$OUT/got")" -lt 12000000 ] || fail "the download ended before the failover"
+	[ "$(stat -c %s "$OUT/got")" -lt 20000000 ] || fail "the download ended before the failover"
 	take_over "$dirb"
 	echo "failover at $(stat -c %s "$OUT/got") bytes"
 	wait "$pid"
@@ -300,15 +193,15 @@ PY
 
 failover() {
 	local impl=$1
-	head -c 16000000 /dev/urandom >"$OUT/payload"
+	head -c 24000000 /dev/urandom >"$OUT/payload"
 	load_impl "$impl"
-	two_directors
+	ha_topology "$OUT/payload"
 	rm -f "$OUT/got"
 	download 1
 	cmp "$OUT/payload" "$OUT/got" || fail "$impl: the download through the failover is not whole"
 	cleanup_ns
 	# The test can fail: without the backup daemon the same breaks.
-	two_directors
+	ha_topology "$OUT/payload"
 	rm -f "$OUT/got"
 	download 0 | tee "$OUT/nosync"
 	if cmp -s "$OUT/payload" "$OUT/got"; then

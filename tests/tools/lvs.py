@@ -20,6 +20,11 @@
                                 from source port SPORT, each reset by the
                                 client (no TIME_WAIT, so the port is free
                                 at once); prints the name each got
+  lvs.py fetch ADDR PORT FILE RATE
+                                one TCP connection read into FILE (flushed as
+                                it comes) at RATE bytes a second at most;
+                                prints "closed BYTES" when the server closed
+                                it, else "broken BYTES REASON"
   lvs.py stream ADDR PORT SECONDS
                                 one TCP connection sending a chunk every 0.1 s
                                 and reading the echo; prints "ok BYTES" if every
@@ -236,6 +241,29 @@ def udp_ask(addr, port, wait=5.0):
     return 0
 
 
+def fetch(addr, port, path, rate):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.settimeout(20)
+    t0, n = time.time(), 0
+    with open(path, "wb") as f:
+        try:
+            s.connect((addr, port))
+            while True:
+                b = s.recv(32768)
+                if not b:
+                    break
+                f.write(b)
+                f.flush()
+                n += len(b)
+                ahead = n / rate - (time.time() - t0)
+                if ahead > 0:
+                    time.sleep(ahead)
+            print("closed", n)
+        except OSError as e:
+            print("broken", n, e)
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "serve":
@@ -251,6 +279,8 @@ def main(argv):
         return udp_ask(argv[2], int(argv[3]), *map(float, argv[4:5]))
     elif cmd == "stream":
         return stream(argv[2], int(argv[3]), float(argv[4]))
+    elif cmd == "fetch":
+        return fetch(argv[2], int(argv[3]), argv[4], float(argv[5]))
     return 0
 
 
