@@ -9,6 +9,7 @@
 #   make bench    benchmarks: rvs.ko beside ip_vs.ko and routing (own kernel)
 #   make test-kasan  the packet-path tests on a KASAN kernel
 #   make test-lockdep the packet-path and locking tests on a lockdep kernel
+#   make test-interop live sync between rvs.ko and ip_vs.ko in two VMs
 #   make captures regenerate the netlink test vectors of tool/ipvs
 
 SHELL := /bin/bash
@@ -20,7 +21,7 @@ KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
-.PHONY: prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep
+.PHONY: prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
 
 all: module tool
 
@@ -61,7 +62,8 @@ bench: all
 	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" \
 	RVS_VM_CPUS=$${RVS_BENCH_CPUS:-1} RVS_VM_ICOUNT=$${RVS_BENCH_ICOUNT-0} \
 	RVS_BENCH_ROUNDS=$${RVS_BENCH_ROUNDS:-1} \
-		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh'
+		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh && tests/bench-sync.sh' && \
+	$(MAKE) --no-print-directory prof PROF_SYNC=1 PROF_TOP=$${PROF_TOP:-12}
 
 # Where the packet path's instructions go: a UDP flood (or with
 # PROF_FLOW=bulk one TCP stream) by PROF_METHOD (nat, tun, dr) through
@@ -73,6 +75,12 @@ prof: all
 	gcc -O2 -Wall -shared -fPIC -o tool/target/tbcount.so tests/tools/tbcount.c -lpthread && \
 	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_VM_CPUS=1 RVS_VM_ICOUNT=0 RVS_VM_TBCOUNT=$(CURDIR)/tool/target/tbcount.so \
 		qemu/vm.sh run tests/prof.sh
+
+# Live sync interoperability: an rvs.ko master with an ip_vs.ko backup and
+# the reverse, in two VMs joined by a QEMU socket network on 127.0.0.1
+# (tests/interop.sh). make test runs it too.
+test-interop: all
+	@tests/interop.sh
 
 # The packet-path tests (t-dataplane, t-badtraffic) on the KASAN kernel
 # (generic KASAN, outline; built on first use and cached), with an rvs.ko

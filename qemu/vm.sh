@@ -21,7 +21,9 @@
 # RVS_VM_TBCOUNT (TCG only: a built tests/tools/tbcount.c, QEMU's plugin
 # that counts the guest's instructions; the guest asks it for snapshots in
 # /rvs-out: make prof), RVS_VM_CONSOLE (a file that gets the guest's whole
-# console log when the VM ends).
+# console log when the VM ends), RVS_VM_LINK (listen:PORT or connect:PORT:
+# one virtio card, eth0 in the guest, on a QEMU socket network with
+# another VM, over the host's loopback 127.0.0.1 only: make test-interop).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -61,8 +63,8 @@ printf '%s\n' "$cmd" >"$out/cmd"
 # Pass a few settings through to the command.
 {
 	for v in RVS_CACHE RVS_TEST_FILTER RVS_TEST_FILES RVS_VERBOSE RVS_FUZZ_COUNT RVS_FUZZ_SEED \
-		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_SETTLE RVS_BENCH_CONNS RVS_BENCH_METHODS RVS_BENCH_BULK \
-		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT RVS_VM_ICOUNT PROF_METHOD PROF_FLOW PROF_SECS PROF_TOP PROF_FUNC; do
+		RVS_BENCH_SERVICES RVS_BENCH_DESTS RVS_BENCH_TOOLS RVS_BENCH_SECS RVS_BENCH_ROUNDS RVS_BENCH_SETTLE RVS_BENCH_CONNS RVS_BENCH_METHODS RVS_BENCH_BULK RVS_BENCH_SYNC \
+		RVS_KO RVS_KERNEL_VARIANT RVS_TEST_TIMEOUT RVS_VM_ICOUNT PROF_METHOD PROF_FLOW PROF_SECS PROF_TOP PROF_FUNC PROF_SYNC; do
 		[ -n "${!v:-}" ] && printf '%s=%q\nexport %s\n' "$v" "${!v}" "$v"
 	done
 } >"$out/env" || true
@@ -76,6 +78,17 @@ qemu_base=(qemu-system-x86_64 -nodefaults -no-reboot -nographic -nic none
 	-device virtio-9p-pci,fsdev=repo,mount_tag=repo
 	-fsdev "local,id=out,path=$out,security_model=none"
 	-device virtio-9p-pci,fsdev=out,mount_tag=out)
+# The one network a VM may have: a point-to-point link to another VM
+# through a TCP socket on 127.0.0.1 (the listening side's card ends in :01).
+if [ -n "${RVS_VM_LINK:-}" ]; then
+	case "$RVS_VM_LINK" in
+	listen:[0-9]*) link=(listen "${RVS_VM_LINK#listen:}" 01) ;;
+	connect:[0-9]*) link=(connect "${RVS_VM_LINK#connect:}" 02) ;;
+	*) rvs_die "RVS_VM_LINK: listen:PORT or connect:PORT, not $RVS_VM_LINK" ;;
+	esac
+	qemu_base+=(-netdev "socket,id=link,${link[0]}=127.0.0.1:${link[1]}"
+		-device "virtio-net-pci,netdev=link,mac=52:54:00:00:00:${link[2]}")
+fi
 # In the guest the output directory is /rvs-out (its /tmp is a fresh tmpfs).
 # Under TCG on a busy host a vCPU can be starved for seconds: only a stall
 # of minutes is a real one.

@@ -20,7 +20,7 @@ use crate::sys::params;
 use crate::sys::proc::ProcFile;
 use crate::sys::rcuhash::{Detached, Kmalloc, RcuHashTable};
 use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
-use crate::sys::sysctl::{IntEntry, Registration as SysctlReg, Template};
+use crate::sys::sysctl::{Check, IntEntry, Registration as SysctlReg, Template};
 use crate::sys::work::{Periodic, Tick};
 
 static NET_ID: PernetId = PernetId::new();
@@ -98,14 +98,14 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"lblc_expiration"),
     IntEntry::new(c"lblcr_expiration"),
     IntEntry::new(c"expire_quiescent_udp"),
-    IntEntry::new(c"sync_version"),
-    IntEntry::new(c"sync_ports"),
+    IntEntry::checked(c"sync_version", Check::SyncVersion),
+    IntEntry::checked(c"sync_ports", Check::SyncPorts),
     IntEntry::new(c"sync_persist_mode"),
     IntEntry::new(c"sync_qlen_max"),
     IntEntry::new(c"sync_sock_size"),
-    IntEntry::vector(c"sync_threshold", 2),
+    IntEntry::checked(c"sync_threshold", Check::SyncThreshold),
     IntEntry::new(c"sync_refresh_period"),
-    IntEntry::new(c"sync_retries"),
+    IntEntry::checked(c"sync_retries", Check::SyncRetries),
     IntEntry::new(c"backup_only"),
 ]);
 

@@ -347,11 +347,13 @@ S1=203.0.113.34
 GW=192.0.2.1
 RSGW=198.51.100.1
 
-# ha_topology PAYLOAD: the two directors above (namespaces $client $sw
-# $dira $dirb $rs1..$rs3), each with the NAT service VIP:9100 over the
-# three real servers, which serve the file PAYLOAD on port 9100; dirA holds
-# the gateway addresses.
+# ha_topology PAYLOAD [METHOD]: the two directors above (namespaces
+# $client $sw $dira $dirb $rs1..$rs3), each with the service VIP:9100 over
+# the three real servers by METHOD (nat, the default, or dr), which serve
+# the file PAYLOAD on port 9100; dirA holds the gateway addresses. (DR real
+# servers answer from the VIP through the active director, their router.)
 ha_topology() {
+	local method=${2:-nat}
 	setup_ns client sw dira dirb rs1 rs2 rs3
 	ip -n "$sw" link add brf type bridge
 	ip -n "$sw" link add brb type bridge
@@ -375,6 +377,13 @@ ha_topology() {
 		ip -n "$d" link set b0 up
 		ip -n "$d" addr add "$VIP/32" dev lo
 		ip netns exec "$d" sysctl -qw net.ipv4.ip_forward=1
+		if [ "$method" = dr ]; then
+			# Forward the real servers' replies from the VIP, a local address.
+			ip netns exec "$d" sysctl -qw net.ipv4.conf.all.accept_local=1
+			ip netns exec "$d" sysctl -qw net.ipv4.conf.b0.accept_local=1
+			ip netns exec "$d" sysctl -qw net.ipv4.conf.all.rp_filter=0
+			ip netns exec "$d" sysctl -qw net.ipv4.conf.b0.rp_filter=0
+		fi
 	done
 	ip link add s0 netns "$dira" type veth peer name s0 netns "$dirb"
 	ip -n "$dira" addr add "$S0/28" dev s0
@@ -389,6 +398,11 @@ ha_topology() {
 		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" route add default via "$RSGW"
+		if [ "$method" = dr ]; then
+			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
+			ip -n "$ns" addr add "$VIP/32" dev lo
+		fi
 		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$1",rdonly </dev/null >/dev/null 2>&1 &
 	done
 	for ns in "${rss[@]}"; do
@@ -397,7 +411,7 @@ ha_topology() {
 	for d in "$dira" "$dirb"; do
 		ip netns exec "$d" $IPVSADM -A -t "$VIP:9100" -s rr
 		for i in 0 1 2; do
-			ip netns exec "$d" $IPVSADM -a -t "$VIP:9100" -r "${RS_IPS[$i]}:9100" -m
+			ip netns exec "$d" $IPVSADM -a -t "$VIP:9100" -r "${RS_IPS[$i]}:9100" "$(lvs_fwd_flag "$method")"
 		done
 	done
 	take_over "$dira"

@@ -8,6 +8,9 @@
 # small UDP packets, counted per packet delivered; bulk, one TCP stream,
 # counted per MB the client sent. Prints, per module, the instructions per
 # unit: in all, by kernel module, and by function (PROF_TOP lines).
+# PROF_SYNC=1: with a master sync daemon running on the director (its
+# messages multicast to a peer on a link of their own), the packet path's
+# cost with connection sync; `make bench` runs it so.
 # Deterministic, unlike a sampling profiler under TCG: where rvs spends more
 # than ip_vs shows.
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +22,7 @@ M=${PROF_METHOD:-nat}
 FLOW=${PROF_FLOW:-udp}
 case $FLOW in udp | bulk) ;; *) fail "PROF_FLOW: udp or bulk, not $FLOW" ;; esac
 SECS=${PROF_SECS:-3}
+SYNC=${PROF_SYNC:-0}
 OUT=$(mktemp -d /tmp/rvs-prof.XXXXXX)
 trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
 dir() { ip netns exec "$director" "$@"; }
@@ -35,6 +39,16 @@ snap() {
 setup_topology
 lvs_director
 lvs_real_servers
+with=""
+if [ "$SYNC" = 1 ]; then
+	setup_ns peer
+	ip link add s0 netns "$director" type veth peer name s1 netns "$peer"
+	ip -n "$director" addr add 203.0.113.33/28 dev s0
+	ip -n "$peer" addr add 203.0.113.34/28 dev s1
+	ip -n "$director" link set s0 up
+	ip -n "$peer" link set s1 up
+	with=", with a sync master"
+fi
 echo 0 >/proc/sys/kernel/kptr_restrict
 unload_all
 [ "$FLOW" = udp ] || tcp_servers 9001
@@ -48,6 +62,7 @@ for impl in ip_vs rvs; do
 		# shellcheck disable=SC2086
 		dir $IPVSADM -a $svc -r "${RS_IPS[$i]}" "$(lvs_fwd_flag "$M")"
 	done
+	[ "$SYNC" = 1 ] && dir $IPVSADM --start-daemon master --mcast-interface s0
 	# Module addresses differ from load to load.
 	cat /proc/kallsyms >"$OUT/kallsyms.$impl"
 	# The sinks start after the first snapshot: under -icount the guest's
@@ -63,16 +78,17 @@ for impl in ip_vs rvs; do
 		udp_sinks_wait "$OUT"
 		units=$SINK_TOTAL
 		[ "$units" -gt 0 ] || fail "$impl: no packet arrived ($sent sent)"
-		echo "== $impl, ${M^^}: $sent UDP packets sent, $units delivered; instructions per packet delivered:"
+		echo "== $impl, ${M^^}$with: $sent UDP packets sent, $units delivered; instructions per packet delivered:"
 	else
 		snap "$impl-a"
 		rate=$(cli "$LOAD" tcp-bulk "$VIP" 9001 "$SECS")
 		snap "$impl-b"
 		units=$(awk -v r="$rate" -v s="$SECS" 'BEGIN { printf "%.3f", r * s / 8 }')
-		echo "== $impl, ${M^^}: one TCP stream, $rate Mbit/s, about $units MB; instructions per MB:"
+		echo "== $impl, ${M^^}$with: one TCP stream, $rate Mbit/s, about $units MB; instructions per MB:"
 	fi
 	python3 "$RVS_ROOT/tests/tools/tbprof.py" "$OUT/kallsyms.$impl" "$OUT/snap.$impl-a" \
 		"$OUT/snap.$impl-b" "$units" "${PROF_TOP:-30}" ${PROF_FUNC:+"$PROF_FUNC"} | c++filt 2>/dev/null || true
+	[ "$SYNC" = 1 ] && dir $IPVSADM --stop-daemon master
 	dir $IPVSADM -C
 	unload_all
 done

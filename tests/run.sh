@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
 mkdir -p tests/out
-rm -f tests/out/bench-ctl.rc tests/out/bench-dp.rc
+rm -f tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/interop.rc tests/out/interop.log
 
 result() { # result NAME RC
 	if [ "$2" = 0 ]; then
@@ -79,13 +79,18 @@ echo "# ---- VM suite"
 # Two VMs side by side: the main one (two vCPUs) and a second one with one
 # vCPU for the files in SIDE_FILES (both cores stay busy while the main
 # suite waits on timers and traffic); each file's time is printed.
-SIDE_FILES="tests/t-sync.sh tests/t-keepalived.sh"
+SIDE_FILES="tests/t-sync.sh tests/t-keepalived.sh tests/t-health.sh tests/t-ecmp.sh"
 main_files=$(for f in tests/t-*.sh; do
 	case " $SIDE_FILES " in *" $f "*) ;; *) printf '%s ' "$f" ;; esac
 done)
+# After the second VM: the live sync interoperability test's two one-vCPU
+# VMs (tests/interop.sh, make test-interop), while the main one still runs.
 (
 	RVS_VM_CPUS=1 qemu/vm.sh run "RVS_TEST_FILES='$SIDE_FILES' tests/vm-suite.sh" >tests/out/vm-suite-side.log 2>&1
 	echo $? >tests/out/vm-suite-side.rc
+	t0=$SECONDS
+	tests/interop.sh >tests/out/interop.log 2>&1
+	echo "$? $((SECONDS - t0))" >tests/out/interop.rc
 ) &
 side=$!
 qemu/vm.sh run "RVS_TEST_FILES='$main_files' tests/vm-suite.sh" 2>&1 | tee tests/out/vm-suite.log
@@ -108,6 +113,15 @@ summary() { # summary LOG RC
 }
 summary tests/out/vm-suite.log "$vrc"
 summary tests/out/vm-suite-side.log "$(cat tests/out/vm-suite-side.rc 2>/dev/null || echo 1)"
+echo "# ---- live sync between two VMs (tests/interop.sh, $(cut -d' ' -f2 tests/out/interop.rc 2>/dev/null) s)"
+cat tests/out/interop.log
+line=$(grep -E '^interop: [0-9]+ passed, [0-9]+ failed' tests/out/interop.log | tail -n1)
+if [ -n "$line" ]; then
+	read -r p f < <(sed 's/interop: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/' <<<"$line")
+	pass=$((pass + p)) failn=$((failn + f))
+else
+	result "live sync between two VMs (no summary)" 1
+fi
 
 # Speed is shown, never asserted; a benchmark fails only if it did not do
 # all its work (a listing incomplete, a flush that left entries, traffic
@@ -119,11 +133,15 @@ qemu/vm.sh run 'RVS_BENCH_SERVICES=2000 RVS_BENCH_ROUNDS=1 tests/bench-ctl.sh 2>
 echo "${PIPESTATUS[0]}" >tests/out/bench-ctl.rc
 RVS_BENCH_SECS=1 RVS_BENCH_ROUNDS=1 RVS_BENCH_BULK=1 RVS_BENCH_SETTLE=6 RVS_BENCH_CONNS=10000 tests/bench-dp.sh 2>&1 |
 	tee tests/out/bench-dp.log
-echo "${PIPESTATUS[0]}" >tests/out/bench-dp.rc' 2>&1 | grep -v '^\[rvs\]'
+echo "${PIPESTATUS[0]}" >tests/out/bench-dp.rc
+RVS_BENCH_SYNC=20000 tests/bench-sync.sh 2>&1 | tee tests/out/bench-sync.log
+echo "${PIPESTATUS[0]}" >tests/out/bench-sync.rc' 2>&1 | grep -v '^\[rvs\]'
 result "control-plane benchmark: 2,000 services x 10 destinations added, listed completely, flushed, on both modules" \
 	"$(cat tests/out/bench-ctl.rc 2>/dev/null || echo 1)"
 result "data-plane benchmark: traffic by routing, ip_vs.ko and rvs.ko (NAT, TUN, DR), 10,000 entries each" \
 	"$(cat tests/out/bench-dp.rc 2>/dev/null || echo 1)"
+result "sync benchmark: 20,000 connections replayed into an ip_vs.ko and an rvs.ko backup, every one taken" \
+	"$(cat tests/out/bench-sync.rc 2>/dev/null || echo 1)"
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $failn failed, $skip skipped"

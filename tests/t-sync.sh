@@ -11,9 +11,10 @@
 #   decoded field by field, are the same, for version 1 and version 0;
 # - ip_vs.ko's recorded messages replayed into a backup give the same
 #   connection table and counters on both modules;
-# - two directors (master, backup) and a NAT download: the virtual and
-#   gateway addresses moved to the backup mid-transfer, the bytes arrive
-#   whole with sync; without the backup daemon the transfer breaks;
+# - two directors (master, backup) and a NAT or DR download: the virtual
+#   and gateway addresses moved to the backup mid-transfer, the bytes
+#   arrive whole with sync; without the backup daemon the transfer breaks;
+# - writes to the sync sysctls: refused (EINVAL) or taken as on ip_vs.ko;
 # - 100,000 mutated and random datagrams into an rvs.ko backup: no kernel
 #   message, only entries bound to real servers, no leak.
 source "$(dirname "$0")/lib.sh"
@@ -144,7 +145,7 @@ replay() {
 	sync_topology
 	dir $IPVSADM --start-daemon backup --mcast-interface s0
 	wait_for 20 dir sh -c "ss -Huln | grep -q ':8848 '" 2>/dev/null || true
-	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$2"
+	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$2" >/dev/null
 	# 3 uploads, 3 UDP flows, the persistent flow and its template.
 	wait_for 20 conns_ge 8 ||
 		fail "the backup did not take the connections"
@@ -167,7 +168,7 @@ test_replay() {
 }
 
 # ---- failover: two directors (lib.sh's ha_topology) ---------------------------
-# download SYNC: a slow download (24 MB at about 2 MB/s) through dirA, the
+# download SYNC: a slow download (12 MB at about 2 MB/s) through dirA, the
 # addresses moved to dirB once dirB has the connection (with SYNC) or 1 MB
 # arrived (without); prints the client's result.
 download() {
@@ -185,27 +186,28 @@ download() {
 	else
 		wait_for 20 size_ge "$OUT/got" 1000000
 	fi
-	[ "$(stat -c %s "$OUT/got")" -lt 20000000 ] || fail "the download ended before the failover"
+	[ "$(stat -c %s "$OUT/got")" -lt 10000000 ] || fail "the download ended before the failover"
 	take_over "$dirb"
 	echo "failover at $(stat -c %s "$OUT/got") bytes"
 	wait "$pid"
 }
 
+# failover IMPL METHOD
 failover() {
-	local impl=$1
-	head -c 24000000 /dev/urandom >"$OUT/payload"
+	local impl=$1 method=$2
+	head -c 12000000 /dev/urandom >"$OUT/payload"
 	load_impl "$impl"
-	ha_topology "$OUT/payload"
+	ha_topology "$OUT/payload" "$method"
 	rm -f "$OUT/got"
 	download 1
-	cmp "$OUT/payload" "$OUT/got" || fail "$impl: the download through the failover is not whole"
+	cmp "$OUT/payload" "$OUT/got" || fail "$impl: the $method download through the failover is not whole"
 	cleanup_ns
 	# The test can fail: without the backup daemon the same breaks.
-	ha_topology "$OUT/payload"
+	ha_topology "$OUT/payload" "$method"
 	rm -f "$OUT/got"
 	download 0 | tee "$OUT/nosync"
 	if cmp -s "$OUT/payload" "$OUT/got"; then
-		fail "$impl: the download survived the failover without sync"
+		fail "$impl: the $method download survived the failover without sync"
 	fi
 	grep -q '^broken' "$OUT/nosync" || fail "$impl: without sync the client saw no error"
 	cleanup_ns
@@ -213,8 +215,46 @@ failover() {
 }
 
 test_failover_nat() {
-	failover ip_vs
-	failover rvs
+	failover ip_vs nat
+	failover rvs nat
+}
+
+test_failover_dr() {
+	failover ip_vs dr
+	failover rvs dr
+}
+
+# sysctl_writes: each write to a sync sysctl in a new namespace, its
+# result (the error as the shell words it) and the value read after it.
+sysctl_writes() {
+	local ns w name val err
+	setup_ns sc
+	ns=$sc
+	for w in sync_version=2 sync_version=-1 sync_version=0 sync_version=1 \
+		sync_ports=3 sync_ports=0 sync_ports=-4 sync_ports=4 sync_ports=1 \
+		sync_retries=4 sync_retries=-1 sync_retries=3 \
+		"sync_threshold=5 5" "sync_threshold=6 5" "sync_threshold=-1 50" "sync_threshold=3 -1" \
+		"sync_threshold=7 0" "sync_threshold=2 9" "sync_threshold=4" \
+		sync_persist_mode=1 sync_refresh_period=7 sync_sock_size=65536 backup_only=1; do
+		name=${w%%=*} val=${w#*=}
+		# (dd words the errno; the shell's echo says "I/O error" for any.)
+		err=$(printf '%s\n' "$val" | ip netns exec "$ns" dd of="/proc/sys/net/ipv4/vs/$name" status=none 2>&1) || true
+		printf '%s: %s-> %s\n' "$w" "${err##*: }${err:+ }" \
+			"$(ip netns exec "$ns" cat "/proc/sys/net/ipv4/vs/$name" | tr '\t' ' ')"
+	done
+	cleanup_ns
+}
+
+test_sysctls() {
+	local impl
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		sysctl_writes >"$OUT/sysctl.$impl"
+		unload_all
+	done
+	cat "$OUT/sysctl.ip_vs"
+	grep -q 'Invalid argument' "$OUT/sysctl.ip_vs" || fail "ip_vs.ko refused nothing"
+	expect_eq "sync sysctl writes, rvs.ko against ip_vs.ko" "$(cat "$OUT/sysctl.ip_vs")" "$(cat "$OUT/sysctl.rvs")"
 }
 
 # ---- bad input ---------------------------------------------------------------
@@ -232,7 +272,7 @@ test_fuzz() {
 	before=$(dmesg | wc -l)
 	ip netns exec "$peer" python3 "$SYNCMSG" fuzz "$S1" "$OUT/base.hex" "${RVS_SYNC_FUZZ:-100000}" 7
 	# Then the genuine messages: still believed.
-	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/ip_vs-v1.hex"
+	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/ip_vs-v1.hex" >/dev/null
 	wait_for 20 sh -c "ip netns exec $director $IPVSADM -L -c -n | grep -q '192.0.2.2:40003 .*$VIP:9000'" ||
 		fail "the genuine messages after the fuzz were not taken"
 	# Every entry is bound to one of the real servers (rvs keeps no other).
@@ -253,5 +293,7 @@ tap_case "sync messages, version 1: rvs.ko sends ip_vs.ko's entries" test_messag
 tap_case "sync messages, version 0: rvs.ko sends ip_vs.ko's entries" test_messages_v0
 tap_case "ip_vs.ko's messages into a backup: rvs.ko's table is ip_vs.ko's" test_replay
 tap_case "failover mid-download (NAT): whole with sync, broken without" test_failover_nat
+tap_case "failover mid-download (DR): whole with sync, broken without" test_failover_dr
+tap_case "sync sysctls: the values ip_vs.ko refuses refused with its errno, the others taken (both modules)" test_sysctls
 tap_case "100,000 mutated and random sync datagrams: nothing believed but entries of real servers" test_fuzz
 tap_done

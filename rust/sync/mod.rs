@@ -166,9 +166,8 @@ fn entry_of(c: &Conn) -> Entry {
 /// and, on a master, sends the connection (and its template) when ip_vs
 /// would (ip_vs_in_hook's tail and `ip_vs_sync_conn`).
 pub(crate) fn on_packet(t: &Tables, g: &RcuGuard, c: &Conn) {
-    let threshold = t.sysctl.get(sysctl_idx::SYNC_THRESHOLD);
     let pkts = if c.one_packet() {
-        threshold as u32
+        t.sysctl.get(sysctl_idx::SYNC_THRESHOLD) as u32
     } else {
         c.in_pkts.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     };
@@ -343,34 +342,28 @@ pub(crate) struct MasterJob {
 }
 
 impl MasterJob {
-    /// The queued messages, and those left unfilled for 2 s (ip_vs's
-    /// IPVS_SYNC_FLUSH_TIME), taken out of the queues.
-    fn take(&self) -> KVec<(usize, Buf)> {
-        let mut out = KVec::new();
+    /// Per port, the queued messages and the current one if it was left
+    /// unfilled for 2 s (ip_vs's IPVS_SYNC_FLUSH_TIME), taken out of the
+    /// queues whole (no copy, no allocation under the lock).
+    fn take(&self) -> Result<KVec<(KVec<Buf>, Option<Buf>)>> {
+        let mut out = KVec::with_capacity(self.socks.len(), GFP_KERNEL)?;
         let now = jiffies();
         let flush = u64::from(HZ) * 2;
         let mut q = self.t.sync.q.lock();
-        for (id, pq) in q.ports.iter_mut().enumerate() {
+        for pq in q.ports.iter_mut().take(self.socks.len()) {
             let queued = core::mem::replace(&mut pq.queue, KVec::new());
             pq.delay = 0;
-            for b in queued {
-                if out.push((id, b), GFP_ATOMIC).is_err() {
-                    self.t.sync.count(stat::TX_DROPPED);
-                }
-            }
             let old = pq
                 .cur
                 .as_ref()
                 .is_some_and(|b| now.wrapping_sub(b.first) >= flush);
-            if old {
-                if let Some(b) = pq.cur.take() {
-                    if out.push((id, b), GFP_ATOMIC).is_err() {
-                        self.t.sync.count(stat::TX_DROPPED);
-                    }
-                }
+            let cur = if old { pq.cur.take() } else { None };
+            // Within the capacity reserved above: no allocation.
+            if out.push((queued, cur), GFP_ATOMIC).is_err() {
+                self.t.sync.count(stat::TX_DROPPED);
             }
         }
-        out
+        Ok(out)
     }
 
     fn send(&self, id: usize, b: &Buf) {
@@ -395,8 +388,13 @@ impl MasterJob {
 
 impl Run for MasterJob {
     fn run(&self) -> Option<u64> {
-        for (id, b) in self.take() {
-            self.send(id, &b);
+        // (No memory for the list: the messages wait for the next run.)
+        if let Ok(ports) = self.take() {
+            for (id, (queued, cur)) in ports.iter().enumerate() {
+                for b in Iterator::chain(queued.iter(), cur.iter()) {
+                    self.send(id, b);
+                }
+            }
         }
         // ip_vs's IPVS_SYNC_CHECK_PERIOD.
         Some(u64::from(HZ))
@@ -690,15 +688,29 @@ impl Daemons {
             ttl: c.ttl,
             bufsize,
         };
+        // One socket per port, sending or receiving.
+        let sockets = |send: bool| -> Result<KVec<McastSock>> {
+            let mut socks = KVec::with_capacity(ports, GFP_KERNEL)?;
+            for id in 0..ports {
+                socks.push(McastSock::new(net, send, &group(id))?, GFP_KERNEL)?;
+            }
+            Ok(socks)
+        };
+        // ip_vs's line when a daemon starts.
+        let started = |what: &str| {
+            pr_info!(
+                "sync thread started: state = {}, mcast_ifn = {}, syncid = {}, id = 0\n",
+                what,
+                c.ifname().to_str().unwrap_or("?"),
+                c.syncid
+            );
+        };
         match state {
             STATE_MASTER => {
                 if self.master.is_some() {
                     return Err(EEXIST);
                 }
-                let mut socks = KVec::with_capacity(ports, GFP_KERNEL)?;
-                for id in 0..ports {
-                    socks.push(McastSock::new(net, true, &group(id))?, GFP_KERNEL)?;
-                }
+                let socks = sockets(true)?;
                 let mut pq = KVec::with_capacity(ports, GFP_KERNEL)?;
                 for _ in 0..ports {
                     pq.push(PortQ::default(), GFP_KERNEL)?;
@@ -721,11 +733,7 @@ impl Daemons {
                     };
                 }
                 t.sync.state.fetch_or(STATE_MASTER, Ordering::Relaxed);
-                pr_info!(
-                    "sync thread started: state = MASTER, mcast_ifn = {}, syncid = {}, id = 0\n",
-                    c.ifname().to_str().unwrap_or("?"),
-                    c.syncid
-                );
+                started("MASTER");
                 self.ports = ports;
                 self.master = Some(Master {
                     cfg: c,
@@ -738,10 +746,7 @@ impl Daemons {
                 if self.backup.is_some() {
                     return Err(EEXIST);
                 }
-                let mut socks = KVec::with_capacity(ports, GFP_KERNEL)?;
-                for id in 0..ports {
-                    socks.push(McastSock::new(net, false, &group(id))?, GFP_KERNEL)?;
-                }
+                let socks = sockets(false)?;
                 let mut v = KVec::new();
                 v.extend_with(usize::from(c.maxlen), 0u8, GFP_KERNEL)?;
                 let buf = Arc::pin_init(kernel::new_mutex!(v, "rvs_sync_rx"), GFP_KERNEL)?;
@@ -758,11 +763,7 @@ impl Daemons {
                     s.set_rx(job.kicker())?;
                 }
                 t.sync.state.fetch_or(STATE_BACKUP, Ordering::Relaxed);
-                pr_info!(
-                    "sync thread started: state = BACKUP, mcast_ifn = {}, syncid = {}, id = 0\n",
-                    c.ifname().to_str().unwrap_or("?"),
-                    c.syncid
-                );
+                started("BACKUP");
                 self.ports = ports;
                 self.backup = Some(Backup {
                     cfg: c,

@@ -383,6 +383,71 @@ void rvs_sysctl_unregister(struct ctl_table_header *h)
 	kfree(t);
 }
 
+/* Checking handlers of the sync sysctls, as ip_vs_ctl.c's: sync_version
+ * 0 or 1 and sync_retries 0 to 3 (proc_dointvec_minmax), sync_ports a power
+ * of two, sync_threshold (threshold, period) both non-negative and the
+ * threshold below a non-zero period; anything else is refused with EINVAL
+ * and changes nothing. */
+static int rvs_proc_int_range(const struct ctl_table *table, int write, void *buffer,
+			      size_t *lenp, loff_t *ppos, int min, int max)
+{
+	struct ctl_table tmp = *table;
+
+	tmp.extra1 = &min;
+	tmp.extra2 = &max;
+	return proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
+}
+int rvs_proc_sync_version(const struct ctl_table *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 1);
+}
+int rvs_proc_sync_retries(const struct ctl_table *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 3);
+}
+int rvs_proc_sync_ports(const struct ctl_table *table, int write, void *buffer,
+			size_t *lenp, loff_t *ppos)
+{
+	int *valp = table->data;
+	int val = READ_ONCE(*valp);
+	struct ctl_table tmp = { .data = &val, .maxlen = sizeof(int), .mode = table->mode };
+	int rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+
+	if (write && rc == 0 && READ_ONCE(*valp) != val) {
+		if (val < 1 || !is_power_of_2(val))
+			rc = -EINVAL;
+		else
+			WRITE_ONCE(*valp, val);
+	}
+	return rc;
+}
+int rvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buffer,
+			    size_t *lenp, loff_t *ppos)
+{
+	static DEFINE_MUTEX(lock);
+	int *valp = table->data;
+	int val[2];
+	struct ctl_table tmp = { .data = val, .maxlen = sizeof(val), .mode = table->mode };
+	int rc;
+
+	mutex_lock(&lock);
+	val[0] = READ_ONCE(valp[0]);
+	val[1] = READ_ONCE(valp[1]);
+	rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+	if (write && rc == 0) {
+		if (val[0] < 0 || val[1] < 0 || (val[0] >= val[1] && val[1])) {
+			rc = -EINVAL;
+		} else {
+			WRITE_ONCE(valp[0], val[0]);
+			WRITE_ONCE(valp[1], val[1]);
+		}
+	}
+	mutex_unlock(&lock);
+	return rc;
+}
+
 /* ---- slab caches with cacheline-aligned objects */
 struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align)
 {

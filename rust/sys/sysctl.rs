@@ -25,6 +25,63 @@ extern "C" {
     fn rvs_sysctl_unregister(h: *mut bindings::ctl_table_header);
 }
 
+/// A `proc_handler` (shim.c's checking handlers have this type).
+type Handler = unsafe extern "C" fn(
+    *const bindings::ctl_table,
+    kernel::ffi::c_int,
+    *mut kernel::ffi::c_void,
+    *mut usize,
+    *mut bindings::loff_t,
+) -> kernel::ffi::c_int;
+
+// shim.c: ip_vs_ctl.c's checks of the sync sysctls.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_proc_sync_version(
+        t: *const bindings::ctl_table,
+        write: kernel::ffi::c_int,
+        buf: *mut kernel::ffi::c_void,
+        lenp: *mut usize,
+        ppos: *mut bindings::loff_t,
+    ) -> kernel::ffi::c_int;
+    fn rvs_proc_sync_retries(
+        t: *const bindings::ctl_table,
+        write: kernel::ffi::c_int,
+        buf: *mut kernel::ffi::c_void,
+        lenp: *mut usize,
+        ppos: *mut bindings::loff_t,
+    ) -> kernel::ffi::c_int;
+    fn rvs_proc_sync_ports(
+        t: *const bindings::ctl_table,
+        write: kernel::ffi::c_int,
+        buf: *mut kernel::ffi::c_void,
+        lenp: *mut usize,
+        ppos: *mut bindings::loff_t,
+    ) -> kernel::ffi::c_int;
+    fn rvs_proc_sync_threshold(
+        t: *const bindings::ctl_table,
+        write: kernel::ffi::c_int,
+        buf: *mut kernel::ffi::c_void,
+        lenp: *mut usize,
+        ppos: *mut bindings::loff_t,
+    ) -> kernel::ffi::c_int;
+}
+
+/// Which values an entry takes (a write of another is refused with
+/// EINVAL, as ip_vs refuses it).
+#[derive(Clone, Copy)]
+pub(crate) enum Check {
+    /// 0 or 1.
+    SyncVersion,
+    /// 0 to 3.
+    SyncRetries,
+    /// A power of two.
+    SyncPorts,
+    /// Two values: non-negative, the first below the second unless that is
+    /// 0.
+    SyncThreshold,
+}
+
 /// One `int` entry read and written with `proc_dointvec`, mode 0644.
 #[repr(transparent)]
 pub(crate) struct IntEntry(bindings::ctl_table);
@@ -45,6 +102,19 @@ impl IntEntry {
     pub(crate) const fn vector(name: &'static core::ffi::CStr, n: i32) -> Self {
         let mut e = Self::new(name);
         e.0.maxlen = n * core::mem::size_of::<i32>() as i32;
+        e
+    }
+
+    /// An entry whose writes are checked as `check` says.
+    pub(crate) const fn checked(name: &'static core::ffi::CStr, check: Check) -> Self {
+        let (n, h): (i32, Handler) = match check {
+            Check::SyncVersion => (1, rvs_proc_sync_version),
+            Check::SyncRetries => (1, rvs_proc_sync_retries),
+            Check::SyncPorts => (1, rvs_proc_sync_ports),
+            Check::SyncThreshold => (2, rvs_proc_sync_threshold),
+        };
+        let mut e = Self::vector(name, n);
+        e.0.proc_handler = Some(h);
         e
     }
 

@@ -29,8 +29,23 @@
                                 one TCP connection sending a chunk every 0.1 s
                                 and reading the echo; prints "ok BYTES" if every
                                 byte came back, else "broken BYTES REASON".
+  lvs.py fetch-many ADDR PORT N DIR RATE
+                                N TCP connections at once, each read into DIR/I
+                                at RATE bytes a second at most; prints "started"
+                                once all are connected, then "closed K broken M"
+                                and a line "broken I REASON" for each broken one
+  lvs.py http PORT NAME         HTTP/1.0 server: every GET answers 200 and NAME
+  lvs.py poll ADDR PORT[,PORT..] STOPFILE
+                                a new HTTP connection to each PORT in turn every
+                                100 ms until STOPFILE exists; prints one line per
+                                connection: "BEGAN PORT NAME" (BEGAN in seconds
+                                since the epoch), NAME "fail[:ERROR]" if
+                                it got no answer within half a second
 """
+import errno
+import http.server
 import os
+import selectors
 import socket
 import socketserver
 import struct
@@ -264,6 +279,115 @@ def fetch(addr, port, path, rate):
             print("broken", n, e)
 
 
+class Http(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = self.server.name + b"\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def http_serve(port, name):
+    s = http.server.ThreadingHTTPServer(("0.0.0.0", port), Http)
+    s.daemon_threads = True
+    s.name = name.encode()
+    s.serve_forever()
+
+
+def http_get(addr, port, timeout):
+    """The body of GET / from addr:port, or "fail"."""
+    try:
+        with socket.create_connection((addr, port), timeout=timeout) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            buf = b""
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                buf += b
+        head, _, body = buf.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.0 200"):
+            return "fail"
+        return body.decode().strip() or "fail"
+    except OSError as e:
+        # The errno's name where there is one (EHOSTUNREACH is a bare
+        # OSError).
+        code = errno.errorcode.get(e.errno) if e.errno else None
+        return "fail:" + (code or e.__class__.__name__)
+
+
+def poll(addr, ports, stopfile):
+    while not os.path.exists(stopfile):
+        for port in ports:
+            t = time.time()
+            name = http_get(addr, port, 0.5)
+            print(f"{t:.3f} {port} {name}", flush=True)
+        time.sleep(0.1)
+
+
+def fetch_many(addr, port, n, outdir, rate):
+    socks, files = [], []
+    for i in range(n):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(10)
+        s.connect((addr, port))
+        s.setblocking(False)
+        socks.append(s)
+        files.append(open(os.path.join(outdir, str(i)), "wb"))
+    print("started", flush=True)
+    # Every tick, each connection reads what its rate allows (a stalled
+    # one is broken after 20 s without a byte).
+    tick = 0.05
+    per = max(1, int(rate * tick))
+    sel = selectors.DefaultSelector()
+    last = {}
+    for i, s in enumerate(socks):
+        sel.register(s, selectors.EVENT_READ, i)
+        last[i] = time.time()
+    broken = {}
+    closed = 0
+    while last:
+        t = time.time()
+        for key, _ in sel.select(timeout=tick):
+            i = key.data
+            try:
+                b = key.fileobj.recv(per)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                broken[i] = e.__class__.__name__
+                b = None
+            if b:
+                files[i].write(b)
+                last[i] = t
+                continue
+            if b is not None:
+                closed += 1
+            sel.unregister(key.fileobj)
+            key.fileobj.close()
+            files[i].close()
+            del last[i]
+        for i, seen in list(last.items()):
+            if t - seen > 20:
+                broken[i] = "stalled"
+                sel.unregister(socks[i])
+                socks[i].close()
+                files[i].close()
+                del last[i]
+        rest = tick - (time.time() - t)
+        if rest > 0:
+            time.sleep(rest)
+    print(f"closed {closed} broken {len(broken)}", flush=True)
+    for i, why in sorted(broken.items()):
+        print(f"broken {i} {why}", flush=True)
+    return 0 if not broken else 1
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "serve":
@@ -281,6 +405,12 @@ def main(argv):
         return stream(argv[2], int(argv[3]), float(argv[4]))
     elif cmd == "fetch":
         return fetch(argv[2], int(argv[3]), argv[4], float(argv[5]))
+    elif cmd == "fetch-many":
+        return fetch_many(argv[2], int(argv[3]), int(argv[4]), argv[5], float(argv[6]))
+    elif cmd == "http":
+        http_serve(int(argv[2]), argv[3])
+    elif cmd == "poll":
+        poll(argv[2], [int(p) for p in argv[3].split(",")], argv[4])
     return 0
 
 

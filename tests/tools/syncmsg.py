@@ -12,17 +12,24 @@ for the sync tests, run inside the namespaces.
                       field by field; the distinct lines, sorted
   syncmsg.py replay IFADDR FILE [GROUP [PORT]]
                       sends FILE's datagrams to the group out of that
-                      interface, in order
+                      interface, in order; prints the clock (ns) when the
+                      first went and after the last
   syncmsg.py fuzz IFADDR FILE COUNT SEED [GROUP [PORT]]
                       sends COUNT datagrams: FILE's messages mutated
                       (bytes flipped, cut, grown, counts and sizes lied
                       about), random ones, other versions and sync ids
+  syncmsg.py gen FILE N VIP:PORT DEST:PORT...
+                      writes (as record does) version 1 messages of sync id
+                      0 with N established TCP connections (NAT, 900 s)
+                      from distinct clients of 192.0.2.0/24 to VIP:PORT,
+                      spread over the DESTs, 40 to a message (1448 bytes)
 """
 import ipaddress
 import random
 import socket
 import struct
 import sys
+import time
 
 GROUP = "224.0.0.81"
 PORT = 8848
@@ -102,10 +109,13 @@ def sender(ifaddr):
 def replay(ifaddr, path, group=GROUP, port=PORT):
     s = sender(ifaddr)
     with open(path) as f:
-        for h in f:
-            h = h.strip()
-            if h:
-                s.sendto(bytes.fromhex(h), (group, int(port)))
+        msgs = [bytes.fromhex(h.strip()) for h in f if h.strip()]
+    # The clock (ns) when the first datagram goes and after the last, for
+    # bench-sync.sh (the file read and Python's start not counted).
+    t0 = time.time_ns()
+    for m in msgs:
+        s.sendto(m, (group, int(port)))
+    print(t0, time.time_ns())
 
 
 def mutate(rng, m):
@@ -152,6 +162,27 @@ def fuzz(ifaddr, path, count, seed, group=GROUP, port=PORT):
             pass
 
 
+def gen(path, n, vip, *dests):
+    def ap(x):
+        a, p = x.rsplit(":", 1)
+        return socket.inet_aton(a), int(p)
+
+    v, vport = ap(vip)
+    ds = [ap(d) for d in dests]
+    ents = []
+    for i in range(int(n)):
+        c = socket.inet_aton(f"192.0.2.{i // 60000 + 2}")
+        d, dport = ds[i % len(ds)]
+        # type IPv4, TCP, version 0 size 36, flags 0 (NAT), ESTABLISHED.
+        ents.append(struct.pack("!BBHIHHHHII", 0, 6, 36, 0, 1, 1024 + i % 60000, vport, dport, 0, 900)
+                    + c + v + d)
+    with open(path, "w") as f:
+        for k in range(0, len(ents), 40):
+            part = ents[k:k + 40]
+            body = b"".join(part)
+            f.write((struct.pack("!BBHBbH", 0, 0, 8 + len(body), len(part), 1, 0) + body).hex() + "\n")
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "record":
@@ -162,6 +193,8 @@ def main(argv):
         replay(*argv[2:])
     elif cmd == "fuzz":
         fuzz(*argv[2:])
+    elif cmd == "gen":
+        gen(*argv[2:])
     else:
         print(__doc__, file=sys.stderr)
         return 2
