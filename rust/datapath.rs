@@ -36,8 +36,7 @@ use crate::sys::skb::{Skb, PACKET_HOST};
 use crate::sys::sync::RcuGuard;
 use crate::xmit;
 
-/// The kernel's HZ.
-pub(crate) const HZ: u32 = kernel::bindings::CONFIG_HZ;
+use crate::sys::HZ;
 
 /// Replies to a client on the director, then requests (ip_vs's
 /// `ip_vs_reply4` and `ip_vs_remote_request4`).
@@ -391,9 +390,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) 
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(Dir::Input, flags, &t, HZ);
     } else {
-        conn.timeout
-            .store(t.udp.saturating_mul(HZ), Ordering::Relaxed);
-        conn.touch();
+        conn.set_timeout(t.udp.saturating_mul(HZ));
     }
     let v = send(
         net,

@@ -194,12 +194,13 @@ impl Sysctl {
     }
 }
 
-/// The periodic job of a namespace: connection expiry every second, rate
-/// estimation every two.
 /// Counter sets the estimator updates per taking of the namespace's
 /// [`EstLock`] (bottom halves stay off that long: some microseconds).
 const EST_BATCH: u32 = 64;
 
+/// The periodic job of a namespace, every second: frees what flushes
+/// left, estimates rates every two seconds. (Connections expire by their
+/// own timers.)
 struct Ticker {
     t: Arc<Tables>,
     n: AtomicU32,
@@ -208,7 +209,6 @@ struct Ticker {
 impl Tick for Ticker {
     fn tick(&self) {
         let t = &self.t;
-        t.conns.expire();
         let dead = core::mem::replace(&mut *t.graveyard.lock(), KVec::new());
         for s in dead {
             s.dispose();
@@ -356,7 +356,7 @@ impl DataPlane {
                 t: t.clone(),
                 n: AtomicU32::new(0),
             },
-            u64::from(crate::datapath::HZ),
+            u64::from(crate::sys::HZ),
         )?;
         let reg = SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, t.clone(), |t| {
             &t.sysctl.vals[..]

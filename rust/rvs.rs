@@ -32,7 +32,7 @@ module! {
 /// The connection slab cache, published for the table's allocator while
 /// the module lives; on drop it waits for the RCU callbacks that still
 /// free entries into it.
-struct ConnSlab(Option<sys::rcuhash::SlabCache<conn::Conn>>);
+struct ConnSlab(Option<sys::rcuhash::SlabCache<sys::rcuhash::Timed<conn::Conn>>>);
 
 impl Drop for ConnSlab {
     fn drop(&mut self) {

@@ -5,13 +5,17 @@
 //! directions, written under striped bottom-half locks, entries from a slab
 //! cache, freed after an RCU grace period.
 //!
-//! Expiry: each packet moves the entry's deadline (a store, no timer
-//! re-arm); a periodic job scans the table once a second and removes the
-//! entries whose deadline passed and that no packet is using (reference
-//! count 1: the table's). This costs one pass over the table per second
-//! instead of a `mod_timer` on every packet and a `timer_list` (40 bytes)
-//! in every entry; deadlines are met within a second, as ipvsadm shows them
-//! (seconds).
+//! Expiry: every entry has a kernel timer (ip_vs's `cp->timer`), armed
+//! lazily. A packet only stores the entry's new deadline; the timer, when
+//! it fires, removes the entry if its deadline passed and no packet uses it
+//! (reference count 1: the table's), or arms itself for the deadline. Only
+//! a deadline that moves earlier (a shorter timeout: a TCP state change,
+//! an early end) re-arms the timer at once (`timer_reduce`, which costs
+//! nothing when the timer is due earlier anyway). So an idle table costs
+//! nothing until its entries' time comes, and a busy entry one timer run
+//! per timeout period instead of a `mod_timer` per packet. The kernel's
+//! timer wheel fires a long timer up to an eighth of its period late, as
+//! it does ip_vs's.
 
 pub(crate) mod hash;
 pub(crate) mod tab_size;
@@ -22,9 +26,11 @@ use kernel::sync::Arc;
 
 use crate::proto::{self, tcp, Dir, Timeouts};
 use crate::svc::rt::DestRt;
-use crate::sys::rcuhash::{FromSlab, RcuHashTable, SlabCache, SlabOf, StaticSlab};
+use crate::sys::rcuhash::{
+    Expiring, Fate, FromSlab, SlabCache, SlabOf, StaticSlab, Timed, TimedTable,
+};
 use crate::sys::sync::RcuGuard;
-use crate::sys::{jiffies, random_u32};
+use crate::sys::{jiffies, random_u32, HZ};
 
 /// Size in bytes used to bound the table by memory, as ip_vs does with
 /// `sizeof(struct ip_vs_conn)` (288 bytes on x86_64 without lock
@@ -109,7 +115,7 @@ pub(crate) struct Conn {
     /// The table's reference plus one per packet using the entry.
     refcnt: AtomicU32,
     /// Expired early (ip_vs's `expire_now`): invisible to lookups, removed
-    /// by the next expiry pass that finds it unused.
+    /// by its timer (brought forward) as soon as it is unused.
     dead: AtomicBool,
     pub(crate) dest: Arc<DestRt>,
     /// A template's own [`Control`], or the one of the template that made
@@ -181,46 +187,6 @@ impl Conn {
         let t = u64::from(self.timeout.load(Ordering::Relaxed));
         self.expires
             .store(jiffies().wrapping_add(t), Ordering::Relaxed);
-    }
-
-    /// Moves the TCP state machine for a packet going `dir` with `flags`,
-    /// updates the destination's active/inactive counts and the timeout.
-    pub(crate) fn tcp_packet(&self, dir: Dir, flags: tcp::Flags, t: &Timeouts, hz: u32) {
-        let mut f = self.flags.load(Ordering::Relaxed);
-        let no_output = f & F_NOOUTPUT != 0;
-        if no_output && dir == Dir::Output {
-            f = self.flags.fetch_and(!F_NOOUTPUT, Ordering::Relaxed) & !F_NOOUTPUT;
-        }
-        let old = self.state.load(Ordering::Relaxed);
-        let new = tcp::next(old, dir, no_output && dir == Dir::Input, flags);
-        if new != old
-            && self
-                .state
-                .compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let inactive = f & F_INACTIVE != 0;
-            if !inactive && !tcp::active(new) {
-                if self.flags.fetch_or(F_INACTIVE, Ordering::Relaxed) & F_INACTIVE == 0 {
-                    self.dest.active.fetch_sub(1, Ordering::Relaxed);
-                    self.dest.inactive.fetch_add(1, Ordering::Relaxed);
-                }
-            } else if inactive
-                && tcp::active(new)
-                && self.flags.fetch_and(!F_INACTIVE, Ordering::Relaxed) & F_INACTIVE != 0
-            {
-                self.dest.active.fetch_add(1, Ordering::Relaxed);
-                self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
-        let state = self.state.load(Ordering::Relaxed);
-        if new != old && state == tcp::ESTABLISHED {
-            self.assure();
-        }
-        let secs = proto::timeout(proto::IPPROTO_TCP, state, t);
-        self.timeout
-            .store(secs.saturating_mul(hz), Ordering::Relaxed);
-        self.touch();
     }
 
     /// Marks it counted inactive (or active), moving it between its
@@ -397,13 +363,66 @@ impl Drop for OnePacket {
 
 /// A connection in use by a packet: the entry is not removed meanwhile.
 pub(crate) struct ConnRef<'g> {
-    c: &'g Conn,
+    c: &'g Timed<Conn>,
 }
 
 impl core::ops::Deref for ConnRef<'_> {
     type Target = Conn;
     fn deref(&self) -> &Conn {
         self.c
+    }
+}
+
+impl ConnRef<'_> {
+    /// Moves the TCP state machine for a packet going `dir` with `flags`,
+    /// updates the destination's active/inactive counts and the timeout.
+    pub(crate) fn tcp_packet(&self, dir: Dir, flags: tcp::Flags, t: &Timeouts, hz: u32) {
+        let mut f = self.flags.load(Ordering::Relaxed);
+        let no_output = f & F_NOOUTPUT != 0;
+        if no_output && dir == Dir::Output {
+            f = self.flags.fetch_and(!F_NOOUTPUT, Ordering::Relaxed) & !F_NOOUTPUT;
+        }
+        let old = self.state.load(Ordering::Relaxed);
+        let new = tcp::next(old, dir, no_output && dir == Dir::Input, flags);
+        if new != old
+            && self
+                .state
+                .compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let inactive = f & F_INACTIVE != 0;
+            if !inactive && !tcp::active(new) {
+                if self.flags.fetch_or(F_INACTIVE, Ordering::Relaxed) & F_INACTIVE == 0 {
+                    self.dest.active.fetch_sub(1, Ordering::Relaxed);
+                    self.dest.inactive.fetch_add(1, Ordering::Relaxed);
+                }
+            } else if inactive
+                && tcp::active(new)
+                && self.flags.fetch_and(!F_INACTIVE, Ordering::Relaxed) & F_INACTIVE != 0
+            {
+                self.dest.active.fetch_add(1, Ordering::Relaxed);
+                self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        let state = self.state.load(Ordering::Relaxed);
+        if new != old && state == tcp::ESTABLISHED {
+            self.assure();
+        }
+        let secs = proto::timeout(proto::IPPROTO_TCP, state, t);
+        self.set_timeout(secs.saturating_mul(hz));
+    }
+
+    /// Sets the timeout (jiffies) and restarts it from now; a shorter one
+    /// than before brings the entry's timer forward.
+    pub(crate) fn set_timeout(&self, t: u32) {
+        let old = self.timeout.load(Ordering::Relaxed);
+        if old != t {
+            self.timeout.store(t, Ordering::Relaxed);
+        }
+        self.touch();
+        if t < old {
+            self.c.fire_by(self.expires.load(Ordering::Relaxed));
+        }
     }
 }
 
@@ -414,21 +433,68 @@ impl Drop for ConnRef<'_> {
 }
 
 /// The module-wide slab cache of connection entries ("rvs_conn").
-pub(crate) static CONN_SLAB: StaticSlab<Conn> = StaticSlab::new();
+pub(crate) static CONN_SLAB: StaticSlab<Timed<Conn>> = StaticSlab::new();
 
 /// Names [`CONN_SLAB`] as the source of the table's nodes.
 pub(crate) struct ConnSlabOf;
 
-impl SlabOf<Conn> for ConnSlabOf {
-    fn slab() -> &'static StaticSlab<Conn> {
+impl SlabOf<Timed<Conn>> for ConnSlabOf {
+    fn slab() -> &'static StaticSlab<Timed<Conn>> {
         &CONN_SLAB
     }
 }
 
 type ConnAlloc = FromSlab<ConnSlabOf>;
 
+/// What the entries of a table share: counts their timers update.
+pub(crate) struct ConnShared {
+    /// Entries of clients on the director (`F_LOCAL_CLIENT`): while there
+    /// are none, no packet coming in at LOCAL_IN can be a reply to one.
+    local: AtomicUsize,
+}
+
+impl Expiring for Conn {
+    type Ctx = ConnShared;
+
+    fn fired(&self) -> Fate {
+        let now = jiffies();
+        let exp = self.expires.load(Ordering::Relaxed);
+        if (now.wrapping_sub(exp) as i64) < 0 && !self.dead.load(Ordering::Relaxed) {
+            return Fate::At(exp);
+        }
+        // A template lives on while it controls connections (checked
+        // before the reference: a packet adding one holds a reference
+        // meanwhile).
+        if let Some(ctl) = &self.control {
+            if self.is_template() && ctl.n.load(Ordering::Relaxed) != 0 {
+                self.timeout
+                    .store(TPL_EXTEND_SECS.saturating_mul(HZ), Ordering::Relaxed);
+                self.touch();
+                return Fate::At(self.expires.load(Ordering::Relaxed));
+            }
+        }
+        if self
+            .refcnt
+            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            Fate::Remove
+        } else {
+            // A packet is using it: look again soon (ip_vs: HZ/16).
+            Fate::At(now.wrapping_add(u64::from((HZ / 16).max(1))))
+        }
+    }
+
+    fn gone(&self, ctx: &ConnShared) {
+        if self.flags.load(Ordering::Relaxed) & F_LOCAL_CLIENT != 0 {
+            ctx.local.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.unbind();
+    }
+}
+
 /// Creates the cache; the module publishes it in [`CONN_SLAB`].
-pub(crate) fn new_slab() -> Result<SlabCache<Conn>> {
+pub(crate) fn new_slab() -> Result<SlabCache<Timed<Conn>>> {
     SlabCache::new(kernel::c_str!("rvs_conn"))
 }
 
@@ -507,16 +573,13 @@ impl Key {
 
 /// One namespace's connections.
 pub(crate) struct ConnTable {
-    tab: RcuHashTable<Conn, ConnAlloc>,
+    tab: TimedTable<Conn, ConnAlloc>,
     seed: u64,
     net: usize,
     max: usize,
     full_warned: AtomicBool,
     /// New connections refused because the table was full.
     pub(crate) dropped: AtomicUsize,
-    /// Entries of clients on the director (`F_LOCAL_CLIENT`): while there
-    /// are none, no packet coming in at LOCAL_IN can be a reply to one.
-    local: AtomicUsize,
 }
 
 impl ConnTable {
@@ -525,13 +588,17 @@ impl ConnTable {
     pub(crate) fn new(bits: u32, net: usize, max: usize) -> Result<Self> {
         let seed = u64::from(random_u32()) << 32 | u64::from(random_u32());
         Ok(Self {
-            tab: RcuHashTable::new(bits)?,
+            tab: TimedTable::new(
+                bits,
+                ConnShared {
+                    local: AtomicUsize::new(0),
+                },
+            )?,
             seed,
             net,
             max,
             full_warned: AtomicBool::new(false),
             dropped: AtomicUsize::new(0),
-            local: AtomicUsize::new(0),
         })
     }
 
@@ -564,7 +631,7 @@ impl ConnTable {
 
     /// Stops a template from being found (its real server is no longer
     /// available); it expires in its time.
-    pub(crate) fn invalidate(&self, c: &Conn) {
+    pub(crate) fn invalidate(&self, c: &ConnRef<'_>) {
         c.flags.fetch_or(F_TPL_INVALID, Ordering::Relaxed);
     }
 
@@ -633,7 +700,7 @@ impl ConnTable {
 
     /// Whether the table holds a connection of a client on the director.
     pub(crate) fn has_local_clients(&self) -> bool {
-        self.local.load(Ordering::Relaxed) != 0
+        self.tab.ctx().local.load(Ordering::Relaxed) != 0
     }
 
     /// Adds a persistence template (`n.control` its own), counted among
@@ -664,18 +731,26 @@ impl ConnTable {
             template: flags & F_TEMPLATE,
         };
         let conn = Conn::from_new(&n, flags);
+        let first = conn.expires.load(Ordering::Relaxed);
         conn.bind();
         // Two packets of one new connection may race on two CPUs: the
         // second finds the first's entry instead of adding its own. An
         // entry ended early (a SYN reusing a closing connection's ports)
-        // waits for the expiry pass but does not hold its key.
-        match self.tab.insert_if(h, conn, |c| !c.is(&k)) {
+        // waits for its timer but does not hold its key.
+        // The local count goes up first: the entry's timer may remove it
+        // as soon as it is linked.
+        let local = &self.tab.ctx().local;
+        if flags & F_LOCAL_CLIENT != 0 {
+            local.fetch_add(1, Ordering::Relaxed);
+        }
+        let linked = self.tab.insert_if(h, conn, first, |c| !c.is(&k));
+        if flags & F_LOCAL_CLIENT != 0 && !matches!(linked, Ok(true)) {
+            local.fetch_sub(1, Ordering::Relaxed);
+        }
+        match linked {
             Ok(true) => {
                 if k.template == 0 {
                     n.dest.conn_bound();
-                }
-                if flags & F_LOCAL_CLIENT != 0 {
-                    self.local.fetch_add(1, Ordering::Relaxed);
                 }
             }
             Ok(false) if k.template != 0 => {
@@ -703,67 +778,30 @@ impl ConnTable {
         Some(ConnRef { c })
     }
 
-    /// Removes the entries whose deadline passed and that no packet uses.
-    pub(crate) fn expire(&self) -> usize {
-        let now = jiffies();
-        self.tab.remove_if(
-            None,
-            |c| {
-                if (now.wrapping_sub(c.expires.load(Ordering::Relaxed)) as i64) < 0
-                    && !c.dead.load(Ordering::Relaxed)
-                {
-                    return false;
-                }
-                // A template lives on while it controls connections
-                // (checked before the reference: a packet adding one holds
-                // a reference meanwhile).
-                if c.is_template() {
-                    if let Some(ctl) = &c.control {
-                        if ctl.n.load(Ordering::Relaxed) != 0 {
-                            let hz = crate::datapath::HZ;
-                            c.timeout
-                                .store(TPL_EXTEND_SECS.saturating_mul(hz), Ordering::Relaxed);
-                            c.touch();
-                            return false;
-                        }
-                    }
-                }
-                c.refcnt
-                    .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-            },
-            |c| {
-                if c.flags.load(Ordering::Relaxed) & F_LOCAL_CLIENT != 0 {
-                    self.local.fetch_sub(1, Ordering::Relaxed);
-                }
-                c.unbind()
-            },
-        )
-    }
-
     /// Ends a connection now (ip_vs's `ip_vs_conn_expire_now`): lookups no
-    /// longer find it, so the packet at hand may start a new one; the entry
-    /// goes with the next expiry pass.
-    pub(crate) fn expire_now(&self, c: &Conn) {
+    /// longer find it, so the packet at hand may start a new one; its timer
+    /// removes it as soon as no packet uses it.
+    pub(crate) fn expire_now(&self, c: &ConnRef<'_>) {
         c.dead.store(true, Ordering::Relaxed);
-        c.expires.store(jiffies(), Ordering::Relaxed);
+        let now = jiffies();
+        c.expires.store(now, Ordering::Relaxed);
+        c.c.fire_by(now);
     }
 
     /// Ends every connection whose real server was removed
-    /// (expire_nodest_conn).
+    /// (expire_nodest_conn). Process context.
     pub(crate) fn expire_nodest(&self) {
-        let g = RcuGuard::new();
-        self.tab.for_each(&g, |c| {
-            if c.dest.removed.load(Ordering::Relaxed) {
-                self.expire_now(c);
+        self.tab.for_each_resched(|c| {
+            // Only an entry that is not being removed may have its timer
+            // brought forward.
+            if c.dest.removed.load(Ordering::Relaxed) && c.get() {
+                self.expire_now(&ConnRef { c });
             }
         });
-        drop(g);
-        self.expire();
     }
 
     /// Calls `f` on every entry.
-    pub(crate) fn for_each(&self, g: &RcuGuard, f: impl FnMut(&Conn)) {
-        self.tab.for_each(g, f)
+    pub(crate) fn for_each(&self, g: &RcuGuard, mut f: impl FnMut(&Conn)) {
+        self.tab.for_each(g, |c| f(c))
     }
 }

@@ -9,13 +9,13 @@ use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
 use crate::ctl::abi::IP_VS_VERSION_CODE;
-use crate::datapath::HZ;
 use crate::netstate::NetState;
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
 use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
+use crate::sys::HZ;
 
 pub(crate) struct ConnFile;
 pub(crate) struct InfoFile;

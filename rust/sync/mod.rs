@@ -44,7 +44,7 @@ const WAKEUP_RATE: u32 = 8;
 pub(crate) const IFNAME_MAXLEN: usize = 16;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
-const HZ: u32 = crate::datapath::HZ;
+use crate::sys::HZ;
 /// Datagrams a backup's job takes per run before it yields.
 const RX_BATCH: u32 = 256;
 
@@ -560,8 +560,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
     }
     c.old_state.store(state, Ordering::Relaxed);
     c.in_pkts.store(threshold as u32, Ordering::Relaxed);
-    c.timeout.store(timeout, Ordering::Relaxed);
-    c.touch();
+    c.set_timeout(timeout);
     true
 }
 

@@ -17,6 +17,9 @@ pub(crate) mod sync;
 pub(crate) mod sysctl;
 pub(crate) mod work;
 
+/// The kernel's HZ (jiffies per second).
+pub(crate) const HZ: u32 = kernel::bindings::CONFIG_HZ;
+
 /// The current time in jiffies.
 pub(crate) fn jiffies() -> u64 {
     // SAFETY: reads the jiffies counter; no precondition.

@@ -189,6 +189,9 @@ unsafe impl<T: 'static, S: SlabOf<T>> NodeAlloc<T> for FromSlab<S> {
 /// Number of writer lock stripes (ip_vs: 32 for the connection table).
 const STRIPES: usize = 32;
 
+/// Buckets walked per read section by [`RcuHashTable::for_each_resched`].
+const RESCHED_BUCKETS: usize = 256;
+
 /// The table.
 ///
 /// # Invariants
@@ -252,8 +255,11 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         self.buckets.get((hash as usize) & self.mask)
     }
 
+    /// The lock of `hash`'s bucket: the stripe follows the bucket index,
+    /// as in [`RcuHashTable::remove_if`] and `detach_all`, whatever the
+    /// number of buckets.
     fn stripe(&self, hash: u32) -> Option<&SpinLockBh> {
-        self.locks.get((hash as usize) % STRIPES)
+        self.locks.get(((hash as usize) & self.mask) % STRIPES)
     }
 
     /// Links `val` at the head of its bucket. Fails (giving nothing back)
@@ -302,13 +308,24 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         bucket.store(node, Ordering::Release);
     }
 
-    /// Links `val` unless `clash` finds an entry of the bucket that it
-    /// conflicts with, checked under the lock. Returns whether it linked.
-    pub(crate) fn insert_if(&self, hash: u32, val: T, ok: impl Fn(&T) -> bool) -> Result<bool> {
+    /// Links `val` unless `ok` refuses an entry of the bucket, checked
+    /// under the lock; returns whether it linked. `placed` is called on
+    /// the value in its node before it is published (before the lock is
+    /// taken), `linked` on it after it is published, under the lock.
+    fn insert_placed_if(
+        &self,
+        hash: u32,
+        val: T,
+        placed: impl FnOnce(&T),
+        ok: impl Fn(&T) -> bool,
+        linked: impl FnOnce(&T),
+    ) -> Result<bool> {
         let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
             return Err(EINVAL);
         };
         let node = Self::new_node(val)?;
+        // SAFETY: `node` was initialised by `new_node` and is ours.
+        placed(unsafe { &(*node).val });
         let _g = lock.lock();
         let mut p = bucket.load(Ordering::Relaxed);
         while !p.is_null() {
@@ -328,6 +345,9 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         }
         Self::link(bucket, node);
         self.len.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: linked now, freed only after it is unlinked under the
+        // lock we hold.
+        linked(unsafe { &(*node).val });
         Ok(true)
     }
 
@@ -362,6 +382,33 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 let n = unsafe { &*p };
                 f(&n.val);
                 p = n.next.load(Ordering::Acquire);
+            }
+        }
+    }
+
+    /// Calls `f` on every entry, a few buckets per read section, letting
+    /// other tasks run in between: a walk of millions of entries that keeps
+    /// neither RCU nor the CPU for long. Process context, no lock held.
+    /// An entry that moves or is added meanwhile may be missed; one that
+    /// stays is seen once.
+    pub(crate) fn for_each_resched(&self, mut f: impl FnMut(&T)) {
+        let mut chunks = self.buckets.chunks(RESCHED_BUCKETS).peekable();
+        while let Some(chunk) = chunks.next() {
+            {
+                let g = RcuGuard::new();
+                for b in chunk {
+                    let mut p = b.load(Ordering::Acquire);
+                    while !p.is_null() {
+                        // SAFETY: as in `find`, under `g`.
+                        let n = unsafe { &*p };
+                        f(&n.val);
+                        p = n.next.load(Ordering::Acquire);
+                    }
+                }
+                drop(g);
+            }
+            if chunks.peek().is_some() {
+                cond_resched();
             }
         }
     }
@@ -531,5 +578,208 @@ impl<T: Send + Sync, A: NodeAlloc<T>> Drop for RcuHashTable<T, A> {
         // Unlink everything; the callbacks free the nodes. The owner of `A`
         // waits for them (rcu_barrier) before its memory goes away.
         self.remove_if(None, |_| true, |_| {});
+    }
+}
+
+/// What the timer of a [`TimedTable`] entry decides when it fires.
+pub(crate) enum Fate {
+    /// Unlink it: the value made sure that nothing uses it any more.
+    Remove,
+    /// Look again at this time (jiffies).
+    At(u64),
+}
+
+/// Values of a [`TimedTable`]: each entry has a timer that asks it, when
+/// it fires, whether it goes.
+pub(crate) trait Expiring: Send + Sync + Sized + 'static {
+    /// Shared by the table's entries, passed to `gone`.
+    type Ctx: Send + Sync;
+    /// The timer fired (softirq).
+    fn fired(&self) -> Fate;
+    /// Unlinked after `fired` said [`Fate::Remove`], under the bucket's
+    /// lock.
+    fn gone(&self, ctx: &Self::Ctx);
+}
+
+/// An entry of a [`TimedTable`]: the value and its timer.
+///
+/// # Invariants
+///
+/// Made only by [`TimedTable::insert_if`], in its node: `timer` is
+/// initialised (callback `fire::<T, A>`) before the node is published,
+/// `shared` points to the [`Shared`] of that table, which shuts every
+/// timer down before it goes, and `hash` is the entry's hash there.
+#[repr(C)]
+pub(crate) struct Timed<T> {
+    timer: Opaque<bindings::timer_list>,
+    shared: *const core::ffi::c_void,
+    hash: u32,
+    val: T,
+}
+
+// SAFETY: the timer is used through the kernel's timer API, which
+// serialises itself; the rest is `T`'s.
+unsafe impl<T: Send> Send for Timed<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Timed<T> {}
+
+impl<T> core::ops::Deref for Timed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.val
+    }
+}
+
+impl<T> Timed<T> {
+    /// Makes the timer fire at `when` (jiffies) at the latest: an entry
+    /// whose time got shorter (`timer_reduce`). Any context.
+    pub(crate) fn fire_by(&self, when: u64) {
+        // SAFETY: the timer is initialised (type invariant) and not shut
+        // down while the entry can be reached (the table's `Drop` shuts
+        // it down, with no one else using the table).
+        unsafe { bindings::timer_reduce(self.timer.get(), when as usize) };
+    }
+}
+
+/// The heap part of a [`TimedTable`]: timers point at it, so it does not
+/// move when the table does.
+struct Shared<T: Expiring, A: NodeAlloc<Timed<T>>> {
+    tab: RcuHashTable<Timed<T>, A>,
+    ctx: T::Ctx,
+}
+
+/// An [`RcuHashTable`] whose entries leave by their own timer (a kernel
+/// timer each, ip_vs's `cp->timer`), armed lazily: the value keeps its
+/// deadline, and when the timer fires it either goes or names a later
+/// time. A table of idle entries costs nothing until their time comes;
+/// an entry in use costs one timer run per timeout period, whatever the
+/// number of its packets.
+pub(crate) struct TimedTable<T: Expiring, A: NodeAlloc<Timed<T>>> {
+    shared: KBox<Shared<T, A>>,
+}
+
+static TIMER_KEY: LockKey = LockKey::new();
+
+impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
+    /// A table of `1 << bits` buckets. May sleep.
+    pub(crate) fn new(bits: u32, ctx: T::Ctx) -> Result<Self> {
+        Ok(Self {
+            shared: KBox::new(
+                Shared {
+                    tab: RcuHashTable::new(bits)?,
+                    ctx,
+                },
+                GFP_KERNEL,
+            )?,
+        })
+    }
+
+    /// What the entries share.
+    pub(crate) fn ctx(&self) -> &T::Ctx {
+        &self.shared.ctx
+    }
+
+    /// Number of entries linked.
+    pub(crate) fn len(&self) -> usize {
+        self.shared.tab.len()
+    }
+
+    /// Links `val` unless `ok` refuses an entry of its bucket, checked
+    /// under the lock; its timer is armed for `first` (jiffies). Returns
+    /// whether it linked.
+    pub(crate) fn insert_if(
+        &self,
+        hash: u32,
+        val: T,
+        first: u64,
+        ok: impl Fn(&T) -> bool,
+    ) -> Result<bool> {
+        let shared: *const Shared<T, A> = &*self.shared;
+        let e = Timed {
+            timer: Opaque::uninit(),
+            shared: shared.cast(),
+            hash,
+            val,
+        };
+        self.shared.tab.insert_placed_if(
+            hash,
+            e,
+            |e| {
+                // SAFETY: the timer is in its node, where it stays until
+                // freed; initialised once, before anyone can see it.
+                unsafe {
+                    bindings::init_timer_key(
+                        e.timer.get(),
+                        Some(fire::<T, A>),
+                        0,
+                        c"rvs_entry_timer".as_ptr().cast(),
+                        TIMER_KEY.as_ptr(),
+                    )
+                }
+            },
+            |e| ok(&e.val),
+            |e| e.fire_by(first),
+        )
+    }
+
+    /// The first entry of `hash`'s bucket that `pred` accepts.
+    pub(crate) fn find<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        hash: u32,
+        mut pred: impl FnMut(&T) -> bool,
+    ) -> Option<&'g Timed<T>> {
+        self.shared.tab.find(g, hash, |e| pred(&e.val))
+    }
+
+    /// Calls `f` on every entry, in short read sections (see
+    /// [`RcuHashTable::for_each_resched`]). Process context.
+    pub(crate) fn for_each_resched(&self, f: impl FnMut(&Timed<T>)) {
+        self.shared.tab.for_each_resched(f)
+    }
+
+    /// Calls `f` on every entry under one read section.
+    pub(crate) fn for_each(&self, g: &RcuGuard, f: impl FnMut(&Timed<T>)) {
+        self.shared.tab.for_each(g, f)
+    }
+}
+
+impl<T: Expiring, A: NodeAlloc<Timed<T>>> Drop for TimedTable<T, A> {
+    fn drop(&mut self) {
+        // No timer may run or be armed once the entries go: shut each down
+        // (waiting for a callback under way; one that unlinks its entry
+        // meanwhile leaves it valid until the read section ends).
+        self.shared.tab.for_each_resched(|e| {
+            // SAFETY: initialised (invariant); shut down once, after which
+            // `fire_by` cannot arm it again.
+            unsafe { bindings::timer_shutdown_sync(e.timer.get()) };
+        });
+        // The entries are unlinked by the inner table's `Drop`.
+    }
+}
+
+/// The timer callback of a [`TimedTable`] entry.
+///
+/// # Safety
+///
+/// `t` is the timer of a `Timed<T>` made by `TimedTable<T, A>::insert_if`.
+unsafe extern "C" fn fire<T: Expiring, A: NodeAlloc<Timed<T>>>(t: *mut bindings::timer_list) {
+    // SAFETY: the timer is the first field of the repr(C) `Timed<T>`; the
+    // entry is linked (only this callback unlinks it while the table
+    // lives) so it is valid, and so is the table's `Shared`, which shuts
+    // the timer down before it goes.
+    let (e, shared) = unsafe {
+        let e = &*t.cast::<Timed<T>>();
+        (e, &*e.shared.cast::<Shared<T, A>>())
+    };
+    match e.val.fired() {
+        Fate::At(when) => e.fire_by(when),
+        Fate::Remove => {
+            shared.tab.remove_if(
+                Some(e.hash),
+                |x| core::ptr::eq(x, e),
+                |x| x.val.gone(&shared.ctx),
+            );
+        }
     }
 }

@@ -79,6 +79,11 @@ impl LockKey {
     pub(crate) const fn new() -> Self {
         Self(Opaque::uninit())
     }
+
+    /// The key, for C initialisers that take one.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::lock_class_key {
+        self.0.get()
+    }
 }
 
 /// A spinlock taken with bottom halves disabled, for data that both
