@@ -9,7 +9,7 @@ use kernel::{new_mutex, try_pin_init};
 
 use crate::conn::{self, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
-use crate::ctl::procfs::{ConnFile, InfoFile, StatsFile};
+use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, TabFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstGuard, EstLock, Stats, SvcRt};
 use crate::svc::spec::{SvcKey, AF_INET};
@@ -17,7 +17,7 @@ use crate::svc::{Services, Trash};
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
 use crate::sys::params;
-use crate::sys::proc::ProcFile;
+use crate::sys::proc::{ProcFile, SeqFile};
 use crate::sys::rcuhash::{Detached, Kmalloc, RcuHashTable};
 use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
 use crate::sys::sysctl::{Check, IntEntry, Registration as SysctlReg, Template};
@@ -209,6 +209,7 @@ struct Ticker {
 impl Tick for Ticker {
     fn tick(&self) {
         let t = &self.t;
+        t.conns.fit();
         let dead = core::mem::replace(&mut *t.graveyard.lock(), KVec::new());
         for s in dead {
             s.dispose();
@@ -277,8 +278,10 @@ type Unlinked = (
 pub(crate) struct DataPlane {
     /// Dropped first: they point into `t`.
     _sysctl_reg: SysctlReg<NSYSCTL, Tables>,
-    _conn_file: ProcFile<ConnFile>,
+    _conn_file: SeqFile<ConnFile>,
+    _conn_sync_file: SeqFile<ConnSyncFile>,
     _stats_file: ProcFile<StatsFile>,
+    _tab_file: ProcFile<TabFile>,
     _tick: Periodic<Ticker>,
     t: Arc<Tables>,
 }
@@ -336,7 +339,13 @@ impl DataPlane {
                 svcs: RcuHashTable::new(SVC_TAB_BITS)?,
                 rs: RcuHashTable::new(SVC_TAB_BITS)?,
                 nullsvc: AtomicU32::new(0),
-                conns: ConnTable::new(conn_tab_bits(), net.as_ptr() as usize, max_conns())?,
+                conns: ConnTable::new(
+                    conn_tab_bits(),
+                    max_tab_bits(),
+                    net.as_ptr() as usize,
+                    max_conns(4),
+                    max_conns(2),
+                )?,
                 stats: Stats::new()?,
                 est_lock: EstLock::new()?,
                 graveyard: BhMutex::new(KVec::new(), c"rvs_graveyard", &GRAVE_KEY)?,
@@ -358,13 +367,26 @@ impl DataPlane {
             },
             u64::from(crate::sys::HZ),
         )?;
-        let reg = SysctlReg::new(net, c"net/ipv4/vs", &SYSCTL_TEMPLATE, t.clone(), |t| {
-            &t.sysctl.vals[..]
-        })?;
+        // As ip_vs, an unprivileged namespace owner does not size the
+        // sync queue and socket or turn rate estimation on and off.
+        let reg = SysctlReg::new(
+            net,
+            c"net/ipv4/vs",
+            &SYSCTL_TEMPLATE,
+            t.clone(),
+            |t| &t.sysctl.vals[..],
+            &[
+                sysctl_idx::RUN_ESTIMATION,
+                sysctl_idx::SYNC_QLEN_MAX,
+                sysctl_idx::SYNC_SOCK_SIZE,
+            ],
+        )?;
         Ok(Self {
             _sysctl_reg: reg,
-            _conn_file: ProcFile::new(net)?,
+            _conn_file: SeqFile::new(net)?,
+            _conn_sync_file: SeqFile::new(net)?,
             _stats_file: ProcFile::new(net)?,
+            _tab_file: ProcFile::new(net)?,
             _tick: tick,
             t,
         })
@@ -521,9 +543,21 @@ pub(crate) fn conn_tab_size() -> u32 {
     tab_size::conn_tab_size(conn_tab_bits())
 }
 
-/// At most a quarter of RAM in connection entries of one namespace.
-fn max_conns() -> usize {
-    let bytes = params::totalram_pages().saturating_mul(1u64 << params::PAGE_SHIFT) / 4;
+/// The largest table this machine's memory allows (ip_vs's bound on
+/// `conn_tab_bits`): what a table grows to at most.
+fn max_tab_bits() -> u32 {
+    tab_size::conn_tab_bits(
+        tab_size::MAX_BITS as i32,
+        params::totalram_pages(),
+        u32::try_from(params::PAGE_SHIFT).unwrap_or(12),
+        conn::ENTRY_SIZE,
+    )
+}
+
+/// At most a `part`th of RAM in connection entries (a quarter in one
+/// namespace, half in all).
+fn max_conns(part: u64) -> usize {
+    let bytes = params::totalram_pages().saturating_mul(1u64 << params::PAGE_SHIFT) / part.max(1);
     usize::try_from(bytes / conn::ENTRY_SIZE).unwrap_or(usize::MAX)
 }
 

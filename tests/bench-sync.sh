@@ -18,8 +18,6 @@ N=${RVS_BENCH_SYNC:-200000}
 SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
 OUT=$(mktemp -d /tmp/rvs-bench-sync.XXXXXX)
 trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
-S0=203.0.113.33
-S1=203.0.113.34
 BUF=67108864
 
 python3 "$SYNCMSG" gen "$OUT/stream" "$N" "$VIP:80" "${RS_IPS[0]}:80" "${RS_IPS[1]}:80" "${RS_IPS[2]}:80"
@@ -36,12 +34,8 @@ all_in() { [ "$(active)" = "$N" ]; }
 declare -A RATE
 for impl in ip_vs rvs; do
 	load_impl "$impl"
-	setup_ns backup peer
-	ip link add s0 netns "$backup" type veth peer name s1 netns "$peer"
-	ip -n "$backup" addr add "$S0/28" dev s0
-	ip -n "$peer" addr add "$S1/28" dev s1
-	ip -n "$backup" link set s0 up
-	ip -n "$peer" link set s1 up
+	setup_ns backup
+	sync_peer "$backup"
 	ip netns exec "$backup" sysctl -qw net.ipv4.vs.sync_sock_size=$BUF
 	ip netns exec "$backup" $IPVSADM -A -t "$VIP:80" -s rr
 	for i in 0 1 2; do

@@ -347,6 +347,17 @@ S1=203.0.113.34
 GW=192.0.2.1
 RSGW=198.51.100.1
 
+# sync_peer NS: a namespace $peer joined to NS by the sync link (NS's s0
+# $S0, $peer's s1 $S1), to record or send sync messages.
+sync_peer() {
+	setup_ns peer
+	ip link add s0 netns "$1" type veth peer name s1 netns "$peer"
+	ip -n "$1" addr add "$S0/28" dev s0
+	ip -n "$peer" addr add "$S1/28" dev s1
+	ip -n "$1" link set s0 up
+	ip -n "$peer" link set s1 up
+}
+
 # ha_topology PAYLOAD [METHOD]: the two directors above (namespaces
 # $client $sw $dira $dirb $rs1..$rs3), each with the service VIP:9100 over
 # the three real servers by METHOD (nat, the default, or dr), which serve

@@ -41,12 +41,7 @@ lvs_director
 lvs_real_servers
 with=""
 if [ "$SYNC" = 1 ]; then
-	setup_ns peer
-	ip link add s0 netns "$director" type veth peer name s1 netns "$peer"
-	ip -n "$director" addr add 203.0.113.33/28 dev s0
-	ip -n "$peer" addr add 203.0.113.34/28 dev s1
-	ip -n "$director" link set s0 up
-	ip -n "$peer" link set s1 up
+	sync_peer "$director"
 	with=", with a sync master"
 fi
 echo 0 >/proc/sys/kernel/kptr_restrict

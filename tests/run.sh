@@ -79,7 +79,7 @@ echo "# ---- VM suite"
 # Two VMs side by side: the main one (two vCPUs) and a second one with one
 # vCPU for the files in SIDE_FILES (both cores stay busy while the main
 # suite waits on timers and traffic); each file's time is printed.
-SIDE_FILES="tests/t-sync.sh tests/t-keepalived.sh tests/t-health.sh tests/t-ecmp.sh tests/t-ctl.sh"
+SIDE_FILES="tests/t-sync.sh tests/t-keepalived.sh tests/t-health.sh tests/t-ecmp.sh tests/t-ctl.sh tests/t-conntab.sh"
 main_files=$(for f in tests/t-*.sh; do
 	case " $SIDE_FILES " in *" $f "*) ;; *) printf '%s ' "$f" ;; esac
 done)

@@ -32,12 +32,7 @@ cli() { ip netns exec "$client" "$@"; }
 sync_topology() {
 	setup_topology
 	lvs_director
-	setup_ns peer
-	ip link add s0 netns "$director" type veth peer name s1 netns "$peer"
-	ip -n "$director" addr add "$S0/28" dev s0
-	ip -n "$peer" addr add "$S1/28" dev s1
-	ip -n "$director" link set s0 up
-	ip -n "$peer" link set s1 up
+	sync_peer "$director"
 	lvs_real_servers
 	lvs_servers 8080
 	local ns i

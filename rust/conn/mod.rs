@@ -21,6 +21,7 @@ pub(crate) mod hash;
 pub(crate) mod tab_size;
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use kernel::alloc::flags::GFP_KERNEL_ACCOUNT;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -486,6 +487,7 @@ impl Expiring for Conn {
     }
 
     fn gone(&self, ctx: &ConnShared) {
+        TOTAL.fetch_sub(1, Ordering::Relaxed);
         if self.flags.load(Ordering::Relaxed) & F_LOCAL_CLIENT != 0 {
             ctx.local.fetch_sub(1, Ordering::Relaxed);
         }
@@ -571,35 +573,95 @@ impl Key {
     }
 }
 
+/// Entries in the tables of every namespace: bounded as a whole too.
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
 /// One namespace's connections.
 pub(crate) struct ConnTable {
     tab: TimedTable<Conn, ConnAlloc>,
     seed: u64,
     net: usize,
+    /// Most entries in this namespace, and in all together.
     max: usize,
+    max_total: usize,
+    /// The table's size (bits) when the namespace gets its first service,
+    /// and the most it grows to.
+    start_bits: u32,
+    max_bits: u32,
     full_warned: AtomicBool,
     /// New connections refused because the table was full.
     pub(crate) dropped: AtomicUsize,
 }
 
 impl ConnTable {
-    /// A table of `1 << bits` buckets for namespace `net`, holding at most
-    /// `max` entries.
-    pub(crate) fn new(bits: u32, net: usize, max: usize) -> Result<Self> {
+    /// The table of namespace `net`, holding at most `max` entries (and
+    /// `max_total` in all namespaces). Its buckets come with the first
+    /// service ([`ConnTable::ensure`]), `1 << start_bits` of them; it grows
+    /// and shrinks with its entries ([`ConnTable::fit`]) up to `1 <<
+    /// max_bits`.
+    pub(crate) fn new(
+        start_bits: u32,
+        max_bits: u32,
+        net: usize,
+        max: usize,
+        max_total: usize,
+    ) -> Result<Self> {
         let seed = u64::from(random_u32()) << 32 | u64::from(random_u32());
         Ok(Self {
-            tab: TimedTable::new(
-                bits,
-                ConnShared {
-                    local: AtomicUsize::new(0),
-                },
-            )?,
+            tab: TimedTable::new_empty(ConnShared {
+                local: AtomicUsize::new(0),
+            })?,
             seed,
             net,
             max,
+            max_total,
+            start_bits,
+            max_bits,
             full_warned: AtomicBool::new(false),
             dropped: AtomicUsize::new(0),
         })
+    }
+
+    /// Gives the table its buckets if it has none yet (the namespace's
+    /// first service), charged to the caller's memory cgroup. May sleep.
+    pub(crate) fn ensure(&self) -> Result {
+        if self.tab.buckets() == 0 {
+            self.tab.resize(self.start_bits, GFP_KERNEL_ACCOUNT)?;
+        }
+        Ok(())
+    }
+
+    /// Resizes the table to its number of entries, if it is far off:
+    /// lookups stay a chain of under one entry on average, up to millions
+    /// of entries; it is never smaller than its starting size. Process
+    /// context (the namespace's tick).
+    pub(crate) fn fit(&self) {
+        let b = self.tab.buckets();
+        if b == 0 {
+            return;
+        }
+        let bits = b.trailing_zeros();
+        if let Some(want) =
+            tab_size::fit_bits(self.tab.len() as u64, bits, self.start_bits, self.max_bits)
+        {
+            // Without memory for a larger array the table stays as it is.
+            let _ = self.tab.resize(want, GFP_KERNEL);
+        }
+    }
+
+    /// Number of buckets now.
+    pub(crate) fn buckets(&self) -> usize {
+        self.tab.buckets()
+    }
+
+    /// Number of entries.
+    pub(crate) fn len(&self) -> usize {
+        self.tab.len()
+    }
+
+    /// Most entries in this namespace.
+    pub(crate) fn max(&self) -> usize {
+        self.max
     }
 
     fn hash(&self, protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
@@ -711,7 +773,7 @@ impl ConnTable {
     }
 
     fn insert<'g>(&'g self, g: &'g RcuGuard, n: NewConn, flags: u32) -> Option<ConnRef<'g>> {
-        if self.tab.len() >= self.max {
+        if self.tab.len() >= self.max || TOTAL.load(Ordering::Relaxed) >= self.max_total {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             if !self.full_warned.swap(true, Ordering::Relaxed) {
                 pr_warn!(
@@ -749,6 +811,7 @@ impl ConnTable {
         }
         match linked {
             Ok(true) => {
+                TOTAL.fetch_add(1, Ordering::Relaxed);
                 if k.template == 0 {
                     n.dest.conn_bound();
                 }
@@ -800,8 +863,20 @@ impl ConnTable {
         });
     }
 
-    /// Calls `f` on every entry.
-    pub(crate) fn for_each(&self, g: &RcuGuard, mut f: impl FnMut(&Conn)) {
-        self.tab.for_each(g, |c| f(c))
+    /// A listing a bucket at a time in hash order, resumable across
+    /// resizes: the first cursor at or after position `from` (see
+    /// `RcuHashTable::seek`).
+    pub(crate) fn list_seek(&self, from: u64) -> Option<u64> {
+        self.tab.seek(from)
+    }
+
+    /// The position after cursor `c`.
+    pub(crate) fn list_after(c: u64) -> u64 {
+        TimedTable::<Conn, ConnAlloc>::after(c)
+    }
+
+    /// Calls `f` on the entries of cursor `c`.
+    pub(crate) fn list_at(&self, g: &RcuGuard, c: u64, mut f: impl FnMut(&Conn)) {
+        self.tab.for_each_at(g, c, |e| f(e))
     }
 }

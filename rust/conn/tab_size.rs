@@ -50,9 +50,44 @@ pub(crate) fn conn_tab_size(bits: u32) -> u32 {
         .unwrap_or(1 << MAX_BITS)
 }
 
+/// The size a table of `2^bits` buckets holding `n` entries should be
+/// resized to, if any: grown when it has more entries than buckets,
+/// shrunk when it has fewer than an eighth, to between two and four
+/// buckets an entry; within [`min`, `max`] bits.
+pub(crate) fn fit_bits(n: u64, bits: u32, min: u32, max: u32) -> Option<u32> {
+    let buckets = 1u64.checked_shl(bits)?;
+    let target = order_base_2(n).saturating_add(1).clamp(min, max.max(min));
+    let grow = n > buckets && target > bits;
+    let shrink = n < buckets / 8 && target < bits;
+    (grow || shrink).then_some(target)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_grows_past_one_entry_a_bucket_and_shrinks_below_an_eighth() {
+        // 4096 buckets: fine from 512 to 4096 entries.
+        assert_eq!(fit_bits(4096, 12, 8, 27), None);
+        assert_eq!(fit_bits(512, 12, 8, 27), None);
+        assert_eq!(fit_bits(4097, 12, 8, 27), Some(14));
+        assert_eq!(fit_bits(1_000_000, 12, 8, 27), Some(21));
+        assert_eq!(fit_bits(4_000_000, 21, 8, 27), Some(23));
+        assert_eq!(fit_bits(511, 12, 8, 27), Some(10));
+        assert_eq!(fit_bits(0, 12, 8, 27), Some(8));
+        assert_eq!(fit_bits(0, 8, 8, 27), None);
+        // Bounded by memory.
+        assert_eq!(fit_bits(1 << 30, 19, 8, 19), None);
+        assert_eq!(fit_bits(1 << 30, 12, 8, 19), Some(19));
+        // A grown table is steady where it landed.
+        for n in [5000u64, 70_000, 1_000_000, 9_999_999] {
+            let b = fit_bits(n, 8, 8, 27).unwrap_or(8);
+            assert_eq!(fit_bits(n, b, 8, 27), None, "{n}");
+            let chain = n as f64 / (1u64 << b) as f64;
+            assert!(chain <= 0.5 && chain > 0.25 - 1e-9, "{n}: {chain}");
+        }
+    }
 
     #[test]
     fn order_base_2_matches_c() {

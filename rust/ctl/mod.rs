@@ -412,6 +412,8 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                 return Err(deny(req, spec::EEXIST, c"service exists"));
             }
             let cfg = r.check(&key, None, HZ).map_err(|e| refuse(req, e))?;
+            // The connection table gets its buckets with the first service.
+            st.dp.conns.ensure()?;
             // The counters of the service of this key whose real servers
             // are in the trash, from zero, so that those real servers
             // can come back into it.

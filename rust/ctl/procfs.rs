@@ -1,23 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! /proc/net/ip_vs_conn (what `ipvsadm -L -c` reads), /proc/net/ip_vs and
-//! /proc/net/ip_vs_stats in ip_vs's formats (ip_vs_conn.c's
-//! ip_vs_conn_seq_show, ip_vs_ctl.c's ip_vs_info_seq_show and
-//! ip_vs_stats_show).
+//! /proc/net/ip_vs_conn (what `ipvsadm -L -c` reads), ip_vs_conn_sync,
+//! /proc/net/ip_vs and /proc/net/ip_vs_stats in ip_vs's formats
+//! (ip_vs_conn.c's ip_vs_conn_seq_show and ip_vs_conn_sync_seq_show,
+//! ip_vs_ctl.c's ip_vs_info_seq_show and ip_vs_stats_show).
 
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
+use crate::conn::{Conn, ConnTable, F_SYNC};
 use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::netstate::NetState;
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
 use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
-use crate::sys::proc::{ProcShow, SeqWriter};
+use crate::sys::proc::{ProcSeq, ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
 use crate::sys::HZ;
 
-pub(crate) struct ConnFile;
+pub(crate) struct ConnListing<const ORIGIN: bool>;
+pub(crate) type ConnFile = ConnListing<false>;
+pub(crate) type ConnSyncFile = ConnListing<true>;
+pub(crate) struct TabFile;
 pub(crate) struct InfoFile;
 pub(crate) struct StatsFile;
 
@@ -149,50 +153,106 @@ fn v6(w: &mut SeqWriter, a: &[u8; 16]) {
     }
 }
 
-impl ProcShow for ConnFile {
-    const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs_conn");
-
-    fn show(net: &Net, w: &mut SeqWriter) {
-        let _ = w.write_str(
-            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n",
+/// A connection's line of /proc/net/ip_vs_conn (`origin` false) or
+/// ip_vs_conn_sync (`origin` true), ip_vs_conn_seq_show's and
+/// ip_vs_conn_sync_seq_show's formats.
+fn conn_line(w: &mut SeqWriter, c: &Conn, origin: bool) {
+    let name = match c.protocol {
+        IPPROTO_TCP => "TCP",
+        IPPROTO_UDP => "UDP",
+        _ => "IP",
+    };
+    let state = if c.is_template() {
+        c.template_state()
+    } else {
+        proto::state_name(c.protocol, c.state.load(Relaxed))
+    };
+    let (cport, vport, dport) = c.listed_ports();
+    let exp = c.expires_in_secs(HZ);
+    let _ = write!(w, "{name:<3} ");
+    if u16::from(c.af) == AF_INET6 {
+        v6(w, &c.caddr);
+        let _ = write!(w, " {cport:04X} ");
+        v6(w, &c.vaddr);
+        let _ = write!(w, " {vport:04X} ");
+        v6(w, &c.daddr);
+    } else {
+        let _ = write!(
+            w,
+            "{:08X} {cport:04X} {:08X} {vport:04X} {:08X}",
+            be32(&c.caddr),
+            be32(&c.vaddr),
+            be32(&c.daddr),
         );
+    }
+    let _ = write!(w, " {dport:04X} {state:<11} ");
+    if origin {
+        let o = if c.ipvs_flags() & F_SYNC != 0 {
+            "SYNC"
+        } else {
+            "LOCAL"
+        };
+        let _ = write!(w, "{o:<6} ");
+    }
+    let _ = writeln!(w, "{exp:>7}");
+}
+
+/// /proc/net/ip_vs_conn (`ORIGIN` false) and ip_vs_conn_sync (`ORIGIN`
+/// true: with each entry's origin, LOCAL or SYNC for one a sync message
+/// made), a bucket of the table per record, in hash order: a reader needs
+/// a buffer for one bucket's lines, sees each bucket's entries together,
+/// and resumes where it stopped, even if the table was resized meanwhile:
+/// an entry there all along is listed once.
+impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
+    const NAME: &'static kernel::str::CStr = if ORIGIN {
+        kernel::c_str!("ip_vs_conn_sync")
+    } else {
+        kernel::c_str!("ip_vs_conn")
+    };
+
+    fn header(_net: &Net, w: &mut SeqWriter) {
+        let _ = w.write_str(if ORIGIN {
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n"
+        } else {
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
+        });
+    }
+
+    fn seek(net: &Net, from: u64) -> Option<u64> {
+        net.state::<NetState>()?.dp.conns.list_seek(from)
+    }
+
+    fn after(rec: u64) -> u64 {
+        ConnTable::list_after(rec)
+    }
+
+    fn show(net: &Net, rec: u64, w: &mut SeqWriter) {
         let Some(st) = net.state::<NetState>() else {
             return;
         };
         let g = RcuGuard::new();
-        st.dp.conns.for_each(&g, |c| {
-            let name = match c.protocol {
-                IPPROTO_TCP => "TCP",
-                IPPROTO_UDP => "UDP",
-                _ => "IP",
-            };
-            let state = if c.is_template() {
-                c.template_state()
-            } else {
-                proto::state_name(
-                    c.protocol,
-                    c.state.load(core::sync::atomic::Ordering::Relaxed),
-                )
-            };
-            let (cport, vport, dport) = c.listed_ports();
-            let exp = c.expires_in_secs(HZ);
-            if u16::from(c.af) == AF_INET6 {
-                let _ = write!(w, "{name:<3} ");
-                v6(w, &c.caddr);
-                let _ = write!(w, " {cport:04X} ");
-                v6(w, &c.vaddr);
-                let _ = write!(w, " {vport:04X} ");
-                v6(w, &c.daddr);
-                let _ = writeln!(w, " {dport:04X} {state:<11} {exp:>7}");
-            } else {
-                let _ = writeln!(
-                    w,
-                    "{name:<3} {:08X} {cport:04X} {:08X} {vport:04X} {:08X} {dport:04X} {state:<11} {exp:>7}",
-                    be32(&c.caddr),
-                    be32(&c.vaddr),
-                    be32(&c.daddr),
-                );
-            }
-        });
+        st.dp.conns.list_at(&g, rec, |c| conn_line(w, c, ORIGIN));
+    }
+}
+
+/// /proc/net/rvs_conn_tab (rvs's own): the connection table's entries,
+/// its buckets now (it grows and shrinks with its entries), the most
+/// entries it takes, and new connections refused because it was full.
+impl ProcShow for TabFile {
+    const NAME: &'static kernel::str::CStr = kernel::c_str!("rvs_conn_tab");
+
+    fn show(net: &Net, w: &mut SeqWriter) {
+        let Some(st) = net.state::<NetState>() else {
+            return;
+        };
+        let c = &st.dp.conns;
+        let _ = writeln!(
+            w,
+            "entries {}\nbuckets {}\nmax {}\ndropped {}",
+            c.len(),
+            c.buckets(),
+            c.max(),
+            c.dropped.load(Relaxed)
+        );
     }
 }

@@ -11,13 +11,16 @@
 //! come from a [`NodeAlloc`]: kmalloc or a dedicated slab cache.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
-use kernel::alloc::flags::__GFP_NOWARN;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use kernel::alloc::flags::{__GFP_NOWARN, GFP_KERNEL_ACCOUNT};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::sync::{cond_resched, rcu_barrier, GraceCookie, LockKey, RcuGuard, SpinLockBh};
+use super::sync::{
+    cond_resched, rcu_barrier, synchronize_rcu, GraceCookie, LockKey, RcuGuard, SpinLockBh,
+    SpinLockBhGuard,
+};
 
 // Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
 // members deep inside some of them.
@@ -36,7 +39,11 @@ extern "C" {
 #[repr(C)]
 pub(crate) struct Node<T> {
     rcu: Opaque<bindings::callback_head>,
-    next: AtomicPtr<Node<T>>,
+    /// The next node in each of the two arrays a node is in while its
+    /// table is resized (an array chains through one of them, the array
+    /// that replaces it through the other).
+    next: [AtomicPtr<Node<T>>; 2],
+    hash: u32,
     val: T,
 }
 
@@ -186,26 +193,167 @@ unsafe impl<T: 'static, S: SlabOf<T>> NodeAlloc<T> for FromSlab<S> {
     }
 }
 
-/// Number of writer lock stripes (ip_vs: 32 for the connection table).
+/// Number of writer lock stripes (ip_vs: 32 for the connection table). A
+/// table has at least as many buckets. A hash's bucket is its top bits
+/// (as many as the table has bits), its stripe its top five: the same in
+/// any size of the table, and the buckets of a stripe are one run.
 const STRIPES: usize = 32;
+const STRIPE_SHIFT: u32 = 27;
 
-/// Buckets walked per read section by [`RcuHashTable::for_each_resched`].
+/// The fewest buckets a table has: 2^5 = [`STRIPES`].
+const MIN_BITS: u32 = 5;
+
+/// Buckets walked per read section by [`RcuHashTable::for_each_resched`],
+/// and copied between two `cond_resched` by a resize.
 const RESCHED_BUCKETS: usize = 256;
 
-/// The table.
+/// A bucket array of a table.
 ///
 /// # Invariants
 ///
-/// Every non-null pointer reachable from `buckets` is a node allocated by
-/// `A` and fully initialised before it was published; it is unlinked only
-/// under its stripe lock and freed only by an RCU callback after unlinking
-/// (or in `Drop`, after a grace period). Locks in `locks` are initialised
-/// and never move (the vector's buffer is never reallocated).
+/// `heads` has `2^(32 - shift)` entries, `shift` within [1, 27] (at least
+/// [`STRIPES`] buckets); a hash's bucket is `hash >> shift`; its chains
+/// link nodes through `next[link]`.
+struct Array<T> {
+    heads: KVVec<AtomicPtr<Node<T>>>,
+    shift: u32,
+    link: usize,
+}
+
+impl<T> Array<T> {
+    /// An empty array of `1 << bits` buckets chaining through link `link`.
+    /// May sleep.
+    fn new(bits: u32, link: usize, flags: kernel::alloc::Flags) -> Result<KBox<Self>> {
+        let bits = bits.clamp(MIN_BITS, 31);
+        let n = 1usize.checked_shl(bits).ok_or(EINVAL)?;
+        let mut heads = KVVec::with_capacity(n, flags)?;
+        for _ in 0..n {
+            heads.push(AtomicPtr::new(core::ptr::null_mut()), flags)?;
+        }
+        // INVARIANT: 2^bits buckets, bits in [5, 31].
+        Ok(KBox::new(
+            Array {
+                heads,
+                shift: 32 - bits,
+                link: link & 1,
+            },
+            flags,
+        )?)
+    }
+
+    /// The bucket index of `hash`.
+    fn index(&self, hash: u32) -> usize {
+        (hash >> self.shift) as usize
+    }
+
+    fn head(&self, hash: u32) -> Option<&AtomicPtr<Node<T>>> {
+        self.heads.get(self.index(hash))
+    }
+
+    /// Buckets per stripe.
+    fn per_stripe(&self) -> usize {
+        (self.heads.len() / STRIPES).max(1)
+    }
+
+    /// The stripe of bucket `i`.
+    fn stripe_of(&self, i: usize) -> usize {
+        i / self.per_stripe()
+    }
+
+    /// The table's number of bits.
+    fn bits(&self) -> u32 {
+        32 - self.shift
+    }
+
+    /// The link of `n` that chains it in this array.
+    fn next<'n>(&self, n: &'n Node<T>) -> &'n AtomicPtr<Node<T>> {
+        if self.link == 0 {
+            &n.next[0]
+        } else {
+            &n.next[1]
+        }
+    }
+
+    /// Publishes `node` at the head of its bucket; the caller holds the
+    /// bucket's stripe lock and `node` is not in this array yet.
+    fn link(&self, node: &Node<T>) {
+        let Some(head) = self.head(node.hash) else {
+            return;
+        };
+        self.next(node)
+            .store(head.load(Ordering::Relaxed), Ordering::Relaxed);
+        // Publish: the node's contents are visible before the pointer.
+        head.store(core::ptr::from_ref(node).cast_mut(), Ordering::Release);
+    }
+
+    /// Takes `node` out of its bucket's chain, if it is there; the caller
+    /// holds the bucket's stripe lock.
+    fn unlink(&self, node: &Node<T>) {
+        let Some(head) = self.head(node.hash) else {
+            return;
+        };
+        let mut link = head;
+        loop {
+            let p = link.load(Ordering::Relaxed);
+            if p.is_null() {
+                return;
+            }
+            if core::ptr::eq(p, node) {
+                link.store(self.next(node).load(Ordering::Relaxed), Ordering::Release);
+                return;
+            }
+            // SAFETY: linked in this array, and the caller holds the lock
+            // under which nodes are unlinked.
+            link = self.next(unsafe { &*p });
+        }
+    }
+
+    /// Walks bucket `i` under RCU.
+    fn walk(&self, i: usize, mut f: impl FnMut(&Node<T>)) {
+        let Some(b) = self.heads.get(i) else {
+            return;
+        };
+        let mut p = b.load(Ordering::Acquire);
+        while !p.is_null() {
+            // SAFETY: the caller is in a read section, in which a reachable
+            // node is not freed, and it was initialised before publication
+            // (the acquire load pairs with the release store of `link`).
+            let n = unsafe { &*p };
+            f(n);
+            p = self.next(n).load(Ordering::Acquire);
+        }
+    }
+}
+
+/// The table.
+///
+/// Resizing: a second array (`future`) is filled bucket by bucket under
+/// the stripe locks, each node linked there through its other link while
+/// it stays in `cur`; writers link and unlink in both for buckets already
+/// copied (`copied`). Then `future` becomes `cur`, and the old array is
+/// freed after a grace period. Readers are never blocked: they walk
+/// whichever array they found, and both hold every entry.
+///
+/// # Invariants
+///
+/// `cur` is null or an [`Array`] from `KBox::into_raw`, freed only after
+/// it was replaced and a grace period passed; `future` likewise, non-null
+/// only during a resize, with the other link than `cur`'s. Every non-null
+/// pointer reachable from them is a node allocated by `A`, fully
+/// initialised before it was published; it is unlinked only under its
+/// stripe lock and freed only by an RCU callback after unlinking (or in
+/// `Drop`, after a grace period). Locks in `locks` are initialised and
+/// never move (the vector's buffer is never reallocated). `copied[s]`
+/// counts the buckets `s`, `s + STRIPES`, ... of `cur` copied into
+/// `future`, and changes under lock `s`.
 pub(crate) struct RcuHashTable<T: Send + Sync, A: NodeAlloc<T>> {
-    buckets: KVVec<AtomicPtr<Node<T>>>,
+    cur: AtomicPtr<Array<T>>,
+    future: AtomicPtr<Array<T>>,
+    copied: [AtomicUsize; STRIPES],
     locks: KVec<SpinLockBh>,
-    mask: usize,
     len: AtomicUsize,
+    /// Set while a resize runs (resizes are not concurrent).
+    resizing: AtomicBool,
     _a: PhantomData<A>,
 }
 
@@ -217,14 +365,29 @@ unsafe impl<T: Send + Sync, A: NodeAlloc<T>> Send for RcuHashTable<T, A> {}
 
 static STRIPE_KEY: LockKey = LockKey::new();
 
+/// Clears the resize flag when a resize ends, however it ends.
+struct Resizing<'a>(&'a AtomicBool);
+
+impl Drop for Resizing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
-    /// A table of `1 << bits` buckets. May sleep.
+    /// A table of `1 << bits` buckets (at least 2^5). May sleep.
     pub(crate) fn new(bits: u32) -> Result<Self> {
-        let n = 1usize.checked_shl(bits).ok_or(EINVAL)?;
-        let mut buckets = KVVec::with_capacity(n, GFP_KERNEL)?;
-        for _ in 0..n {
-            buckets.push(AtomicPtr::new(core::ptr::null_mut()), GFP_KERNEL)?;
-        }
+        let t = Self::new_empty()?;
+        t.cur.store(
+            KBox::into_raw(Array::new(bits, 0, GFP_KERNEL)?),
+            Ordering::Release,
+        );
+        Ok(t)
+    }
+
+    /// A table without buckets yet: nothing can be inserted before a
+    /// first [`RcuHashTable::resize`]. May sleep.
+    pub(crate) fn new_empty() -> Result<Self> {
         let mut locks: KVec<SpinLockBh> = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
         for i in 0..STRIPES {
             let spare = locks.spare_capacity_mut();
@@ -238,10 +401,12 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             unsafe { locks.set_len(i.saturating_add(1)) };
         }
         Ok(Self {
-            buckets,
+            cur: AtomicPtr::new(core::ptr::null_mut()),
+            future: AtomicPtr::new(core::ptr::null_mut()),
+            copied: [const { AtomicUsize::new(0) }; STRIPES],
             locks,
-            mask: n.saturating_sub(1),
             len: AtomicUsize::new(0),
+            resizing: AtomicBool::new(false),
             _a: PhantomData,
         })
     }
@@ -251,32 +416,50 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         self.len.load(Ordering::Relaxed)
     }
 
-    fn bucket(&self, hash: u32) -> Option<&AtomicPtr<Node<T>>> {
-        self.buckets.get((hash as usize) & self.mask)
+    /// Number of buckets (0 before the first array).
+    pub(crate) fn buckets(&self) -> usize {
+        let g = RcuGuard::new();
+        self.array(&g).map_or(0, |a| a.heads.len())
     }
 
-    /// The lock of `hash`'s bucket: the stripe follows the bucket index,
-    /// as in [`RcuHashTable::remove_if`] and `detach_all`, whatever the
-    /// number of buckets.
+    /// The current array, valid for the read section `g` (or while a
+    /// stripe lock is held, which keeps a grace period from ending).
+    fn array<'g>(&'g self, _g: &'g RcuGuard) -> Option<&'g Array<T>> {
+        let p = self.cur.load(Ordering::Acquire);
+        // SAFETY: a published array is freed only after it was replaced
+        // and a grace period passed (invariant); `_g` is a read section.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// The current array for a writer holding a stripe lock (with bottom
+    /// halves off: a grace period cannot end meanwhile).
+    fn array_locked(&self, _l: &SpinLockBhGuard<'_>) -> Option<&Array<T>> {
+        let p = self.cur.load(Ordering::Acquire);
+        // SAFETY: as in `array`: the lock holder is in a read section.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// During a resize, the array being filled, if `hash`'s bucket of
+    /// `cur` was copied there already. Under `hash`'s stripe lock.
+    fn future_for(&self, _l: &SpinLockBhGuard<'_>, cur: &Array<T>, hash: u32) -> Option<&Array<T>> {
+        let f = self.future.load(Ordering::Acquire);
+        if f.is_null() || core::ptr::eq(f, cur) {
+            return None;
+        }
+        let i = cur.index(hash);
+        let copied = self.copied.get(cur.stripe_of(i))?.load(Ordering::Relaxed);
+        // SAFETY: `future` is freed only after a grace period following
+        // its replacement; the lock holder is in a read section.
+        (i % cur.per_stripe() < copied).then(|| unsafe { &*f })
+    }
+
+    /// The lock of `hash`'s stripe: the same for every size of the table.
     fn stripe(&self, hash: u32) -> Option<&SpinLockBh> {
-        self.locks.get(((hash as usize) & self.mask) % STRIPES)
-    }
-
-    /// Links `val` at the head of its bucket. Fails (giving nothing back)
-    /// when no memory is left: the caller drops the packet.
-    pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
-        let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
-            return Err(EINVAL);
-        };
-        let node = Self::new_node(val)?;
-        let _g = lock.lock();
-        Self::link(bucket, node);
-        self.len.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        self.locks.get((hash >> STRIPE_SHIFT) as usize)
     }
 
     /// A fresh, unpublished node holding `val`.
-    fn new_node(val: T) -> Result<*mut Node<T>> {
+    fn new_node(hash: u32, val: T) -> Result<*mut Node<T>> {
         let node = A::alloc();
         if node.is_null() {
             return Err(ENOMEM);
@@ -287,7 +470,11 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 node,
                 Node {
                     rcu: Opaque::uninit(),
-                    next: AtomicPtr::new(core::ptr::null_mut()),
+                    next: [
+                        AtomicPtr::new(core::ptr::null_mut()),
+                        AtomicPtr::new(core::ptr::null_mut()),
+                    ],
+                    hash,
                     val,
                 },
             )
@@ -295,17 +482,24 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         Ok(node)
     }
 
-    /// Publishes `node` at the head of `bucket`; the caller holds the
-    /// bucket's stripe lock and `node` is not published yet.
-    fn link(bucket: &AtomicPtr<Node<T>>, node: *mut Node<T>) {
-        // SAFETY: `node` is ours until published by the store below.
+    /// Gives back a node that was never published.
+    ///
+    /// # Safety
+    ///
+    /// `node` came from `new_node` and was never linked.
+    unsafe fn discard(node: *mut Node<T>) {
+        // SAFETY: per the caller, only we have it.
         unsafe {
-            (*node)
-                .next
-                .store(bucket.load(Ordering::Relaxed), Ordering::Relaxed)
-        };
-        // Publish: the node's contents are visible before the pointer.
-        bucket.store(node, Ordering::Release);
+            core::ptr::drop_in_place(node);
+            A::free(node);
+        }
+    }
+
+    /// Links `val` at the head of its bucket. Fails (giving nothing back)
+    /// when no memory is left: the caller drops the packet.
+    pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
+        self.insert_placed_if(hash, val, |_| {}, |_| true, |_| {})
+            .map(|_| ())
     }
 
     /// Links `val` unless `ok` refuses an entry of the bucket, checked
@@ -320,34 +514,44 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         ok: impl Fn(&T) -> bool,
         linked: impl FnOnce(&T),
     ) -> Result<bool> {
-        let (Some(bucket), Some(lock)) = (self.bucket(hash), self.stripe(hash)) else {
-            return Err(EINVAL);
+        let lock = self.stripe(hash).ok_or(EINVAL)?;
+        let node = Self::new_node(hash, val)?;
+        // SAFETY: `node` was initialised by `new_node` and is ours until
+        // published.
+        let n = unsafe { &*node };
+        placed(&n.val);
+        let l = lock.lock();
+        let Some(cur) = self.array_locked(&l) else {
+            // SAFETY: never published.
+            unsafe { Self::discard(node) };
+            return Err(ENOMEM);
         };
-        let node = Self::new_node(val)?;
-        // SAFETY: `node` was initialised by `new_node` and is ours.
-        placed(unsafe { &(*node).val });
-        let _g = lock.lock();
-        let mut p = bucket.load(Ordering::Relaxed);
+        let mut refused = false;
+        let mut p = cur
+            .head(hash)
+            .map_or(core::ptr::null_mut(), |h| h.load(Ordering::Relaxed));
         while !p.is_null() {
             // SAFETY: linked nodes are valid while we hold the lock (only
             // unlinked under it, freed after that).
-            let n = unsafe { &*p };
-            if !ok(&n.val) {
-                // SAFETY: `node` was never published; drop its value and
-                // give the memory back.
-                unsafe {
-                    core::ptr::drop_in_place(node);
-                    A::free(node);
-                }
-                return Ok(false);
+            let e = unsafe { &*p };
+            if e.hash == hash && !ok(&e.val) {
+                refused = true;
+                break;
             }
-            p = n.next.load(Ordering::Relaxed);
+            p = cur.next(e).load(Ordering::Relaxed);
         }
-        Self::link(bucket, node);
+        if refused {
+            drop(l);
+            // SAFETY: never published.
+            unsafe { Self::discard(node) };
+            return Ok(false);
+        }
+        cur.link(n);
+        if let Some(f) = self.future_for(&l, cur, hash) {
+            f.link(n);
+        }
         self.len.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: linked now, freed only after it is unlinked under the
-        // lock we hold.
-        linked(unsafe { &(*node).val });
+        linked(&n.val);
         Ok(true)
     }
 
@@ -355,149 +559,312 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// the read section `g`.
     pub(crate) fn find<'g>(
         &'g self,
-        _g: &'g RcuGuard,
+        g: &'g RcuGuard,
         hash: u32,
         mut pred: impl FnMut(&T) -> bool,
     ) -> Option<&'g T> {
-        let mut p = self.bucket(hash)?.load(Ordering::Acquire);
+        let a = self.array(g)?;
+        let mut p = a.head(hash)?.load(Ordering::Acquire);
         while !p.is_null() {
             // SAFETY: under RCU a reachable node is not freed before the
             // read section ends (invariant), and it was initialised before
             // publication (the acquire load pairs with the release store).
             let n = unsafe { &*p };
-            if pred(&n.val) {
+            if n.hash == hash && pred(&n.val) {
                 return Some(&n.val);
             }
-            p = n.next.load(Ordering::Acquire);
+            p = a.next(n).load(Ordering::Acquire);
         }
         None
-    }
-
-    /// Calls `f` on every entry (a walk of all buckets under RCU).
-    pub(crate) fn for_each(&self, _g: &RcuGuard, mut f: impl FnMut(&T)) {
-        for b in self.buckets.iter() {
-            let mut p = b.load(Ordering::Acquire);
-            while !p.is_null() {
-                // SAFETY: as in `find`.
-                let n = unsafe { &*p };
-                f(&n.val);
-                p = n.next.load(Ordering::Acquire);
-            }
-        }
     }
 
     /// Calls `f` on every entry, a few buckets per read section, letting
     /// other tasks run in between: a walk of millions of entries that keeps
     /// neither RCU nor the CPU for long. Process context, no lock held.
-    /// An entry that moves or is added meanwhile may be missed; one that
-    /// stays is seen once.
+    /// An entry that is added meanwhile, or all of them while the table is
+    /// resized, may be missed; one that stays is seen once otherwise.
     pub(crate) fn for_each_resched(&self, mut f: impl FnMut(&T)) {
-        let mut chunks = self.buckets.chunks(RESCHED_BUCKETS).peekable();
-        while let Some(chunk) = chunks.next() {
+        let mut i = 0usize;
+        loop {
             {
                 let g = RcuGuard::new();
-                for b in chunk {
-                    let mut p = b.load(Ordering::Acquire);
-                    while !p.is_null() {
-                        // SAFETY: as in `find`, under `g`.
-                        let n = unsafe { &*p };
-                        f(&n.val);
-                        p = n.next.load(Ordering::Acquire);
-                    }
+                let Some(a) = self.array(&g) else {
+                    return;
+                };
+                let end = i.saturating_add(RESCHED_BUCKETS).min(a.heads.len());
+                while i < end {
+                    a.walk(i, |n| f(&n.val));
+                    i = i.saturating_add(1);
                 }
-                drop(g);
+                if i >= a.heads.len() {
+                    return;
+                }
             }
-            if chunks.peek().is_some() {
-                cond_resched();
-            }
+            cond_resched();
         }
     }
 
-    /// Unlinks the entries of `hash`'s bucket (or of every bucket, with
-    /// `None`) for which `remove` says so, under the stripe lock; each is
-    /// passed to `gone` (still under the lock) and freed after a grace
+    /// A listing of the table in hash order, a bucket at a time, that
+    /// resumes exactly whatever resizes happen in between: a cursor is
+    /// the start of a range of the hash space (`u32` values) and the size
+    /// of the bucket that covered it (`start << 6 | bits`); a listing
+    /// goes from cursor to cursor with [`RcuHashTable::seek`] and
+    /// [`RcuHashTable::after`]. Returns the first cursor at or after
+    /// position `from` with entries, if any.
+    pub(crate) fn seek(&self, from: u64) -> Option<u64> {
+        let g = RcuGuard::new();
+        let a = self.array(&g)?;
+        let start = u32::try_from(from).ok()?;
+        let b = a.index(start);
+        let mut here = false;
+        a.walk(b, |n| here |= n.hash >= start);
+        let at = if here {
+            u64::from(start)
+        } else {
+            let next = b.checked_add(1)?;
+            let rest = a.heads.get(next..)?;
+            let i = rest
+                .iter()
+                .position(|h| !h.load(Ordering::Relaxed).is_null())?;
+            (next.checked_add(i)? as u64) << a.shift
+        };
+        Some(at << 6 | u64::from(a.bits()))
+    }
+
+    /// The position after cursor `c`'s range.
+    pub(crate) fn after(c: u64) -> u64 {
+        let bits = (c & 63) as u32;
+        let start = c >> 6;
+        let size = 1u64 << (32 - bits.clamp(1, 32));
+        (start & !(size - 1)).saturating_add(size)
+    }
+
+    /// Calls `f` on the entries in cursor `c`'s range of the hash space.
+    pub(crate) fn for_each_at(&self, g: &RcuGuard, c: u64, mut f: impl FnMut(&T)) {
+        let Some(a) = self.array(g) else {
+            return;
+        };
+        let start = c >> 6;
+        let end = Self::after(c);
+        let (Ok(lo), Ok(hi)) = (u32::try_from(start), u32::try_from(end.saturating_sub(1))) else {
+            return;
+        };
+        for i in a.index(lo)..=a.index(hi) {
+            a.walk(i, |n| {
+                if n.hash >= lo && n.hash <= hi {
+                    f(&n.val)
+                }
+            });
+        }
+    }
+
+    /// Calls `f` on every entry (a walk of all buckets under RCU).
+    pub(crate) fn for_each(&self, g: &RcuGuard, mut f: impl FnMut(&T)) {
+        let Some(a) = self.array(g) else {
+            return;
+        };
+        for i in 0..a.heads.len() {
+            a.walk(i, |n| f(&n.val));
+        }
+    }
+
+    /// Unlinks the entries of one bucket for which `remove` says so (only
+    /// those of hash `hash`, if given), under stripe `s`'s lock, the
+    /// bucket's index in the current array being `bucket_of(array)`; each
+    /// is passed to `gone` (still under the lock) and freed after a grace
     /// period. Returns how many were removed.
+    fn remove_in(
+        &self,
+        s: usize,
+        bucket_of: impl FnOnce(&Array<T>) -> usize,
+        hash: Option<u32>,
+        remove: &mut impl FnMut(&T) -> bool,
+        gone: &mut impl FnMut(&T),
+    ) -> usize {
+        let Some(lock) = self.locks.get(s) else {
+            return 0;
+        };
+        let l = lock.lock();
+        let Some(cur) = self.array_locked(&l) else {
+            return 0;
+        };
+        let Some(bucket) = cur.heads.get(bucket_of(cur)) else {
+            return 0;
+        };
+        let mut count = 0usize;
+        let mut link: &AtomicPtr<Node<T>> = bucket;
+        loop {
+            let p = link.load(Ordering::Relaxed);
+            if p.is_null() {
+                break;
+            }
+            // SAFETY: linked, and we hold the lock.
+            let n = unsafe { &*p };
+            if hash.is_none_or(|h| h == n.hash) && remove(&n.val) {
+                link.store(cur.next(n).load(Ordering::Relaxed), Ordering::Release);
+                if let Some(f) = self.future_for(&l, cur, n.hash) {
+                    f.unlink(n);
+                }
+                gone(&n.val);
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                count = count.saturating_add(1);
+                // SAFETY: unlinked from every array; readers that still
+                // see it are in read sections that the grace period waits
+                // for.
+                unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
+            } else {
+                link = cur.next(n);
+            }
+        }
+        count
+    }
+
+    /// Unlinks the entries of hash `hash` (or of every bucket, with
+    /// `None`: not while the table is resized) for which `remove` says so,
+    /// under the stripe lock; each is passed to `gone` (still under the
+    /// lock) and freed after a grace period. Returns how many were removed.
     pub(crate) fn remove_if(
         &self,
         hash: Option<u32>,
         mut remove: impl FnMut(&T) -> bool,
         mut gone: impl FnMut(&T),
     ) -> usize {
-        let mut count = 0usize;
-        let mut one = |i: usize| {
-            let (Some(bucket), Some(lock)) = (self.buckets.get(i), self.locks.get(i % STRIPES))
-            else {
-                return;
-            };
-            if bucket.load(Ordering::Relaxed).is_null() {
-                return;
-            }
-            let _g = lock.lock();
-            let mut link: &AtomicPtr<Node<T>> = bucket;
-            loop {
-                let p = link.load(Ordering::Relaxed);
-                if p.is_null() {
-                    break;
-                }
-                // SAFETY: linked, and we hold the lock.
-                let n = unsafe { &*p };
-                if remove(&n.val) {
-                    link.store(n.next.load(Ordering::Relaxed), Ordering::Release);
-                    gone(&n.val);
-                    self.len.fetch_sub(1, Ordering::Relaxed);
-                    count = count.saturating_add(1);
-                    // SAFETY: unlinked; readers that still see it are in
-                    // read sections that the grace period waits for.
-                    unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
-                } else {
-                    link = &n.next;
-                }
-            }
-        };
         match hash {
-            Some(h) => one((h as usize) & self.mask),
+            Some(h) => self.remove_in(
+                (h >> STRIPE_SHIFT) as usize,
+                |a| a.index(h),
+                Some(h),
+                &mut remove,
+                &mut gone,
+            ),
             None => {
-                for i in 0..self.buckets.len() {
-                    one(i);
+                let mut count = 0usize;
+                let (n, per) = {
+                    let g = RcuGuard::new();
+                    self.array(&g)
+                        .map_or((0, 1), |a| (a.heads.len(), a.per_stripe()))
+                };
+                for i in 0..n {
+                    let n = self.remove_in(i / per, |_| i, None, &mut remove, &mut gone);
+                    count = count.saturating_add(n);
+                }
+                count
+            }
+        }
+    }
+
+    /// Resizes the table to `1 << bits` buckets (at least 2^5), or gives
+    /// it its first array. Readers go on meanwhile; writers wait only for
+    /// the bucket being copied. Process context, may sleep; does nothing
+    /// if another resize runs.
+    pub(crate) fn resize(&self, bits: u32, flags: kernel::alloc::Flags) -> Result {
+        if self.resizing.swap(true, Ordering::Acquire) {
+            return Ok(());
+        }
+        let _r = Resizing(&self.resizing);
+        let cur = self.cur.load(Ordering::Acquire);
+        let want = 1usize.checked_shl(bits.max(MIN_BITS)).ok_or(EINVAL)?;
+        if cur.is_null() {
+            let a = KBox::into_raw(Array::new(bits, 0, flags)?);
+            self.cur.store(a, Ordering::Release);
+            return Ok(());
+        }
+        // SAFETY: only a resize replaces `cur`, and this is the only one.
+        let old = unsafe { &*cur };
+        if old.heads.len() == want {
+            return Ok(());
+        }
+        let f = KBox::into_raw(Array::new(bits, old.link ^ 1, flags)?);
+        // SAFETY: just made; freed below only after it was replaced.
+        let fut = unsafe { &*f };
+        for c in &self.copied {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.future.store(f, Ordering::Release);
+        // Copy each bucket under its lock; writers add to and remove from
+        // `future` too for the buckets copied.
+        let per = old.per_stripe();
+        for (s, (lock, copied)) in self.locks.iter().zip(self.copied.iter()).enumerate() {
+            for k in 0..per {
+                let i = s.saturating_mul(per).saturating_add(k);
+                {
+                    let _l = lock.lock();
+                    let mut p = old
+                        .heads
+                        .get(i)
+                        .map_or(core::ptr::null_mut(), |b| b.load(Ordering::Relaxed));
+                    while !p.is_null() {
+                        // SAFETY: linked in `old`, and we hold its lock.
+                        let n = unsafe { &*p };
+                        p = old.next(n).load(Ordering::Relaxed);
+                        fut.link(n);
+                    }
+                    copied.store(k.saturating_add(1), Ordering::Relaxed);
+                }
+                if k % RESCHED_BUCKETS == RESCHED_BUCKETS - 1 {
+                    cond_resched();
                 }
             }
         }
-        count
+        // Switch: readers from now on walk `future`. A writer that found
+        // the old array under its lock has linked in both; once every
+        // lock was taken after the switch, none is left.
+        self.cur.store(f, Ordering::Release);
+        for lock in self.locks.iter() {
+            drop(lock.lock());
+        }
+        self.future.store(core::ptr::null_mut(), Ordering::Release);
+        synchronize_rcu();
+        // SAFETY: replaced, and no reader that could see it is left.
+        drop(unsafe { KBox::from_raw(cur) });
+        Ok(())
     }
 
     /// Unlinks every entry, a bucket's chain at a time, and hands them
     /// over together, to be freed after one grace period (see
     /// [`Detached`]) instead of by a callback each: a flush of 100,000
-    /// real servers queues no RCU callback. Process context.
+    /// real servers queues no RCU callback. Process context; not while
+    /// the table is resized.
     pub(crate) fn detach_all(&self) -> Detached<T, A> {
         let mut chains = KVec::new();
-        if chains.reserve(self.buckets.len(), GFP_KERNEL).is_err() {
+        let (n, per) = {
+            let g = RcuGuard::new();
+            self.array(&g)
+                .map_or((0, 1), |a| (a.heads.len(), a.per_stripe()))
+        };
+        if chains.reserve(n, GFP_KERNEL).is_err() {
             // No memory for the list: a callback per entry.
             self.remove_if(None, |_| true, |_| {});
         }
-        for (i, bucket) in self.buckets.iter().enumerate() {
+        for i in 0..n {
             if chains.len() >= chains.capacity() {
                 break;
             }
-            let Some(lock) = self.locks.get(i % STRIPES) else {
+            let Some(lock) = self.locks.get(i / per) else {
                 continue;
             };
-            if bucket.load(Ordering::Relaxed).is_null() {
+            let l = lock.lock();
+            let Some(a) = self.array_locked(&l) else {
+                break;
+            };
+            let Some(bucket) = a.heads.get(i) else {
+                break;
+            };
+            let head = bucket.swap(core::ptr::null_mut(), Ordering::Release);
+            if head.is_null() {
                 continue;
             }
-            let _g = lock.lock();
-            let head = bucket.swap(core::ptr::null_mut(), Ordering::Release);
-            let mut n = 0usize;
+            let mut count = 0usize;
             let mut p = head;
             while !p.is_null() {
                 // SAFETY: unlinked from the table just now under the lock,
                 // not yet freed (only `Detached` frees it).
-                p = unsafe { &*p }.next.load(Ordering::Relaxed);
-                n = n.saturating_add(1);
+                p = a.next(unsafe { &*p }).load(Ordering::Relaxed);
+                count = count.saturating_add(1);
             }
-            self.len.fetch_sub(n, Ordering::Relaxed);
+            self.len.fetch_sub(count, Ordering::Relaxed);
             // Capacity checked above: cannot fail.
-            let _ = chains.push(DetachedChain(head), GFP_ATOMIC);
+            let _ = chains.push(DetachedChain(head, a.link), GFP_ATOMIC);
         }
         // INVARIANT: every chain is unlinked; the cookie is taken after.
         Detached {
@@ -508,8 +875,8 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     }
 }
 
-/// The head of an unlinked chain.
-struct DetachedChain<T>(*mut Node<T>);
+/// The head of an unlinked chain, and the link that chains it.
+struct DetachedChain<T>(*mut Node<T>, usize);
 
 /// Entries unlinked together by [`RcuHashTable::detach_all`]. Dropping it
 /// waits for the grace period that began after the unlinking, if it has
@@ -544,7 +911,11 @@ impl<T, A: NodeAlloc<T>> Drop for Detached<T, A> {
                 // SAFETY: the grace period after the unlinking is over (the
                 // wait above): no reader sees the node; only we free it.
                 unsafe {
-                    let next = (*p).next.load(Ordering::Relaxed);
+                    let next = if c.1 == 0 {
+                        (*p).next[0].load(Ordering::Relaxed)
+                    } else {
+                        (*p).next[1].load(Ordering::Relaxed)
+                    };
                     core::ptr::drop_in_place(p);
                     A::free(p);
                     p = next;
@@ -578,6 +949,14 @@ impl<T: Send + Sync, A: NodeAlloc<T>> Drop for RcuHashTable<T, A> {
         // Unlink everything; the callbacks free the nodes. The owner of `A`
         // waits for them (rcu_barrier) before its memory goes away.
         self.remove_if(None, |_| true, |_| {});
+        // No reader is left (we are the only user); the arrays go now.
+        for a in [&self.cur, &self.future] {
+            let p = a.swap(core::ptr::null_mut(), Ordering::Relaxed);
+            if !p.is_null() {
+                // SAFETY: from `KBox::into_raw` (invariant), unused now.
+                drop(unsafe { KBox::from_raw(p) });
+            }
+        }
     }
 }
 
@@ -661,17 +1040,28 @@ pub(crate) struct TimedTable<T: Expiring, A: NodeAlloc<Timed<T>>> {
 static TIMER_KEY: LockKey = LockKey::new();
 
 impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
-    /// A table of `1 << bits` buckets. May sleep.
-    pub(crate) fn new(bits: u32, ctx: T::Ctx) -> Result<Self> {
+    /// A table without buckets until [`TimedTable::resize`] gives it
+    /// some. May sleep.
+    pub(crate) fn new_empty(ctx: T::Ctx) -> Result<Self> {
         Ok(Self {
             shared: KBox::new(
                 Shared {
-                    tab: RcuHashTable::new(bits)?,
+                    tab: RcuHashTable::new_empty()?,
                     ctx,
                 },
-                GFP_KERNEL,
+                GFP_KERNEL_ACCOUNT,
             )?,
         })
+    }
+
+    /// Number of buckets (0 before the first resize).
+    pub(crate) fn buckets(&self) -> usize {
+        self.shared.tab.buckets()
+    }
+
+    /// See [`RcuHashTable::resize`].
+    pub(crate) fn resize(&self, bits: u32, flags: kernel::alloc::Flags) -> Result {
+        self.shared.tab.resize(bits, flags)
     }
 
     /// What the entries share.
@@ -738,9 +1128,19 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         self.shared.tab.for_each_resched(f)
     }
 
-    /// Calls `f` on every entry under one read section.
-    pub(crate) fn for_each(&self, g: &RcuGuard, f: impl FnMut(&Timed<T>)) {
-        self.shared.tab.for_each(g, f)
+    /// See [`RcuHashTable::seek`].
+    pub(crate) fn seek(&self, from: u64) -> Option<u64> {
+        self.shared.tab.seek(from)
+    }
+
+    /// See [`RcuHashTable::after`].
+    pub(crate) fn after(c: u64) -> u64 {
+        RcuHashTable::<Timed<T>, A>::after(c)
+    }
+
+    /// See [`RcuHashTable::for_each_at`].
+    pub(crate) fn for_each_at(&self, g: &RcuGuard, c: u64, f: impl FnMut(&Timed<T>)) {
+        self.shared.tab.for_each_at(g, c, f)
     }
 }
 
@@ -754,7 +1154,11 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> Drop for TimedTable<T, A> {
             // `fire_by` cannot arm it again.
             unsafe { bindings::timer_shutdown_sync(e.timer.get()) };
         });
-        // The entries are unlinked by the inner table's `Drop`.
+        // The entries left go as if their timers had removed them.
+        let shared = &*self.shared;
+        shared
+            .tab
+            .remove_if(None, |_| true, |e| e.val.gone(&shared.ctx));
     }
 }
 

@@ -355,12 +355,20 @@ void rvs_proc_remove(struct net *net, const char *name)
 	remove_proc_entry(name, net->proc_net);
 }
 struct net *rvs_seq_net(struct seq_file *seq) { return seq_file_single_net(seq); }
+struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
+					   const struct seq_operations *ops)
+{
+	return proc_create_net(name, 0444, net->proc_net, ops, sizeof(struct seq_net_private));
+}
+struct net *rvs_seq_file_net(struct seq_file *seq) { return seq_file_net(seq); }
 
 /* ---- sysctl tables: a per-namespace copy whose data points at `vals` */
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
-					     struct ctl_table *tmpl, size_t n, int *vals)
+					     struct ctl_table *tmpl, size_t n, int *vals,
+					     u64 unpriv_ro)
 {
-	struct ctl_table *t = kmemdup(tmpl, n * sizeof(*t), GFP_KERNEL);
+	struct ctl_table *t = kmemdup(tmpl, n * sizeof(*t), GFP_KERNEL_ACCOUNT);
+	bool unpriv = net->user_ns != &init_user_ns;
 	struct ctl_table_header *h;
 	size_t i, off = 0;
 
@@ -369,6 +377,9 @@ struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 	for (i = 0; i < n; i++) {
 		t[i].data = &vals[off];
 		off += t[i].maxlen / sizeof(int);
+		/* Read-only where the namespace's owner is not the machine's. */
+		if (unpriv && i < 64 && (unpriv_ro >> i & 1))
+			t[i].mode = 0444;
 	}
 	h = register_net_sysctl_sz(net, path, t, n);
 	if (!h)

@@ -49,9 +49,13 @@ struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
 				       int (*show)(struct seq_file *, void *));
 void rvs_proc_remove(struct net *net, const char *name);
 struct net *rvs_seq_net(struct seq_file *seq);
+struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
+					   const struct seq_operations *ops);
+struct net *rvs_seq_file_net(struct seq_file *seq);
 
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
-					     struct ctl_table *tmpl, size_t n, int *vals);
+					     struct ctl_table *tmpl, size_t n, int *vals,
+					     u64 unpriv_ro);
 void rvs_sysctl_unregister(struct ctl_table_header *h);
 int rvs_proc_sync_version(const struct ctl_table *table, int write, void *buffer,
 			  size_t *lenp, loff_t *ppos);

@@ -48,6 +48,13 @@ pub(crate) fn rcu_barrier() {
     unsafe { bindings::rcu_barrier() };
 }
 
+/// Waits for a grace period: every read section under way has ended.
+/// May sleep.
+pub(crate) fn synchronize_rcu() {
+    // SAFETY: no precondition; called from process context.
+    unsafe { bindings::synchronize_rcu() };
+}
+
 /// A point in RCU's time ([`GraceCookie::start`]): its grace period ends
 /// once every read section that had begun by then has ended.
 pub(crate) struct GraceCookie(kernel::ffi::c_ulong);

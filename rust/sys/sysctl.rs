@@ -21,6 +21,7 @@ extern "C" {
         tmpl: *const bindings::ctl_table,
         n: usize,
         vals: *mut i32,
+        unpriv_ro: u64,
     ) -> *mut bindings::ctl_table_header;
     fn rvs_sysctl_unregister(h: *mut bindings::ctl_table_header);
 }
@@ -151,14 +152,20 @@ unsafe impl<const N: usize, T: Send + Sync> Sync for Registration<N, T> {}
 
 impl<const N: usize, T: Send + Sync> Registration<N, T> {
     /// Registers `tmpl` under `path` in `net`, the values being
-    /// `vals(&owner)`.
+    /// `vals(&owner)`; the entries whose indexes `unpriv_ro` lists are
+    /// read-only in a namespace that an unprivileged user namespace owns.
     pub(crate) fn new(
         net: &Net,
         path: &'static core::ffi::CStr,
         tmpl: &'static Template<N>,
         owner: Arc<T>,
         vals: fn(&T) -> &[AtomicI32],
+        unpriv_ro: &[usize],
     ) -> Result<Self> {
+        let ro = unpriv_ro
+            .iter()
+            .filter(|&&i| i < N.min(64))
+            .fold(0u64, |m, &i| m | 1u64 << i);
         let v = vals(&owner);
         // Each entry's data is the next `ints()` values (shim.c).
         let need: usize = tmpl.0.iter().map(|e| e.ints()).sum();
@@ -175,6 +182,7 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
                 tmpl.0.as_ptr().cast(),
                 N,
                 v.as_ptr().cast_mut().cast(),
+                ro,
             )
         };
         if hdr.is_null() {

@@ -25,6 +25,7 @@ for the sync tests, run inside the namespaces.
                       spread over the DESTs, 40 to a message (1448 bytes)
 """
 import ipaddress
+import os
 import random
 import socket
 import struct
@@ -169,12 +170,16 @@ def gen(path, n, vip, *dests):
 
     v, vport = ap(vip)
     ds = [ap(d) for d in dests]
+    # SYNC_TIMEOUT: the entries' timeout in seconds (900); SYNC_CLIENT:
+    # the first client address (192.0.2.2), the next one every 60,000.
+    timeout = int(os.environ.get("SYNC_TIMEOUT", "900"))
+    first = struct.unpack("!I", socket.inet_aton(os.environ.get("SYNC_CLIENT", "192.0.2.2")))[0]
     ents = []
     for i in range(int(n)):
-        c = socket.inet_aton(f"192.0.2.{i // 60000 + 2}")
+        c = struct.pack("!I", first + i // 60000)
         d, dport = ds[i % len(ds)]
         # type IPv4, TCP, version 0 size 36, flags 0 (NAT), ESTABLISHED.
-        ents.append(struct.pack("!BBHIHHHHII", 0, 6, 36, 0, 1, 1024 + i % 60000, vport, dport, 0, 900)
+        ents.append(struct.pack("!BBHIHHHHII", 0, 6, 36, 0, 1, 1024 + i % 60000, vport, dport, 0, timeout)
                     + c + v + d)
     with open(path, "w") as f:
         for k in range(0, len(ents), 40):

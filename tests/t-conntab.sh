@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The connection table at scale: it grows with its entries and shrinks when
+# they go while clients' connections go through it, /proc/net/ip_vs_conn
+# and ip_vs_conn_sync list as ip_vs.ko's do and resume exactly after a
+# pause across a resize, and namespaces that an unprivileged user creates
+# get no table and ip_vs's read-only sysctls.
+#
+#   client 192.0.2.2 --- director (NAT, VIP 203.0.113.10:8080/8081) --- rs1..rs3
+#                           | s0 203.0.113.33
+#   peer 203.0.113.34: sends sync messages (tests/tools/syncmsg.py) to the
+#   director's backup daemon, the fast way to fill its table with entries
+#   of its service VIP:8080.
+source "$(dirname "$0")/lib.sh"
+
+SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
+OUT=$(mktemp -d /tmp/rvs-conntab.XXXXXX)
+trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
+BUF=67108864
+
+# conntab_setup IMPL: the topology above on IMPL, the director a sync
+# backup whose socket holds a whole replay.
+conntab_setup() {
+	load_impl "$1"
+	lvs_setup
+	lvs_service -t nat rr
+	sync_peer "$director"
+	sysctl -qw net.core.rmem_max=$BUF
+	ip netns exec "$director" sysctl -qw net.ipv4.vs.sync_sock_size=$BUF
+	ip netns exec "$director" $IPVSADM --start-daemon backup --mcast-interface s0
+}
+
+# replay N [ENV...]: N established connections of VIP:8080 over the three
+# real servers, synced to the director (ENV: SYNC_TIMEOUT, SYNC_CLIENT).
+replay() {
+	local n=$1
+	shift
+	env "$@" python3 "$SYNCMSG" gen "$OUT/stream" "$n" "$VIP:8080" \
+		"${RS_IPS[0]}:8080" "${RS_IPS[1]}:8080" "${RS_IPS[2]}:8080"
+	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/stream" >/dev/null
+}
+
+# active: the director's established connections of VIP:8080.
+active() {
+	ip netns exec "$director" $IPVSADM -L -n -t "$VIP:8080" |
+		awk '$1 == "->" && $2 != "RemoteAddress:Port" { n += $5 } END { print n + 0 }'
+}
+active_is() { [ "$(active)" = "$1" ]; }
+
+# tab KEY: a figure of /proc/net/rvs_conn_tab (entries, buckets, max).
+tab() { ip netns exec "$director" awk -v k="$1" '$1 == k { print $2 }' /proc/net/rvs_conn_tab; }
+# fits: at most one entry a bucket on average, at least one in eight.
+fits() {
+	local b e
+	b=$(tab buckets)
+	e=$(tab entries)
+	[ "$b" -ge "$e" ] && [ "$b" -le $((8 * e)) ]
+}
+shrunk() { [ "$(tab buckets)" -le 16384 ]; }
+
+# client_loop: connections to VIP:8081 in rounds of 50 until $OUT/stop
+# exists; a round whose 50 answers are not all real servers' names is
+# recorded in $OUT/bad.
+client_loop() {
+	local k=0
+	rm -f "$OUT/stop" "$OUT/bad"
+	while [ ! -e "$OUT/stop" ]; do
+		k=$((k + 1))
+		if ! ip netns exec "$client" python3 "$LVS_PY" names "$VIP" 8081 50 >"$OUT/round" 2>&1 ||
+			[ "$(grep -cx 'rs[123]' "$OUT/round")" != 50 ]; then
+			{ echo "round $k:"; cat "$OUT/round"; } >>"$OUT/bad"
+		fi
+		echo "$k" >"$OUT/rounds"
+	done
+}
+
+test_grow_shrink() {
+	conntab_setup rvs
+	expect_eq "buckets with the first service (conn_tab_bits 12)" 4096 "$(tab buckets)"
+	client_loop &
+	local loop=$!
+	replay 300000 SYNC_TIMEOUT=20 SYNC_CLIENT=203.0.113.100
+	wait_for 60 active_is 300000 || fail "$(active) of 300000 entries synced"
+	# Grown as they came (at each tick, when they outnumber the buckets).
+	wait_for 5 fits || fail "buckets: $(tab buckets) for $(tab entries) entries"
+	local listed
+	listed=$(ip netns exec "$director" awk '$5 == "1F90" && $8 == "ESTABLISHED"' /proc/net/ip_vs_conn | wc -l)
+	expect_eq "synced entries listed" 300000 "$listed"
+	# They expire after 20 s; the table shrinks to its entries (the
+	# client's, a few thousand at most).
+	wait_for 60 active_is 0 || fail "$(active) synced entries left after their timeout"
+	wait_for 5 shrunk || true
+	local b e
+	b=$(tab buckets)
+	e=$(tab entries)
+	echo "after expiry: $e entries, $b buckets"
+	[ "$b" -le 16384 ] || fail "the table did not shrink: $b buckets for $e entries"
+	[ "$b" -ge "$e" ] || fail "$b buckets for $e entries"
+	touch "$OUT/stop"
+	wait "$loop"
+	echo "client rounds of 50 connections: $(cat "$OUT/rounds")"
+	[ "$(cat "$OUT/rounds")" -ge 3 ] || fail "the client loop hardly ran"
+	if [ -e "$OUT/bad" ]; then
+		cat "$OUT/bad"
+		fail "client connections failed while the table was resized"
+	fi
+	cleanup_ns
+	unload_all
+}
+
+# listing FILE: /proc/net/FILE in the director, the Expires column (the
+# last eight characters of a line) masked, lines sorted after the header.
+listing() {
+	ip netns exec "$director" cat "/proc/net/$1" >"$OUT/raw"
+	head -n1 "$OUT/raw"
+	tail -n +2 "$OUT/raw" | sed -E 's/.{8}$/ EXPIRE/' | LC_ALL=C sort
+}
+
+test_listing() {
+	local impl f
+	for impl in ip_vs rvs; do
+		conntab_setup "$impl"
+		replay 50000 SYNC_CLIENT=203.0.113.100
+		wait_for 60 active_is 50000 || fail "$impl: $(active) of 50000 entries synced"
+		for f in ip_vs_conn ip_vs_conn_sync; do
+			listing "$f" >"$OUT/$impl.$f"
+		done
+		[ "$impl" = ip_vs ] || break
+		cleanup_ns
+		unload_all
+	done
+	for f in ip_vs_conn ip_vs_conn_sync; do
+		expect_eq "$f lines" 50001 "$(wc -l <"$OUT/rvs.$f")"
+		cmp "$OUT/ip_vs.$f" "$OUT/rvs.$f" || fail "$f differs from ip_vs.ko's"
+	done
+	head -n3 "$OUT/rvs.ip_vs_conn_sync"
+
+	# A reader that stops halfway while the table grows (from 50,000
+	# entries to 150,000) lists each entry there all along once.
+	wait_for 5 fits || fail "buckets: $(tab buckets) for $(tab entries) entries"
+	local before
+	before=$(tab buckets)
+	rm -f "$OUT/half" "$OUT/go"
+	ip netns exec "$director" python3 - "$OUT" <<'EOF' &
+import os, sys, time
+out = sys.argv[1]
+with open("/proc/net/ip_vs_conn", "rb", buffering=0) as f:
+    data = b""
+    while len(data) < 2_300_000:
+        data += f.read(4096)
+    open(os.path.join(out, "half"), "w").close()
+    while not os.path.exists(os.path.join(out, "go")):
+        time.sleep(0.05)
+    while True:
+        b = f.read(4096)
+        if not b:
+            break
+        data += b
+open(os.path.join(out, "paused"), "wb").write(data)
+EOF
+	local reader=$!
+	wait_for 30 test -e "$OUT/half" || fail "the reader did not get halfway"
+	replay 100000 SYNC_CLIENT=203.0.113.150
+	wait_for 60 active_is 150000 || fail "$(active) of 150000 entries synced"
+	wait_for 5 fits || fail "buckets: $(tab buckets) for $(tab entries) entries"
+	echo "buckets while the reader paused: $before, then $(tab buckets)"
+	[ "$(tab buckets)" -gt "$before" ] || fail "the table did not grow"
+	touch "$OUT/go"
+	wait "$reader"
+	tail -n +2 "$OUT/paused" | sed -E 's/.{8}$/ EXPIRE/' | LC_ALL=C sort >"$OUT/paused.sorted"
+	local dups
+	dups=$(uniq -d "$OUT/paused.sorted" | wc -l)
+	expect_eq "lines listed twice" 0 "$dups"
+	tail -n +2 "$OUT/rvs.ip_vs_conn" | LC_ALL=C comm -23 - "$OUT/paused.sorted" >"$OUT/lost"
+	expect_eq "entries of before the pause not listed" 0 "$(wc -l <"$OUT/lost")"
+	echo "paused reader: $(wc -l <"$OUT/paused.sorted") lines (50000 before, 150000 after)"
+	cleanup_ns
+	unload_all
+}
+
+# netns_mem IMPL: 1,000 network namespaces made in a user namespace by
+# an unprivileged process (uid 65534); prints the kernel memory they took
+# (MemAvailable's drop, in KiB a namespace) and, with rvs.ko, checks that
+# none has a connection table.
+netns_mem() {
+	[ "$1" = none ] && unload_all || load_impl "$1"
+	setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U -r python3 - "$1" <<'EOF'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def avail():
+    for l in open("/proc/meminfo"):
+        if l.startswith("MemAvailable:"):
+            return int(l.split()[1])
+fds, before, tables = [], avail(), 0
+for i in range(1000):
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        sys.exit(f"unshare: {os.strerror(ctypes.get_errno())}")
+    fds.append(os.open("/proc/self/ns/net", os.O_RDONLY))
+    if sys.argv[1] == "rvs":
+        for l in open("/proc/self/net/rvs_conn_tab"):
+            k, v = l.split()
+            if k == "buckets" and v != "0":
+                tables += 1
+after = avail()
+print(f"{sys.argv[1]} {(before - after) / 1000:.1f} {tables}")
+EOF
+}
+
+test_unpriv() {
+	local impl line
+	declare -A kib
+	for impl in none ip_vs rvs; do
+		# Settle the namespaces of the previous round (freed in the
+		# background) before measuring.
+		sleep 1
+		line=$(netns_mem "$impl")
+		echo "$line"
+		read -r _ kib[$impl] tables <<<"$line"
+		[ "$impl" != rvs ] || expect_eq "namespaces with a connection table" 0 "$tables"
+	done
+	echo "| 1,000 netns of an unprivileged user | none | ip_vs.ko | rvs.ko |"
+	echo "|---|---|---|---|"
+	echo "| KiB a namespace | ${kib[none]} | ${kib[ip_vs]} | ${kib[rvs]} |"
+	# rvs's share: less than the 32 KiB table every namespace had before.
+	awk -v a="${kib[rvs]}" -v n="${kib[none]}" 'BEGIN { exit !(a - n < 32) }' ||
+		fail "rvs.ko takes $(awk -v a="${kib[rvs]}" -v n="${kib[none]}" 'BEGIN { print a - n }') KiB a namespace"
+
+	# The sysctls writable there: the same on both modules (ip_vs makes
+	# sync_qlen_max, sync_sock_size and run_estimation read-only).
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		ls /proc/sys/net/ipv4/vs | LC_ALL=C sort >"$OUT/names.$impl"
+		unshare -U -r -n sh -c '
+			cd /proc/sys/net/ipv4/vs
+			for f in *; do
+				v=$(cat "$f")
+				if (echo "$v" >"$f") 2>/dev/null; then echo "$f rw"; else echo "$f ro"; fi
+			done' >"$OUT/unpriv.$impl"
+	done
+	# Compared on the names both have (rvs has fewer, and one of its own).
+	LC_ALL=C comm -12 "$OUT/names.ip_vs" "$OUT/names.rvs" >"$OUT/names.common"
+	for impl in ip_vs rvs; do
+		awk 'NR == FNR { n[$1] = 1; next } $1 in n' "$OUT/names.common" "$OUT/unpriv.$impl" \
+			>"$OUT/unpriv.$impl.common"
+	done
+	cat "$OUT/unpriv.rvs.common"
+	expect_eq "sysctls compared" 18 "$(wc -l <"$OUT/unpriv.rvs.common")"
+	cmp "$OUT/unpriv.ip_vs.common" "$OUT/unpriv.rvs.common" || fail "writable sysctls differ from ip_vs.ko's"
+	grep -qx "sync_qlen_max ro" "$OUT/unpriv.rvs"
+	grep -qx "sloppy_tcp rw" "$OUT/unpriv.rvs"
+	# In the initial namespace all are writable.
+	echo 0 >/proc/sys/net/ipv4/vs/run_estimation
+	echo 1 >/proc/sys/net/ipv4/vs/run_estimation
+	unload_all
+}
+
+tap_case "the table grows with 300,000 synced entries (at most one a bucket) and shrinks when they expire; 50-connection rounds meanwhile all served" test_grow_shrink
+tap_case "ip_vs_conn and ip_vs_conn_sync at 50,000 entries: ip_vs.ko's lines; a reader paused across a resize lists each entry once" test_listing
+tap_case "1,000 namespaces of an unprivileged user: no connection table, ip_vs's read-only sysctls" test_unpriv
+tap_done
