@@ -311,6 +311,11 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) 
             if ip.protocol == IPPROTO_TCP && (flags.rst || !(flags.syn || dp.sysctl.sloppy_tcp())) {
                 return Verdict::Accept;
             }
+            // drop_packet: under memory pressure, one new connection in
+            // its rate is dropped (ip_vs's conn_schedule).
+            if dp.todrop() {
+                return Verdict::Drop;
+            }
             let flow = Flow {
                 af: AF_INET,
                 protocol: ip.protocol,

@@ -7,7 +7,7 @@ use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::{new_mutex, try_pin_init};
 
-use crate::conn::{self, tab_size, ConnTable};
+use crate::conn::{self, defense, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
 use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, TabFile};
 use crate::proto::Timeouts;
@@ -49,7 +49,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NVALS],
 }
 
-const NSYSCTL: usize = 21;
+const NSYSCTL: usize = 27;
 /// Values: one per entry, two for sync_threshold (threshold, period).
 const NVALS: usize = NSYSCTL + 1;
 
@@ -83,6 +83,21 @@ pub(crate) mod sysctl_idx {
     pub(crate) const SYNC_REFRESH_PERIOD: usize = 19;
     pub(crate) const SYNC_RETRIES: usize = 20;
     pub(crate) const BACKUP_ONLY: usize = 21;
+    /// ip_vs's defences (ip_vs_ctl.c's update_defense_level): available
+    /// memory below which they start, in pages; the drop rate of
+    /// drop_packet's mode 3; the modes (0 to 3) of drop_entry and
+    /// drop_packet.
+    pub(crate) const AMEMTHRESH: usize = 22;
+    pub(crate) const AM_DROPRATE: usize = 23;
+    pub(crate) const DROP_ENTRY: usize = 24;
+    pub(crate) const DROP_PACKET: usize = 25;
+    /// rvs's own: when the table is full, a new connection takes the
+    /// place of an embryonic one (a TCP entry in SYN_RECV, not in use)
+    /// instead of being refused (1, the default; 0: refused, as ip_vs).
+    pub(crate) const EVICT_ON_FULL: usize = 26;
+    /// rvs's own: the most entries of this namespace's table (0, the
+    /// default: a quarter of RAM's worth).
+    pub(crate) const CONN_MAX: usize = 27;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -107,6 +122,12 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"sync_refresh_period"),
     IntEntry::checked(c"sync_retries", Check::SyncRetries),
     IntEntry::new(c"backup_only"),
+    IntEntry::new(c"amemthresh"),
+    IntEntry::new(c"am_droprate"),
+    IntEntry::checked(c"drop_entry", Check::DefenseMode),
+    IntEntry::checked(c"drop_packet", Check::DefenseMode),
+    IntEntry::new(c"evict_on_full"),
+    IntEntry::new(c"conn_max"),
 ]);
 
 impl Sysctl {
@@ -139,6 +160,14 @@ impl Sysctl {
                 50,
                 0,
                 0,
+                0,
+                // Defences: amemthresh 1024 pages, am_droprate 10, both
+                // modes 0; evict_on_full on, conn_max by memory.
+                1024,
+                10,
+                0,
+                0,
+                1,
                 0,
             ]
             .map(AtomicI32::new),
@@ -204,12 +233,15 @@ const EST_BATCH: u32 = 64;
 struct Ticker {
     t: Arc<Tables>,
     n: AtomicU32,
+    /// drop_entry's countdowns by packets (`defense::todrop_entry`).
+    todrop: BhMutex<[i32; 9]>,
 }
 
 impl Tick for Ticker {
     fn tick(&self) {
         let t = &self.t;
         t.conns.fit();
+        t.defend(&self.todrop);
         let dead = core::mem::replace(&mut *t.graveyard.lock(), KVec::new());
         for s in dead {
             s.dispose();
@@ -266,6 +298,10 @@ pub(crate) struct Tables {
     pub(crate) sysctl: Sysctl,
     /// The sync master's buffers, and which daemons run.
     pub(crate) sync: crate::sync::SyncQ,
+    /// drop_packet's rate now (one new connection in it dropped; 0:
+    /// none) and its countdown.
+    drop_rate: AtomicI32,
+    drop_count: AtomicI32,
 }
 
 /// A flush's entries of `svcs` and `rs`.
@@ -357,6 +393,8 @@ impl DataPlane {
                 ],
                 sysctl: Sysctl::new(),
                 sync: crate::sync::SyncQ::new()?,
+                drop_rate: AtomicI32::new(0),
+                drop_count: AtomicI32::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -364,6 +402,7 @@ impl DataPlane {
             Ticker {
                 t: t.clone(),
                 n: AtomicU32::new(0),
+                todrop: BhMutex::new([0; 9], c"rvs_todrop", &TODROP_KEY)?,
             },
             u64::from(crate::sys::HZ),
         )?;
@@ -394,6 +433,7 @@ impl DataPlane {
 }
 
 static GRAVE_KEY: LockKey = LockKey::new();
+static TODROP_KEY: LockKey = LockKey::new();
 static UNLINKED_KEY: LockKey = LockKey::new();
 
 /// Appends `v` to `list` for the next tick to free; gives it back if the
@@ -409,6 +449,50 @@ fn for_next_tick<T>(list: &BhMutex<KVec<T>>, v: T) -> Result<(), T> {
 }
 
 impl Tables {
+    /// ip_vs's defences, once a second (`update_defense_level`,
+    /// `defense_work_handler`): the modes of drop_entry and drop_packet
+    /// follow the memory available, drop_entry's random drop runs, and
+    /// the table takes conn_max and evict_on_full.
+    fn defend(&self, todrop: &BhMutex<[i32; 9]>) {
+        use sysctl_idx::*;
+        let s = &self.sysctl;
+        let (e0, p0) = (s.get(DROP_ENTRY), s.get(DROP_PACKET));
+        let (mut e, mut p) = (e0, p0);
+        let avail = i64::try_from(crate::sys::avail_pages()).unwrap_or(i64::MAX);
+        let lvl = defense::update(&mut e, &mut p, avail, s.get(AMEMTHRESH), s.get(AM_DROPRATE));
+        // As ip_vs, modes 1 and 2 show whether memory is short; a write
+        // meanwhile wins.
+        for (i, old, new) in [(DROP_ENTRY, e0, e), (DROP_PACKET, p0, p)] {
+            if old != new {
+                if let Some(v) = s.vals.get(i) {
+                    let _ = v.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
+                }
+            }
+        }
+        if self.drop_rate.swap(lvl.drop_rate, Ordering::Relaxed) != lvl.drop_rate {
+            self.drop_count.store(lvl.drop_rate, Ordering::Relaxed);
+        }
+        self.conns
+            .set_limits(s.get(EVICT_ON_FULL) != 0, s.get(CONN_MAX));
+        if lvl.drop_entry {
+            let mut c = *todrop.lock();
+            self.conns.random_drop(&mut c);
+            *todrop.lock() = c;
+        }
+    }
+
+    /// Whether drop_packet drops this new connection (`ip_vs_todrop`).
+    pub(crate) fn todrop(&self) -> bool {
+        let rate = self.drop_rate.load(Ordering::Relaxed);
+        if rate <= 0 {
+            return false;
+        }
+        let mut c = self.drop_count.load(Ordering::Relaxed);
+        let d = defense::todrop(rate, &mut c);
+        self.drop_count.store(c, Ordering::Relaxed);
+        d
+    }
+
     /// Empties the service and real-server tables (FLUSH). Their entries
     /// are freed together by the next tick, after a grace period (ip_vs
     /// leaves its real servers to a timer likewise), or here if the list
@@ -558,7 +642,7 @@ fn max_tab_bits() -> u32 {
 /// namespace, half in all).
 fn max_conns(part: u64) -> usize {
     let bytes = params::totalram_pages().saturating_mul(1u64 << params::PAGE_SHIFT) / part.max(1);
-    usize::try_from(bytes / conn::ENTRY_SIZE).unwrap_or(usize::MAX)
+    usize::try_from(bytes / conn::ENTRY_BYTES.max(1)).unwrap_or(usize::MAX)
 }
 
 impl PernetState for NetState {

@@ -41,8 +41,6 @@ LOAD="$RVS_ROOT/tool/target/release/rvsload"
 OUT=$(mktemp -d /tmp/rvs-bench.XXXXXX)
 trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
 
-dir() { ip netns exec "$director" "$@"; }
-cli() { ip netns exec "$client" "$@"; }
 
 setup_topology
 lvs_director

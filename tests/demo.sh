@@ -17,7 +17,6 @@ insmod "$RVS_KO"
 dmesg | grep 'rvs:' | tail -n 1
 echo "== the hosts: a client, a director, three real servers (each answers its name on :8081)"
 lvs_setup
-dir() { ip netns exec "$director" "$@"; }
 
 demo() { # demo METHOD FLAG SCHED WEIGHTS...
 	local method=$1 flag=$2 sched=$3 i

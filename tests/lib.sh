@@ -208,6 +208,10 @@ tcp_servers() {
 	done
 }
 
+# dir CMD...: CMD in the director's namespace; cli CMD...: in the client's.
+dir() { ip netns exec "$director" "$@"; }
+cli() { ip netns exec "$client" "$@"; }
+
 # ---- namespaces -----------------------------------------------------------
 RVS_NS=()
 

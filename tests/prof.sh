@@ -25,8 +25,6 @@ SECS=${PROF_SECS:-3}
 SYNC=${PROF_SYNC:-0}
 OUT=$(mktemp -d /tmp/rvs-prof.XXXXXX)
 trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
-dir() { ip netns exec "$director" "$@"; }
-cli() { ip netns exec "$client" "$@"; }
 
 # snap NAME: the plugin's counters now, in $OUT/snap.NAME.
 snap() {

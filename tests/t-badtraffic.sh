@@ -12,8 +12,6 @@ OUT=$(mktemp -d /tmp/rvs-bad.XXXXXX)
 trap 'cleanup_ns; rm -rf "$OUT"; unload_all' EXIT
 BADPKT="$RVS_ROOT/tests/tools/badpkt.py"
 
-dir() { ip netns exec "$director" "$@"; }
-cli() { ip netns exec "$client" "$@"; }
 d0_mac() { ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 
 # slab NAME: objects in use of a slab cache.

@@ -180,18 +180,21 @@ EOF
 
 # netns_mem IMPL: 1,000 network namespaces made in a user namespace by
 # an unprivileged process (uid 65534); prints the kernel memory they took
-# (MemAvailable's drop, in KiB a namespace) and, with rvs.ko, checks that
-# none has a connection table.
+# (slab, per-CPU, vmalloc, stacks and page tables, in KiB a namespace) and
+# how many of them have a connection table (rvs.ko).
 netns_mem() {
 	[ "$1" = none ] && unload_all || load_impl "$1"
 	setpriv --reuid=65534 --regid=65534 --clear-groups unshare -U -r python3 - "$1" <<'EOF'
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
-def avail():
+def kernel_kb():
+    kb = 0
     for l in open("/proc/meminfo"):
-        if l.startswith("MemAvailable:"):
-            return int(l.split()[1])
-fds, before, tables = [], avail(), 0
+        k, v = l.split()[:2]
+        if k in ("Slab:", "Percpu:", "VmallocUsed:", "KernelStack:", "PageTables:"):
+            kb += int(v)
+    return kb
+fds, before, tables = [], kernel_kb(), 0
 for i in range(1000):
     if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
         sys.exit(f"unshare: {os.strerror(ctypes.get_errno())}")
@@ -201,18 +204,31 @@ for i in range(1000):
             k, v = l.split()
             if k == "buckets" and v != "0":
                 tables += 1
-after = avail()
-print(f"{sys.argv[1]} {(before - after) / 1000:.1f} {tables}")
+after = kernel_kb()
+print(f"{sys.argv[1]} {(after - before) / 1000:.1f} {tables}")
 EOF
+}
+
+# settle_kernel_mem: wait (20 s at most) until the kernel's memory stops
+# shrinking by more than 1 MiB a second.
+settle_kernel_mem() {
+	local a b i
+	kmem() { awk '$1 ~ /^(Slab|Percpu|VmallocUsed|KernelStack|PageTables):$/ { n += $2 } END { print n }' /proc/meminfo; }
+	for i in $(seq 20); do
+		a=$(kmem)
+		sleep 1
+		b=$(kmem)
+		[ $((a - b)) -gt 1024 ] || return 0
+	done
 }
 
 test_unpriv() {
 	local impl line
 	declare -A kib
 	for impl in none ip_vs rvs; do
-		# Settle the namespaces of the previous round (freed in the
-		# background) before measuring.
-		sleep 1
+		# The namespaces of the previous round are freed in the
+		# background: measure once that is over.
+		settle_kernel_mem
 		line=$(netns_mem "$impl")
 		echo "$line"
 		read -r _ kib[$impl] tables <<<"$line"
@@ -221,9 +237,10 @@ test_unpriv() {
 	echo "| 1,000 netns of an unprivileged user | none | ip_vs.ko | rvs.ko |"
 	echo "|---|---|---|---|"
 	echo "| KiB a namespace | ${kib[none]} | ${kib[ip_vs]} | ${kib[rvs]} |"
-	# rvs's share: less than the 32 KiB table every namespace had before.
-	awk -v a="${kib[rvs]}" -v n="${kib[none]}" 'BEGIN { exit !(a - n < 32) }' ||
-		fail "rvs.ko takes $(awk -v a="${kib[rvs]}" -v n="${kib[none]}" 'BEGIN { print a - n }') KiB a namespace"
+	# Beside ip_vs.ko's, less than the 32 KiB table every namespace had
+	# before.
+	awk -v a="${kib[rvs]}" -v i="${kib[ip_vs]}" 'BEGIN { exit !(a - i < 32) }' ||
+		fail "rvs.ko takes $(awk -v a="${kib[rvs]}" -v i="${kib[ip_vs]}" 'BEGIN { print a - i }') KiB a namespace more than ip_vs.ko"
 
 	# The sysctls writable there: the same on both modules (ip_vs makes
 	# sync_qlen_max, sync_sock_size and run_estimation read-only).
@@ -244,7 +261,7 @@ test_unpriv() {
 			>"$OUT/unpriv.$impl.common"
 	done
 	cat "$OUT/unpriv.rvs.common"
-	expect_eq "sysctls compared" 18 "$(wc -l <"$OUT/unpriv.rvs.common")"
+	expect_eq "sysctls compared" 22 "$(wc -l <"$OUT/unpriv.rvs.common")"
 	cmp "$OUT/unpriv.ip_vs.common" "$OUT/unpriv.rvs.common" || fail "writable sysctls differ from ip_vs.ko's"
 	grep -qx "sync_qlen_max ro" "$OUT/unpriv.rvs"
 	grep -qx "sloppy_tcp rw" "$OUT/unpriv.rvs"
@@ -254,7 +271,95 @@ test_unpriv() {
 	unload_all
 }
 
+# legit_loop SECS: a client connecting to VIP:8081 one connection at a
+# time for SECS s (each given 2 s); prints "OK TRIED".
+legit_loop() {
+	ip netns exec "$client" python3 - "$VIP" "$1" <<'EOF'
+import socket, sys, time
+end, ok, tried = time.time() + float(sys.argv[2]), 0, 0
+while time.time() < end:
+    tried += 1
+    try:
+        s = socket.create_connection((sys.argv[1], 8081), timeout=2)
+        s.settimeout(2)
+        if s.recv(100).strip().startswith(b"rs"):
+            ok += 1
+        s.close()
+    except OSError:
+        time.sleep(0.05)
+print(ok, tried)
+EOF
+}
+
+# flood NAME: a SYN flood to VIP:8080 from 100 spoofed addresses (nobody
+# answers for them: entries stay in SYN_RECV) while a client connects in a
+# loop; records the client's share of connections served in SHARE[NAME].
+flood() {
+	local mac res ok tried
+	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	ip netns exec "$client" python3 "$RVS_ROOT/tests/tools/badpkt.py" c0 "$mac" 192.0.2.100 "$VIP" 8080 \
+		synflood-for 22 >"$OUT/flood" &
+	local f=$!
+	sleep 2
+	res=$(legit_loop 15)
+	wait "$f"
+	read -r ok tried <<<"$res"
+	SHARE[$1]=$(awk -v a="$ok" -v b="$tried" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')
+	echo "$1: $(cat "$OUT/flood"); the client: $ok of $tried connections served (${SHARE[$1]}%)"
+	[ "${1%%-*}" != rvs ] || ip netns exec "$director" cat /proc/net/rvs_conn_tab
+}
+
+test_flood() {
+	declare -gA SHARE
+	local impl def mem
+	mem=$(awk '/^MemAvailable:/ { print int($2 / 4) }' /proc/meminfo)
+	for impl in ip_vs rvs; do
+		for def in off on; do
+			load_impl "$impl"
+			lvs_setup
+			lvs_service -t nat rr
+			# The modes are 0 to 3 on both: 4 is refused (EINVAL).
+			local m err
+			for m in drop_entry drop_packet; do
+				err=$(ip netns exec "$director" sh -c "echo 4 >/proc/sys/net/ipv4/vs/$m" 2>&1) &&
+					fail "$impl: $m=4 taken"
+				[[ $err == *"Invalid argument"* ]] || fail "$impl: $m=4: $err"
+				expect_eq "$impl: $m after 4" 0 "$(ip netns exec "$director" cat /proc/sys/net/ipv4/vs/$m)"
+			done
+			case $impl-$def in
+			# ip_vs's defences, memory short for them (amemthresh
+			# above what is available): drop_entry, drop_packet.
+			ip_vs-on)
+				ip netns exec "$director" sysctl -qw net.ipv4.vs.amemthresh=$((mem * 2)) \
+					net.ipv4.vs.drop_entry=1 net.ipv4.vs.drop_packet=1 ;;
+			# rvs: the table capped at 2,000 entries; with its
+			# defence, a new connection takes an embryonic one's place.
+			rvs-off)
+				ip netns exec "$director" sysctl -qw net.ipv4.vs.conn_max=2000 \
+					net.ipv4.vs.evict_on_full=0 ;;
+			rvs-on)
+				ip netns exec "$director" sysctl -qw net.ipv4.vs.conn_max=2000 ;;
+			esac
+			# The namespace's tick takes the settings within a second.
+			sleep 1.2
+			flood "$impl-$def"
+			cleanup_ns
+			unload_all
+		done
+	done
+	echo "| SYN flood, a client connecting meanwhile | defences off | on |"
+	echo "|---|---|---|"
+	echo "| ip_vs.ko (no bound on its table; on: drop_entry, drop_packet, memory short) | ${SHARE[ip_vs-off]}% | ${SHARE[ip_vs-on]}% |"
+	echo "| rvs.ko (conn_max 2000; on: evict_on_full) | ${SHARE[rvs-off]}% | ${SHARE[rvs-on]}% |"
+	awk -v r="${SHARE[rvs-on]}" -v i="${SHARE[ip_vs-on]}" 'BEGIN { exit !(r >= 99 && r >= i) }' ||
+		fail "rvs.ko with its defence served ${SHARE[rvs-on]}% of the client's connections"
+	# Without it the flood locks the client out: the test can fail.
+	awk -v r="${SHARE[rvs-off]}" 'BEGIN { exit !(r < 50) }' ||
+		fail "rvs.ko without its defence served ${SHARE[rvs-off]}%: the flood did not fill the table"
+}
+
 tap_case "the table grows with 300,000 synced entries (at most one a bucket) and shrinks when they expire; 50-connection rounds meanwhile all served" test_grow_shrink
 tap_case "ip_vs_conn and ip_vs_conn_sync at 50,000 entries: ip_vs.ko's lines; a reader paused across a resize lists each entry once" test_listing
+tap_case "a SYN flood into a full table (conn_max 2000): a client connecting meanwhile is served (evict_on_full), not without; ip_vs.ko beside" test_flood
 tap_case "1,000 namespaces of an unprivileged user: no connection table, ip_vs's read-only sysctls" test_unpriv
 tap_done

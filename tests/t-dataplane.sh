@@ -11,8 +11,6 @@ OUT=$(mktemp -d /tmp/rvs-dp.XXXXXX)
 RVS_KEEP_NS=1
 trap 'use ip_vs >/dev/null 2>&1; cleanup_ns; rm -rf "$OUT"; unload_all' EXIT
 
-dir() { ip netns exec "$director" "$@"; }
-cli() { ip netns exec "$client" "$@"; }
 
 # use IMPL: an empty director on implementation IMPL (the previous case's
 # table, left by a failure, emptied first: it holds scheduler modules).

@@ -71,7 +71,6 @@ ka_pair() {
 connects() {
 	[ "$(cli timeout 1 socat -u "TCP:$VIP:9100,connect-timeout=0.5" - 2>/dev/null | head -c 100 | wc -c)" = 100 ]
 }
-cli() { ip netns exec "$client" "$@"; }
 served_by_b() { ! has_gw "$dira" && has_gw "$dirb" && connects; }
 
 vrrp_failover() {

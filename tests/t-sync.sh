@@ -23,8 +23,6 @@ OUT=$(mktemp -d /tmp/rvs-sync.XXXXXX)
 SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
 trap 'cleanup_ns; rm -rf "$OUT"; unload_all >/dev/null 2>&1' EXIT
 
-dir() { ip netns exec "$director" "$@"; }
-cli() { ip netns exec "$client" "$@"; }
 
 # sync_topology: lib.sh's topology, the director set up for NAT, a peer
 # on the sync link, the services: TCP VIP:9000 (a sink on each real server),

@@ -17,6 +17,7 @@
 //! timer wheel fires a long timer up to an eighth of its period late, as
 //! it does ip_vs's.
 
+pub(crate) mod defense;
 pub(crate) mod hash;
 pub(crate) mod tab_size;
 
@@ -37,6 +38,10 @@ use crate::sys::{jiffies, random_u32, HZ};
 /// `sizeof(struct ip_vs_conn)` (288 bytes on x86_64 without lock
 /// debugging: order 9).
 pub(crate) const ENTRY_SIZE: u64 = 512;
+
+/// What an entry really takes (its slab object): the bound on the number
+/// of entries is counted in these.
+pub(crate) const ENTRY_BYTES: u64 = crate::sys::rcuhash::node_size::<Timed<Conn>>() as u64;
 
 /// `IP_VS_CONN_F_INACTIVE`: counted as an inactive connection.
 pub(crate) const F_INACTIVE: u32 = 0x0010;
@@ -573,6 +578,10 @@ impl Key {
     }
 }
 
+/// Buckets looked at for an embryonic entry to evict when the table is
+/// full.
+const EVICT_TRIES: usize = 16;
+
 /// Entries in the tables of every namespace: bounded as a whole too.
 static TOTAL: AtomicUsize = AtomicUsize::new(0);
 
@@ -581,9 +590,13 @@ pub(crate) struct ConnTable {
     tab: TimedTable<Conn, ConnAlloc>,
     seed: u64,
     net: usize,
-    /// Most entries in this namespace, and in all together.
+    /// Most entries in this namespace (by memory, and as `conn_max` sets
+    /// it: `cap`), and in all together.
     max: usize,
+    cap: AtomicUsize,
     max_total: usize,
+    /// When full, a new connection takes the place of an embryonic one.
+    evict: AtomicBool,
     /// The table's size (bits) when the namespace gets its first service,
     /// and the most it grows to.
     start_bits: u32,
@@ -591,6 +604,8 @@ pub(crate) struct ConnTable {
     full_warned: AtomicBool,
     /// New connections refused because the table was full.
     pub(crate) dropped: AtomicUsize,
+    /// Embryonic entries that gave way to new ones in a full table.
+    pub(crate) evicted: AtomicUsize,
 }
 
 impl ConnTable {
@@ -614,11 +629,14 @@ impl ConnTable {
             seed,
             net,
             max,
+            cap: AtomicUsize::new(max),
             max_total,
+            evict: AtomicBool::new(true),
             start_bits,
             max_bits,
             full_warned: AtomicBool::new(false),
             dropped: AtomicUsize::new(0),
+            evicted: AtomicUsize::new(0),
         })
     }
 
@@ -661,7 +679,65 @@ impl ConnTable {
 
     /// Most entries in this namespace.
     pub(crate) fn max(&self) -> usize {
-        self.max
+        self.cap.load(Ordering::Relaxed)
+    }
+
+    /// Sets what happens when the table is full (`evict`: an embryonic
+    /// entry gives way) and its bound (`conn_max`, 0 or less: by memory).
+    pub(crate) fn set_limits(&self, evict: bool, conn_max: i32) {
+        self.evict.store(evict, Ordering::Relaxed);
+        let cap = usize::try_from(conn_max)
+            .ok()
+            .filter(|&m| m > 0)
+            .map_or(self.max, |m| m.min(self.max));
+        self.cap.store(cap, Ordering::Relaxed);
+    }
+
+    /// Makes room for one entry: a TCP connection in SYN_RECV (or SYNACK)
+    /// that no packet uses gives way, from a few buckets picked at random.
+    fn evict_embryonic(&self) -> bool {
+        self.tab.evict(EVICT_TRIES, |c| {
+            c.protocol == proto::IPPROTO_TCP
+                && !c.is_template()
+                && matches!(c.state.load(Ordering::Relaxed), tcp::SYN_RECV | tcp::SYNACK)
+                && c.refcnt
+                    .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+        })
+    }
+
+    /// ip_vs's drop_entry (`ip_vs_random_dropentry`), once a second while
+    /// it is on: in a 32nd of the buckets picked at random, ends the
+    /// entries of half-open TCP connections, non-assured templates, and
+    /// some idle ones with few packets (`defense::todrop_entry`).
+    /// Process context.
+    pub(crate) fn random_drop(&self, counters: &mut [i32; 9]) {
+        let k = (self.tab.buckets() / 32).max(1);
+        let now = jiffies();
+        self.tab.for_each_sampled(k, |c| {
+            let idle = now
+                .saturating_add(u64::from(c.timeout.load(Ordering::Relaxed)))
+                .saturating_sub(c.expires.load(Ordering::Relaxed));
+            let pkts = c.in_pkts.load(Ordering::Relaxed);
+            let drop = if c.is_template() {
+                match &c.control {
+                    Some(ctl) if ctl.n.load(Ordering::Relaxed) != 0 => false,
+                    Some(ctl) => !ctl.assured.load(Ordering::Relaxed),
+                    None => false,
+                }
+            } else if c.protocol == proto::IPPROTO_TCP {
+                match c.state.load(Ordering::Relaxed) {
+                    tcp::SYN_RECV | tcp::SYNACK => true,
+                    tcp::ESTABLISHED => defense::todrop_entry(counters, pkts, idle, HZ),
+                    _ => false,
+                }
+            } else {
+                defense::todrop_entry(counters, pkts, idle, HZ)
+            };
+            if drop && c.get() {
+                self.expire_now(&ConnRef { c });
+            }
+        });
     }
 
     fn hash(&self, protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
@@ -773,12 +849,16 @@ impl ConnTable {
     }
 
     fn insert<'g>(&'g self, g: &'g RcuGuard, n: NewConn, flags: u32) -> Option<ConnRef<'g>> {
-        if self.tab.len() >= self.max || TOTAL.load(Ordering::Relaxed) >= self.max_total {
+        let full = self.tab.len() >= self.cap.load(Ordering::Relaxed)
+            || TOTAL.load(Ordering::Relaxed) >= self.max_total;
+        if full && self.evict.load(Ordering::Relaxed) && self.evict_embryonic() {
+            self.evicted.fetch_add(1, Ordering::Relaxed);
+        } else if full {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             if !self.full_warned.swap(true, Ordering::Relaxed) {
                 pr_warn!(
                     "connection table full ({} entries): new connections dropped\n",
-                    self.max
+                    self.cap.load(Ordering::Relaxed)
                 );
             }
             return None;

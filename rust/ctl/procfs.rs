@@ -237,7 +237,8 @@ impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
 
 /// /proc/net/rvs_conn_tab (rvs's own): the connection table's entries,
 /// its buckets now (it grows and shrinks with its entries), the most
-/// entries it takes, and new connections refused because it was full.
+/// entries it takes, new connections refused because it was full, and
+/// embryonic entries that gave way to new ones then.
 impl ProcShow for TabFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("rvs_conn_tab");
 
@@ -248,11 +249,12 @@ impl ProcShow for TabFile {
         let c = &st.dp.conns;
         let _ = writeln!(
             w,
-            "entries {}\nbuckets {}\nmax {}\ndropped {}",
+            "entries {}\nbuckets {}\nmax {}\ndropped {}\nevicted {}",
             c.len(),
             c.buckets(),
             c.max(),
-            c.dropped.load(Relaxed)
+            c.dropped.load(Relaxed),
+            c.evicted.load(Relaxed)
         );
     }
 }

@@ -26,6 +26,15 @@ pub(crate) fn jiffies() -> u64 {
     unsafe { kernel::bindings::get_jiffies_64() }
 }
 
+/// Free and buffer memory, in pages (what ip_vs's defences weigh).
+pub(crate) fn avail_pages() -> u64 {
+    extern "C" {
+        fn rvs_avail_pages() -> kernel::ffi::c_ulong;
+    }
+    // SAFETY: a plain C function without preconditions.
+    u64::try_from(unsafe { rvs_avail_pages() }).unwrap_or(u64::MAX)
+}
+
 /// A random 32-bit value.
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: no precondition.

@@ -47,6 +47,11 @@ pub(crate) struct Node<T> {
     val: T,
 }
 
+/// The size of a table's node holding a `T` (what its slab object takes).
+pub(crate) const fn node_size<T>() -> usize {
+    core::mem::size_of::<Node<T>>()
+}
+
 /// Where nodes come from. Implementations hand out memory fit for a
 /// `Node<T>` (size and alignment) and take it back.
 ///
@@ -658,6 +663,27 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         }
     }
 
+    /// Calls `f` on the entries of `k` buckets picked at random, a few
+    /// buckets per read section. Process context, no lock held.
+    pub(crate) fn for_each_sampled(&self, k: usize, mut f: impl FnMut(&T)) {
+        let mut left = k;
+        while left > 0 {
+            {
+                let g = RcuGuard::new();
+                let Some(a) = self.array(&g) else {
+                    return;
+                };
+                for _ in 0..left.min(RESCHED_BUCKETS) {
+                    a.walk(a.index(super::random_u32()), |n| f(&n.val));
+                }
+            }
+            left = left.saturating_sub(RESCHED_BUCKETS);
+            if left > 0 {
+                cond_resched();
+            }
+        }
+    }
+
     /// Calls `f` on every entry (a walk of all buckets under RCU).
     pub(crate) fn for_each(&self, g: &RcuGuard, mut f: impl FnMut(&T)) {
         let Some(a) = self.array(g) else {
@@ -1126,6 +1152,46 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
     /// [`RcuHashTable::for_each_resched`]). Process context.
     pub(crate) fn for_each_resched(&self, f: impl FnMut(&Timed<T>)) {
         self.shared.tab.for_each_resched(f)
+    }
+
+    /// Calls `f` on the entries of `k` buckets picked at random. Process
+    /// context.
+    pub(crate) fn for_each_sampled(&self, k: usize, f: impl FnMut(&Timed<T>)) {
+        self.shared.tab.for_each_sampled(k, f)
+    }
+
+    /// Takes out the first entry that `pred` accepts in up to `tries`
+    /// buckets picked at random, as if its timer had removed it (`gone`
+    /// is called); its timer is shut down first. `pred` runs under the
+    /// bucket's lock and must make sure that nothing uses the entry it
+    /// accepts. Returns whether one went. Any context.
+    pub(crate) fn evict(&self, tries: usize, mut pred: impl FnMut(&T) -> bool) -> bool {
+        let shared = &*self.shared;
+        for _ in 0..tries {
+            let r = super::random_u32();
+            let mut done = false;
+            shared.tab.remove_in(
+                (r >> STRIPE_SHIFT) as usize,
+                |a| a.index(r),
+                None,
+                &mut |e: &Timed<T>| {
+                    if done || !pred(&e.val) {
+                        return false;
+                    }
+                    // SAFETY: initialised (type invariant); a callback
+                    // under way cannot arm it again, and finds the entry
+                    // taken (`pred` said so).
+                    unsafe { bindings::timer_shutdown(e.timer.get()) };
+                    done = true;
+                    true
+                },
+                &mut |e: &Timed<T>| e.val.gone(&shared.ctx),
+            );
+            if done {
+                return true;
+            }
+        }
+        false
     }
 
     /// See [`RcuHashTable::seek`].

@@ -362,6 +362,15 @@ struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
 }
 struct net *rvs_seq_file_net(struct seq_file *seq) { return seq_file_net(seq); }
 
+/* ---- free and buffer memory in pages (ip_vs's update_defense_level) */
+unsigned long rvs_avail_pages(void)
+{
+	struct sysinfo i;
+
+	si_meminfo(&i);
+	return i.freeram + i.bufferram;
+}
+
 /* ---- sysctl tables: a per-namespace copy whose data points at `vals` */
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,
@@ -394,11 +403,16 @@ void rvs_sysctl_unregister(struct ctl_table_header *h)
 	kfree(t);
 }
 
-/* Checking handlers of the sync sysctls, as ip_vs_ctl.c's: sync_version
- * 0 or 1 and sync_retries 0 to 3 (proc_dointvec_minmax), sync_ports a power
- * of two, sync_threshold (threshold, period) both non-negative and the
- * threshold below a non-zero period; anything else is refused with EINVAL
- * and changes nothing. */
+/* The checking handler of rvs's sysctls, as ip_vs_ctl.c checks them; the
+ * entry's extra1 says which check (rust/sys/sysctl.rs, Check): sync_version
+ * 0 or 1 and sync_retries 0 to 3 (proc_dointvec_minmax), sync_ports a
+ * power of two, sync_threshold (threshold, period) both non-negative and
+ * the threshold below a non-zero period, drop_entry and drop_packet 0 to 3
+ * (proc_do_defense_mode). Anything else is refused with EINVAL and changes
+ * nothing. */
+enum { RVS_CHECK_VERSION, RVS_CHECK_RETRIES, RVS_CHECK_PORTS, RVS_CHECK_THRESHOLD,
+       RVS_CHECK_DEFENSE };
+
 static int rvs_proc_int_range(const struct ctl_table *table, int write, void *buffer,
 			      size_t *lenp, loff_t *ppos, int min, int max)
 {
@@ -408,18 +422,9 @@ static int rvs_proc_int_range(const struct ctl_table *table, int write, void *bu
 	tmp.extra2 = &max;
 	return proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
 }
-int rvs_proc_sync_version(const struct ctl_table *table, int write, void *buffer,
-			  size_t *lenp, loff_t *ppos)
-{
-	return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 1);
-}
-int rvs_proc_sync_retries(const struct ctl_table *table, int write, void *buffer,
-			  size_t *lenp, loff_t *ppos)
-{
-	return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 3);
-}
-int rvs_proc_sync_ports(const struct ctl_table *table, int write, void *buffer,
-			size_t *lenp, loff_t *ppos)
+
+static int rvs_proc_sync_ports(const struct ctl_table *table, int write, void *buffer,
+			       size_t *lenp, loff_t *ppos)
 {
 	int *valp = table->data;
 	int val = READ_ONCE(*valp);
@@ -434,8 +439,9 @@ int rvs_proc_sync_ports(const struct ctl_table *table, int write, void *buffer,
 	}
 	return rc;
 }
-int rvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buffer,
-			    size_t *lenp, loff_t *ppos)
+
+static int rvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buffer,
+				   size_t *lenp, loff_t *ppos)
 {
 	static DEFINE_MUTEX(lock);
 	int *valp = table->data;
@@ -457,6 +463,23 @@ int rvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buff
 	}
 	mutex_unlock(&lock);
 	return rc;
+}
+
+int rvs_proc_checked(const struct ctl_table *table, int write, void *buffer,
+		     size_t *lenp, loff_t *ppos)
+{
+	switch ((uintptr_t)table->extra1) {
+	case RVS_CHECK_VERSION:
+		return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 1);
+	case RVS_CHECK_RETRIES:
+	case RVS_CHECK_DEFENSE:
+		return rvs_proc_int_range(table, write, buffer, lenp, ppos, 0, 3);
+	case RVS_CHECK_PORTS:
+		return rvs_proc_sync_ports(table, write, buffer, lenp, ppos);
+	case RVS_CHECK_THRESHOLD:
+		return rvs_proc_sync_threshold(table, write, buffer, lenp, ppos);
+	}
+	return -EINVAL;
 }
 
 /* ---- slab caches with cacheline-aligned objects */

@@ -57,14 +57,9 @@ struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,
 					     u64 unpriv_ro);
 void rvs_sysctl_unregister(struct ctl_table_header *h);
-int rvs_proc_sync_version(const struct ctl_table *table, int write, void *buffer,
-			  size_t *lenp, loff_t *ppos);
-int rvs_proc_sync_retries(const struct ctl_table *table, int write, void *buffer,
-			  size_t *lenp, loff_t *ppos);
-int rvs_proc_sync_ports(const struct ctl_table *table, int write, void *buffer,
-			size_t *lenp, loff_t *ppos);
-int rvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buffer,
-			    size_t *lenp, loff_t *ppos);
+unsigned long rvs_avail_pages(void);
+int rvs_proc_checked(const struct ctl_table *table, int write, void *buffer,
+		     size_t *lenp, loff_t *ppos);
 
 struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align);
 void *rvs_kmem_cache_alloc(struct kmem_cache *c);

@@ -26,40 +26,11 @@ extern "C" {
     fn rvs_sysctl_unregister(h: *mut bindings::ctl_table_header);
 }
 
-/// A `proc_handler` (shim.c's checking handlers have this type).
-type Handler = unsafe extern "C" fn(
-    *const bindings::ctl_table,
-    kernel::ffi::c_int,
-    *mut kernel::ffi::c_void,
-    *mut usize,
-    *mut bindings::loff_t,
-) -> kernel::ffi::c_int;
-
-// shim.c: ip_vs_ctl.c's checks of the sync sysctls.
+// shim.c: ip_vs_ctl.c's checks, the entry's `extra1` naming which
+// (`Check`'s discriminant).
 #[allow(improper_ctypes)]
 extern "C" {
-    fn rvs_proc_sync_version(
-        t: *const bindings::ctl_table,
-        write: kernel::ffi::c_int,
-        buf: *mut kernel::ffi::c_void,
-        lenp: *mut usize,
-        ppos: *mut bindings::loff_t,
-    ) -> kernel::ffi::c_int;
-    fn rvs_proc_sync_retries(
-        t: *const bindings::ctl_table,
-        write: kernel::ffi::c_int,
-        buf: *mut kernel::ffi::c_void,
-        lenp: *mut usize,
-        ppos: *mut bindings::loff_t,
-    ) -> kernel::ffi::c_int;
-    fn rvs_proc_sync_ports(
-        t: *const bindings::ctl_table,
-        write: kernel::ffi::c_int,
-        buf: *mut kernel::ffi::c_void,
-        lenp: *mut usize,
-        ppos: *mut bindings::loff_t,
-    ) -> kernel::ffi::c_int;
-    fn rvs_proc_sync_threshold(
+    fn rvs_proc_checked(
         t: *const bindings::ctl_table,
         write: kernel::ffi::c_int,
         buf: *mut kernel::ffi::c_void,
@@ -71,16 +42,19 @@ extern "C" {
 /// Which values an entry takes (a write of another is refused with
 /// EINVAL, as ip_vs refuses it).
 #[derive(Clone, Copy)]
+#[repr(usize)]
 pub(crate) enum Check {
     /// 0 or 1.
-    SyncVersion,
+    SyncVersion = 0,
     /// 0 to 3.
-    SyncRetries,
+    SyncRetries = 1,
     /// A power of two.
-    SyncPorts,
+    SyncPorts = 2,
     /// Two values: non-negative, the first below the second unless that is
     /// 0.
-    SyncThreshold,
+    SyncThreshold = 3,
+    /// A defence's mode, 0 to 3 (drop_entry, drop_packet).
+    DefenseMode = 4,
 }
 
 /// One `int` entry read and written with `proc_dointvec`, mode 0644.
@@ -108,14 +82,14 @@ impl IntEntry {
 
     /// An entry whose writes are checked as `check` says.
     pub(crate) const fn checked(name: &'static core::ffi::CStr, check: Check) -> Self {
-        let (n, h): (i32, Handler) = match check {
-            Check::SyncVersion => (1, rvs_proc_sync_version),
-            Check::SyncRetries => (1, rvs_proc_sync_retries),
-            Check::SyncPorts => (1, rvs_proc_sync_ports),
-            Check::SyncThreshold => (2, rvs_proc_sync_threshold),
+        let n = match check {
+            Check::SyncThreshold => 2,
+            _ => 1,
         };
         let mut e = Self::vector(name, n);
-        e.0.proc_handler = Some(h);
+        e.0.proc_handler = Some(rvs_proc_checked);
+        // The check's number, as shim.c's handler reads it.
+        e.0.extra1 = check as usize as *mut kernel::ffi::c_void;
         e
     }
 

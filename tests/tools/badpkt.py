@@ -6,12 +6,17 @@ interface to the director.
 
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT malformed   every malformed kind
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood N  N SYNs from N ports
+  badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood-for SECS
+                                                   SYNs for SECS s, from
+                                                   SRC_IP and the 99 next
+                                                   addresses, every port
 """
 import os
 import random
 import socket
 import struct
 import sys
+import time
 
 
 def csum(b):
@@ -65,6 +70,17 @@ def main():
         for i in range(n):
             sp = 10000 + i
             send(ip(src, vip, 6, tcp(src, vip, sp, port, 0x02)))
+        print(f"sent {n} SYNs")
+        return
+    if what == "synflood-for":
+        end = time.time() + float(sys.argv[7])
+        first = struct.unpack("!I", socket.inet_aton(src))[0]
+        n = 0
+        while time.time() < end:
+            for _ in range(1000):
+                a = socket.inet_ntoa(struct.pack("!I", first + (n // 64000) % 100))
+                send(ip(a, vip, 6, tcp(a, vip, 1024 + n % 64000, port, 0x02)))
+                n += 1
         print(f"sent {n} SYNs")
         return
     sent = 0

@@ -14,6 +14,10 @@ extern crate std;
 #[path = "../../../rust/conn/tab_size.rs"]
 pub mod tab_size;
 
+/// `rust/conn/defense.rs`: ip_vs's defences against memory exhaustion.
+#[path = "../../../rust/conn/defense.rs"]
+pub mod defense;
+
 /// `rust/ctl/abi.rs`: the IPVS netlink ABI numbers.
 #[path = "../../../rust/ctl/abi.rs"]
 pub mod abi;
