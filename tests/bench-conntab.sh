@@ -14,7 +14,8 @@
 # /proc/net/ip_vs_conn; at the largest level, the memory an entry costs
 # (the growth of the entries' slab cache). For ip_vs.ko at its default
 # conn_tab_bits (12) and at 20, and rvs.ko at its default (it resizes).
-# Prints tables with each figure's ratio to its value at the first level.
+# Prints tables with each figure's ratio to its value at the first level
+# (ip_vs.ko at 4096 buckets stops at 1,000,000 entries).
 # Fails only if a measurement saw no traffic or entries are missing.
 source "$(dirname "$0")/lib.sh"
 set -e
@@ -34,6 +35,9 @@ for i in $(seq 10 73); do
 	ip -n "$client" addr add "192.0.2.$i/24" dev c0
 done
 tcp_servers 9001
+# Each level's thousands of connections wait in TIME_WAIT on the client:
+# reused, lest the next level's connections search for free ports.
+cli sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65000"
 
 # inact: the UDP entries of the service (its real servers' InActConn).
 inact() {
@@ -49,7 +53,8 @@ cache_kb() {
 }
 
 declare -A R
-CONFIGS=("ip_vs" "ip_vs conn_tab_bits=20" "rvs")
+# RVS_BENCH_CONFIGS: the modules and parameters measured, ';'-separated.
+IFS=';' read -r -a CONFIGS <<<"${RVS_BENCH_CONFIGS:-ip_vs;ip_vs conn_tab_bits=20;rvs}"
 for cfg in "${CONFIGS[@]}"; do
 	read -r impl param <<<"$cfg"
 	name=${impl}${param:+-20}
@@ -70,6 +75,13 @@ for cfg in "${CONFIGS[@]}"; do
 	have=0
 	src=10
 	for n in "${LEVELS[@]}"; do
+		# ip_vs's 4096 buckets: chains of a thousand past a million
+		# entries make filling the table outlast the benchmark.
+		if [ "$name" = ip_vs ] && [ "$n" -gt 1000000 ]; then
+			R[$name,udp,$n]=-
+			R[$name,cps,$n]=-
+			continue
+		fi
 		t0=$(date +%s%N)
 		while [ "$have" -lt "$n" ]; do
 			k=$((n - have < 64512 ? n - have : 64512))
@@ -94,9 +106,13 @@ for cfg in "${CONFIGS[@]}"; do
 			sleep 10
 			b=$(busy_ticks)
 			R[$name,idle]="$((b - a)) ($n)"
+			# ip_vs's reader counts its way from the first bucket at
+			# every read(): given 60 s at most.
 			t0=$(date +%s%N)
-			lines=$(dir cat /proc/net/ip_vs_conn | wc -l)
-			R[$name,list]="$((($(date +%s%N) - t0) / 1000000)) ($((lines - 1)))"
+			lines=$(dir timeout 60 cat /proc/net/ip_vs_conn | wc -l)
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			[ "$ms" -lt 60000 ] || ms=">60000"
+			R[$name,list]="$ms ($((lines - 1)) lines)"
 		fi
 	done
 	c1=$(cache_kb "$cache")
@@ -127,6 +143,7 @@ for f in udp cps; do
 			row+=" ${R[$name,$f,$n]} |"
 		done
 		last=${LEVELS[-1]}
+		[ "${R[$name,$f,$last]}" != - ] || last=1000000
 		row+=" $(ratio "${R[$name,$f,$last]}" "${R[$name,$f,${LEVELS[0]}]}") |"
 		echo "$row"
 	done
