@@ -321,7 +321,7 @@ test_flood() {
 			# The modes are 0 to 3 on both: 4 is refused (EINVAL).
 			local m err
 			for m in drop_entry drop_packet; do
-				err=$(ip netns exec "$director" sh -c "echo 4 >/proc/sys/net/ipv4/vs/$m" 2>&1) &&
+				err=$(ip netns exec "$director" sysctl -w "net.ipv4.vs.$m=4" 2>&1) &&
 					fail "$impl: $m=4 taken"
 				[[ $err == *"Invalid argument"* ]] || fail "$impl: $m=4: $err"
 				expect_eq "$impl: $m after 4" 0 "$(ip netns exec "$director" cat /proc/sys/net/ipv4/vs/$m)"

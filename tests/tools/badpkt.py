@@ -11,6 +11,7 @@ interface to the director.
                                                    SRC_IP and the 99 next
                                                    addresses, every port
 """
+import errno
 import os
 import random
 import socket
@@ -79,7 +80,14 @@ def main():
         while time.time() < end:
             for _ in range(1000):
                 a = socket.inet_ntoa(struct.pack("!I", first + (n // 64000) % 100))
-                send(ip(a, vip, 6, tcp(a, vip, 1024 + n % 64000, port, 0x02)))
+                try:
+                    send(ip(a, vip, 6, tcp(a, vip, 1024 + n % 64000, port, 0x02)))
+                except OSError as e:
+                    # The device's queue is full: as fast as it goes.
+                    if e.errno != errno.ENOBUFS:
+                        raise
+                    time.sleep(0.001)
+                    continue
                 n += 1
         print(f"sent {n} SYNs")
         return
