@@ -1234,10 +1234,12 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> Drop for TimedTable<T, A> {
 ///
 /// `t` is the timer of a `Timed<T>` made by `TimedTable<T, A>::insert_if`.
 unsafe extern "C" fn fire<T: Expiring, A: NodeAlloc<Timed<T>>>(t: *mut bindings::timer_list) {
-    // SAFETY: the timer is the first field of the repr(C) `Timed<T>`; the
-    // entry is linked (only this callback unlinks it while the table
-    // lives) so it is valid, and so is the table's `Shared`, which shuts
-    // the timer down before it goes.
+    // The timer is the first field of the repr(C) `Timed<T>`. The entry
+    // is valid: it is unlinked only by this callback or by `evict` (which
+    // shuts the timer down first, and frees the entry after a grace
+    // period, which waits for this softirq), and the table's `Shared`
+    // shuts every timer down before it goes.
+    // SAFETY: as just said.
     let (e, shared) = unsafe {
         let e = &*t.cast::<Timed<T>>();
         (e, &*e.shared.cast::<Shared<T, A>>())
