@@ -32,7 +32,7 @@ use crate::svc::spec::{AF_INET, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
-use crate::sys::skb::{Skb, PACKET_HOST};
+use crate::sys::skb::{Owned, Skb, PACKET_HOST};
 use crate::sys::sync::RcuGuard;
 use crate::xmit;
 
@@ -62,7 +62,7 @@ pub(crate) static HOOKS4: HookTable<3> = HookTable([
 pub(crate) struct Ipvs;
 
 impl Hooks for Ipvs {
-    fn hook(id: u8, net: &Net, skb: &mut Skb) -> Verdict {
+    fn hook(id: u8, net: &Net, mut skb: Owned<'_>) -> Verdict {
         // The flags, and the headers from the bytes that are linear
         // already (nearly always all of them): one call into C.
         let v = skb.view();
@@ -97,9 +97,10 @@ impl Hooks for Ipvs {
         if ip.fragment && id != LOCAL_IN {
             // Replies are matched whole: the fragment waits for the rest.
             // (LOCAL_IN gets packets the stack reassembled.)
-            if !skb.defrag(net, id == FORWARD) {
-                return Verdict::Stolen;
-            }
+            skb = match skb.defrag(net, id == FORWARD) {
+                Ok(whole) => whole,
+                Err(stolen) => return stolen,
+            };
             let len = skb.len() as usize;
             match skb.head(20).and_then(|h| ipv4::parse(h, len)) {
                 Some(whole) => ip = whole,
@@ -109,13 +110,13 @@ impl Hooks for Ipvs {
         }
         let parsed = match pre {
             Some(p) => p,
-            None => Packet::parse(skb, ip),
+            None => Packet::parse(&mut skb, ip),
         };
         let p = match parsed {
             Ok(p) => p,
             Err(Some(ipv4::IPPROTO_ICMP)) => {
                 if replies {
-                    if let Some(verdict) = icmp_out(id, net, dp, skb) {
+                    if let Some(verdict) = icmp_out(id, net, dp, &mut skb) {
                         return verdict;
                     }
                 }
@@ -141,7 +142,7 @@ impl Hooks for Ipvs {
         if replies {
             // Replies leaving the director (forwarded, or from a real
             // server on it) are routed again after NAT (snat_reroute).
-            if let Some(verdict) = packet_out(net, dp, skb, &p, id != LOCAL_IN) {
+            if let Some(verdict) = packet_out(net, dp, &mut skb, &p, id != LOCAL_IN) {
                 return verdict;
             }
         }
@@ -246,7 +247,7 @@ impl Packet {
 
 /// A client's packet to the director (`local`: from a program on it, at
 /// LOCAL_OUT).
-fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) -> Verdict {
+fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: bool) -> Verdict {
     let ip = &p.ip;
     let (saddr, daddr) = (p.saddr, p.daddr);
     // A backup with backup_only forwards nothing (ip_vs's
@@ -393,7 +394,7 @@ fn packet_in(net: &Net, dp: &DataPlane, skb: &mut Skb, p: &Packet, local: bool) 
     };
     count_in(dp, &conn, skb.len());
     if ip.protocol == IPPROTO_TCP {
-        conn.tcp_packet(Dir::Input, flags, &t, HZ);
+        conn.tcp_packet(Dir::Input, flags, &t, dp.secure_tcp(), HZ);
     } else {
         conn.set_timeout(t.udp.saturating_mul(HZ));
     }
@@ -442,11 +443,11 @@ fn quoted_key<'a>(e: &ipv4::IcmpError, qs: &'a [u8; 16], qd: &'a [u8; 16]) -> Lo
 /// at LOCAL_IN: relayed to the real server. NAT connections get the quoted
 /// packet translated; DR and TUN ones get the error forwarded by their
 /// method.
-fn icmp_in(net: &Net, dp: &DataPlane, skb: &mut Skb, pkt_type: u8) -> Verdict {
+fn icmp_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, pkt_type: u8) -> Verdict {
     if pkt_type != PACKET_HOST {
         return Verdict::Accept;
     }
-    let Some((ip, e, qs, qd)) = icmp_error(skb) else {
+    let Some((ip, e, qs, qd)) = icmp_error(&mut skb) else {
         return Verdict::Accept;
     };
     let k = quoted_key(&e, &qs, &qd);
@@ -458,7 +459,7 @@ fn icmp_in(net: &Net, dp: &DataPlane, skb: &mut Skb, pkt_type: u8) -> Verdict {
     if c.fwd != xmit::MASQ {
         return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
     }
-    if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::In) {
+    if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(&mut skb, &c, &e, xmit::icmp::Way::In) {
         return Verdict::Drop;
     }
     xmit::nat::forward_icmp(net, skb, &c, &ip)
@@ -577,7 +578,7 @@ fn persist<'g>(
 fn send(
     net: &Net,
     dp: &DataPlane,
-    skb: &mut Skb,
+    skb: Owned<'_>,
     c: &Conn,
     ip: &Ipv4,
     via: xmit::Via<'_>,
@@ -656,7 +657,13 @@ fn packet_out(
     count_out(dp, &conn, skb.len());
     let t = dp.timeouts();
     if ip.protocol == IPPROTO_TCP {
-        conn.tcp_packet(Dir::Output, tcp::Flags::from_byte(p.tcp_flags), &t, HZ);
+        conn.tcp_packet(
+            Dir::Output,
+            tcp::Flags::from_byte(p.tcp_flags),
+            &t,
+            dp.secure_tcp(),
+            HZ,
+        );
     } else {
         conn.assure();
         conn.touch();

@@ -2,7 +2,7 @@
 
 //! What rvs keeps for every network namespace (ip_vs's `struct netns_ipvs`).
 
-use core::sync::atomic::{AtomicI32, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::{new_mutex, try_pin_init};
@@ -21,7 +21,7 @@ use crate::sys::proc::{ProcFile, SeqFile};
 use crate::sys::rcuhash::{Detached, Kmalloc, RcuHashTable};
 use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
 use crate::sys::sysctl::{Check, IntEntry, Registration as SysctlReg, Template};
-use crate::sys::work::{Periodic, Tick};
+use crate::sys::work::{Job, Periodic, Run, Tick};
 
 static NET_ID: PernetId = PernetId::new();
 
@@ -49,7 +49,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NVALS],
 }
 
-const NSYSCTL: usize = 27;
+const NSYSCTL: usize = 28;
 /// Values: one per entry, two for sync_threshold (threshold, period).
 const NVALS: usize = NSYSCTL + 1;
 
@@ -98,6 +98,9 @@ pub(crate) mod sysctl_idx {
     /// rvs's own: the most entries of this namespace's table (0, the
     /// default: a quarter of RAM's worth).
     pub(crate) const CONN_MAX: usize = 27;
+    /// ip_vs's third defence, modes 0 to 3 as drop_entry's: TCP follows
+    /// the stricter state table (`tcp::TABLE_DOS`).
+    pub(crate) const SECURE_TCP: usize = 28;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -128,6 +131,7 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::checked(c"drop_packet", Check::DefenseMode),
     IntEntry::new(c"evict_on_full"),
     IntEntry::new(c"conn_max"),
+    IntEntry::checked(c"secure_tcp", Check::DefenseMode),
 ]);
 
 impl Sysctl {
@@ -162,12 +166,14 @@ impl Sysctl {
                 0,
                 0,
                 // Defences: amemthresh 1024 pages, am_droprate 10, both
-                // modes 0; evict_on_full on, conn_max by memory.
+                // modes 0; evict_on_full on, conn_max by memory;
+                // secure_tcp 0.
                 1024,
                 10,
                 0,
                 0,
                 1,
+                0,
                 0,
             ]
             .map(AtomicI32::new),
@@ -302,6 +308,8 @@ pub(crate) struct Tables {
     /// none) and its countdown.
     drop_rate: AtomicI32,
     drop_count: AtomicI32,
+    /// secure_tcp is on: TCP entries follow the stricter state table.
+    secure_tcp: AtomicBool,
 }
 
 /// A flush's entries of `svcs` and `rs`.
@@ -312,17 +320,39 @@ type Unlinked = (
 
 /// What the packet path of a namespace uses.
 pub(crate) struct DataPlane {
-    /// Dropped first: they point into `t`.
+    /// Dropped first: they hold `t` and read it.
     _sysctl_reg: SysctlReg<NSYSCTL, Tables>,
     _conn_file: SeqFile<ConnFile>,
     _conn_sync_file: SeqFile<ConnSyncFile>,
     _stats_file: ProcFile<StatsFile>,
     _tab_file: ProcFile<TabFile>,
     _tick: Periodic<Ticker>,
+    /// Ends the entries of removed real servers (expire_nodest_conn).
+    nodest: Job<Nodest>,
     t: Arc<Tables>,
 }
 
+/// expire_nodest_conn's walk over the table, on the system workqueue
+/// (ip_vs's `expire_nodest_conn_work`): a removal of a real server asks
+/// for it and returns; the control mutex is not held meanwhile.
+struct Nodest(Arc<Tables>);
+
+impl Run for Nodest {
+    fn run(&self) -> Option<u64> {
+        self.0.conns.expire_nodest();
+        None
+    }
+}
+
 impl DataPlane {
+    /// Ends, a jiffy from now and off the control path, every entry whose
+    /// real server was removed (ip_vs's
+    /// `ip_vs_enqueue_expire_nodest_conns`); one walk covers the removals
+    /// made before it starts.
+    pub(crate) fn expire_nodest_soon(&self) {
+        self.nodest.kicker().kick_unless_pending(1);
+    }
+
     /// The tables, shared (for the sync daemons' jobs).
     pub(crate) fn tables(&self) -> &Arc<Tables> {
         &self.t
@@ -395,6 +425,7 @@ impl DataPlane {
                 sync: crate::sync::SyncQ::new()?,
                 drop_rate: AtomicI32::new(0),
                 drop_count: AtomicI32::new(0),
+                secure_tcp: AtomicBool::new(false),
             },
             GFP_KERNEL,
         )?;
@@ -406,6 +437,7 @@ impl DataPlane {
             },
             u64::from(crate::sys::HZ),
         )?;
+        let nodest = Job::start(Nodest(t.clone()), u64::from(crate::sys::HZ))?;
         // As ip_vs, an unprivileged namespace owner does not size the
         // sync queue and socket or turn rate estimation on and off.
         let reg = SysctlReg::new(
@@ -422,11 +454,12 @@ impl DataPlane {
         )?;
         Ok(Self {
             _sysctl_reg: reg,
-            _conn_file: SeqFile::new(net)?,
-            _conn_sync_file: SeqFile::new(net)?,
-            _stats_file: ProcFile::new(net)?,
-            _tab_file: ProcFile::new(net)?,
+            _conn_file: SeqFile::new(net, t.clone())?,
+            _conn_sync_file: SeqFile::new(net, t.clone())?,
+            _stats_file: ProcFile::new(net, t.clone())?,
+            _tab_file: ProcFile::new(net, t.clone())?,
             _tick: tick,
+            nodest,
             t,
         })
     }
@@ -456,19 +489,28 @@ impl Tables {
     fn defend(&self, todrop: &BhMutex<[i32; 9]>) {
         use sysctl_idx::*;
         let s = &self.sysctl;
-        let (e0, p0) = (s.get(DROP_ENTRY), s.get(DROP_PACKET));
-        let (mut e, mut p) = (e0, p0);
+        let m0 = defense::Modes {
+            drop_entry: s.get(DROP_ENTRY),
+            drop_packet: s.get(DROP_PACKET),
+            secure_tcp: s.get(SECURE_TCP),
+        };
+        let mut m = m0;
         let avail = i64::try_from(crate::sys::avail_pages()).unwrap_or(i64::MAX);
-        let lvl = defense::update(&mut e, &mut p, avail, s.get(AMEMTHRESH), s.get(AM_DROPRATE));
+        let lvl = defense::update(&mut m, avail, s.get(AMEMTHRESH), s.get(AM_DROPRATE));
         // As ip_vs, modes 1 and 2 show whether memory is short; a write
         // meanwhile wins.
-        for (i, old, new) in [(DROP_ENTRY, e0, e), (DROP_PACKET, p0, p)] {
+        for (i, old, new) in [
+            (DROP_ENTRY, m0.drop_entry, m.drop_entry),
+            (DROP_PACKET, m0.drop_packet, m.drop_packet),
+            (SECURE_TCP, m0.secure_tcp, m.secure_tcp),
+        ] {
             if old != new {
                 if let Some(v) = s.vals.get(i) {
                     let _ = v.compare_exchange(old, new, Ordering::Relaxed, Ordering::Relaxed);
                 }
             }
         }
+        self.secure_tcp.store(lvl.secure_tcp, Ordering::Relaxed);
         if self.drop_rate.swap(lvl.drop_rate, Ordering::Relaxed) != lvl.drop_rate {
             self.drop_count.store(lvl.drop_rate, Ordering::Relaxed);
         }
@@ -479,6 +521,11 @@ impl Tables {
             self.conns.random_drop(&mut c);
             *todrop.lock() = c;
         }
+    }
+
+    /// Whether TCP entries follow secure_tcp's state table now.
+    pub(crate) fn secure_tcp(&self) -> bool {
+        self.secure_tcp.load(Ordering::Relaxed)
     }
 
     /// Whether drop_packet drops this new connection (`ip_vs_todrop`).
@@ -652,7 +699,9 @@ impl PernetState for NetState {
 
     fn new(net: &Net) -> impl PinInit<Self, Error> {
         let dp = DataPlane::new(net);
-        let info = ProcFile::new(net);
+        let info = Arc::new((), GFP_KERNEL)
+            .map_err(Error::from)
+            .and_then(|u| ProcFile::new(net, u));
         try_pin_init!(NetState {
             _info_file: info?,
             conn_tab_size: conn_tab_size(),

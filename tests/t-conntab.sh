@@ -358,8 +358,84 @@ test_flood() {
 		fail "rvs.ko without its defence served ${SHARE[rvs-off]}%: the flood did not fill the table"
 }
 
+# handshake: a NAT connection to VIP:8080 (the echo server) held open;
+# prints the director's state for it after the client's ACK, then after a
+# byte echoed back (each awaited up to 5 s as the states of ip_vs's tables
+# have it: HS, then EST).
+handshake() {
+	ip netns exec "$client" python3 - "$VIP" "$director" "$1" "$2" <<'EOF2'
+import socket, subprocess, sys, time
+vip, ns, hs, est = sys.argv[1:5]
+def state(port, want):
+    end, st = time.time() + 5, "none"
+    while True:
+        out = subprocess.run(["ip", "netns", "exec", ns, "ipvsadm", "-L", "-c", "-n"],
+                             capture_output=True, text=True).stdout
+        st = next((l.split()[2] for l in out.splitlines()
+                   if len(l.split()) > 3 and l.split()[3] == "192.0.2.2:%d" % port), "none")
+        if st == want or time.time() > end:
+            return st
+        time.sleep(0.05)
+s = socket.create_connection((vip, 8080), timeout=5)
+port = s.getsockname()[1]
+a = state(port, hs)
+s.sendall(b"x")
+s.recv(1)
+print(a, state(port, est))
+s.close()
+EOF2
+}
+
+# secure_in_force IMPL 0|1: rvs.ko takes a mode at its next tick (within a
+# second; /proc/net/rvs_conn_tab shows it), ip_vs.ko at the write.
+secure_in_force() {
+	[ "$1" = ip_vs ] ||
+		wait_for 5 sh -c "ip netns exec $director awk '\$1 == \"secure_tcp\" { exit \$2 != $2 }' /proc/net/rvs_conn_tab" ||
+		fail "rvs: secure_tcp not $2 in force"
+}
+
+test_secure_tcp() {
+	local impl mem r
+	mem=$(awk '/^MemAvailable:/ { print int($2 / 4) }' /proc/meminfo)
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		lvs_setup
+		lvs_service -t nat rr
+		r=$(handshake ESTABLISHED ESTABLISHED)
+		expect_eq "$impl: secure_tcp 0: after the handshake, after an answer" "ESTABLISHED ESTABLISHED" "$r"
+		# 3: the client's ACK leaves it half-open (SYNACK) until the
+		# real server sends.
+		dir sysctl -qw net.ipv4.vs.secure_tcp=3
+		secure_in_force "$impl" 1
+		r=$(handshake SYNACK ESTABLISHED)
+		expect_eq "$impl: secure_tcp 3" "SYNACK ESTABLISHED" "$r"
+		# 1 with memory short (amemthresh above what is available):
+		# in force, the mode reads 2; back to 1 when memory is plenty.
+		dir sysctl -qw net.ipv4.vs.secure_tcp=0
+		secure_in_force "$impl" 0
+		dir sysctl -qw net.ipv4.vs.amemthresh=$((mem * 2)) net.ipv4.vs.secure_tcp=1
+		wait_for 5 sh -c "[ \$(ip netns exec $director cat /proc/sys/net/ipv4/vs/secure_tcp) = 2 ]" ||
+			fail "$impl: secure_tcp 1 with memory short does not read 2"
+		secure_in_force "$impl" 1
+		r=$(handshake SYNACK ESTABLISHED)
+		expect_eq "$impl: secure_tcp 1, memory short" "SYNACK ESTABLISHED" "$r"
+		dir sysctl -qw net.ipv4.vs.amemthresh=1024
+		wait_for 5 sh -c "[ \$(ip netns exec $director cat /proc/sys/net/ipv4/vs/secure_tcp) = 1 ]" ||
+			fail "$impl: secure_tcp 2 with memory plenty does not read 1"
+		secure_in_force "$impl" 0
+		r=$(handshake ESTABLISHED ESTABLISHED)
+		expect_eq "$impl: secure_tcp back to 1" "ESTABLISHED ESTABLISHED" "$r"
+		# 4 is refused.
+		dir sysctl -qw net.ipv4.vs.secure_tcp=4 2>/dev/null && fail "$impl: secure_tcp=4 taken"
+		expect_eq "$impl: secure_tcp after 4" 1 "$(dir cat /proc/sys/net/ipv4/vs/secure_tcp)"
+		cleanup_ns
+		unload_all
+	done
+}
+
 tap_case "the table grows with 300,000 synced entries (at most one a bucket) and shrinks when they expire; 50-connection rounds meanwhile all served" test_grow_shrink
 tap_case "ip_vs_conn and ip_vs_conn_sync at 50,000 entries: ip_vs.ko's lines; a reader paused across a resize lists each entry once" test_listing
 tap_case "a SYN flood into a full table (conn_max 2000): a client connecting meanwhile is served (evict_on_full), not without; ip_vs.ko beside" test_flood
+tap_case "secure_tcp 0, 3 and 1 (memory short and plenty): a NAT handshake's states, ip_vs.ko's and rvs.ko's" test_secure_tcp
 tap_case "1,000 namespaces of an unprivileged user: no connection table, ip_vs's read-only sysctls" test_unpriv
 tap_done

@@ -142,6 +142,53 @@ test_load_unload_100() {
 	kmemleak_check
 }
 
+# test_unload_while_read: rvs.ko unloads while its /proc/net files are
+# read in a loop and while a reader holds each open halfway through, in a
+# namespace with a service and in the initial one; the paused readers'
+# next read fails with EIO (the files are gone), no oops (vm.sh checks the
+# kernel log).
+test_unload_while_read() {
+	load_impl rvs
+	setup_ns ns
+	local i pids=() files="ip_vs ip_vs_conn ip_vs_conn_sync ip_vs_stats rvs_conn_tab"
+	ip netns exec "$ns" $IPVSADM -A -t 192.0.2.1:80 -s rr
+	for i in $(seq 10 40); do
+		ip netns exec "$ns" $IPVSADM -a -t 192.0.2.1:80 -r "198.51.100.$i:80" -m
+	done
+	for n in "" "$ns"; do
+		# shellcheck disable=SC2086
+		${n:+ip netns exec "$n"} bash -c "while :; do for f in $files; do cat /proc/net/\$f >/dev/null 2>&1; done; done" &
+		pids+=($!)
+	done
+	coproc PAUSED { ip netns exec "$ns" python3 -u -c '
+import os, sys
+fds = {f: os.open("/proc/net/" + f, os.O_RDONLY) for f in sys.argv[1:]}
+for f, fd in fds.items():
+    assert len(os.read(fd, 16)) == 16, f
+print("paused", flush=True)
+sys.stdin.readline()
+for f, fd in fds.items():
+    try:
+        os.read(fd, 4096)
+        print(f, "read")
+    except OSError as e:
+        print(f, os.strerror(e.errno))
+' $files; }
+	local line
+	read -r line <&"${PAUSED[0]}"
+	expect_eq "readers paused halfway" paused "$line"
+	rmmod rvs
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null || true
+	echo >&"${PAUSED[1]}"
+	local out
+	out=$(cat <&"${PAUSED[0]}")
+	expect_eq "the paused readers after the unload" \
+		"$(for f in $files; do echo "$f Input/output error"; done)" "$out"
+	! module_loaded rvs
+	cleanup_ns
+}
+
 test_netns_churn() {
 	load_impl rvs
 	kmemleak_begin
@@ -239,6 +286,7 @@ tap_case "per-namespace state for namespaces made before and after loading" test
 tap_case "an unprivileged caller is refused, as by ip_vs.ko" test_unprivileged
 tap_case "rvs.ko loads and unloads 100 times without a leak" test_load_unload_100
 tap_case "100 namespaces come and go with rvs.ko loaded" test_netns_churn
+tap_case "rvs.ko unloads while its /proc/net files are read and held open halfway: EIO after, no oops" test_unload_while_read
 tap_case "rvsadm without the IPVS family: an error in words, non-zero exit" test_rvsadm_without_family
 tap_case "rvsadm refuses bad command lines with ipvsadm's exit codes and words" test_rvsadm_usage_errors
 tap_case "rvsadm lists ip_vs.ko's tables exactly as ipvsadm does" test_rvsadm_equals_ipvsadm_on_ip_vs

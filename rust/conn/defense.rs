@@ -3,8 +3,8 @@
 //! ip_vs's defences against memory exhaustion (ip_vs_ctl.c's
 //! `update_defense_level`, ip_vs_conn.c's `todrop_entry`,
 //! include/net/ip_vs.h's `ip_vs_todrop`): the once-a-second state machine
-//! of the `drop_entry` and `drop_packet` sysctls, and which entries and
-//! packets they drop. Pure logic, tested on the host.
+//! of the `drop_entry`, `drop_packet` and `secure_tcp` sysctls, and which
+//! entries and packets they drop. Pure logic, tested on the host.
 
 // Shared with the host crate, which uses more of it than the module.
 #![allow(dead_code)]
@@ -16,47 +16,58 @@ pub(crate) struct Level {
     pub(crate) drop_entry: bool,
     /// Drop one new connection in `drop_rate` (0: none).
     pub(crate) drop_rate: i32,
+    /// TCP follows the stricter state table (`tcp_states_dos`).
+    pub(crate) secure_tcp: bool,
 }
 
-/// One update, once a second: `drop_entry` and `drop_packet` are the
-/// sysctls' modes (0 never, 1 when memory is short, switching to 2
-/// meanwhile, 3 always), changed here as ip_vs changes them; `avail` is the
-/// free and buffer memory in pages, `amemthresh` the threshold in pages,
-/// `am_droprate` the rate of mode 3.
-pub(crate) fn update(
-    drop_entry: &mut i32,
-    drop_packet: &mut i32,
-    avail: i64,
-    amemthresh: i32,
-    am_droprate: i32,
-) -> Level {
-    let thresh = i64::from(amemthresh.max(0));
-    let nomem = avail < thresh;
-    let entry = match *drop_entry {
+/// The three sysctls' modes: 0 never, 1 when memory is short (switching
+/// to 2 meanwhile), 3 always.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) struct Modes {
+    pub(crate) drop_entry: i32,
+    pub(crate) drop_packet: i32,
+    pub(crate) secure_tcp: i32,
+}
+
+/// A mode's step (drop_entry's and secure_tcp's): whether the defence is
+/// on; 1 reads 2 while memory is short, 2 reads 1 again when it is not.
+fn step(mode: &mut i32, nomem: bool) -> bool {
+    match *mode {
         1 if nomem => {
-            *drop_entry = 2;
+            *mode = 2;
             true
         }
         2 if !nomem => {
-            *drop_entry = 1;
+            *mode = 1;
             false
         }
         2 | 3 => true,
         _ => false,
-    };
+    }
+}
+
+/// One update (once a second, and after a write of a mode): the modes
+/// change as ip_vs changes them; `avail` is the free and buffer memory in
+/// pages, `amemthresh` the threshold in pages, `am_droprate` the rate of
+/// drop_packet's mode 3.
+pub(crate) fn update(m: &mut Modes, avail: i64, amemthresh: i32, am_droprate: i32) -> Level {
+    let thresh = i64::from(amemthresh.max(0));
+    let nomem = avail < thresh;
+    let entry = step(&mut m.drop_entry, nomem);
+    let secure_tcp = step(&mut m.secure_tcp, nomem);
     // ip_vs: amemthresh / (amemthresh - availmem), at least 1.
     let rate_now = || {
         let d = (thresh - avail).max(1);
         i32::try_from(thresh / d).unwrap_or(i32::MAX)
     };
-    let rate = match *drop_packet {
+    let rate = match m.drop_packet {
         1 if nomem => {
-            *drop_packet = 2;
+            m.drop_packet = 2;
             rate_now()
         }
         2 if nomem => rate_now(),
         2 => {
-            *drop_packet = 1;
+            m.drop_packet = 1;
             0
         }
         3 => am_droprate,
@@ -65,6 +76,7 @@ pub(crate) fn update(
     Level {
         drop_entry: entry,
         drop_rate: rate,
+        secure_tcp,
     }
 }
 
@@ -114,62 +126,80 @@ pub(crate) fn todrop_entry(counters: &mut [i32; 9], in_pkts: u32, idle: u64, hz:
 mod tests {
     use super::*;
 
+    fn modes(e: i32, p: i32, s: i32) -> Modes {
+        Modes {
+            drop_entry: e,
+            drop_packet: p,
+            secure_tcp: s,
+        }
+    }
+
     #[test]
     fn modes_switch_as_ip_vs_does() {
-        let (mut e, mut p) = (1, 1);
+        let mut m = modes(1, 1, 1);
         // Plenty of memory: nothing.
-        let l = update(&mut e, &mut p, 5000, 1024, 10);
+        let l = update(&mut m, 5000, 1024, 10);
         assert_eq!(
             l,
             Level {
                 drop_entry: false,
-                drop_rate: 0
+                drop_rate: 0,
+                secure_tcp: false
             }
         );
-        assert_eq!((e, p), (1, 1));
+        assert_eq!(m, modes(1, 1, 1));
         // Short: on, the modes read 2.
-        let l = update(&mut e, &mut p, 1000, 1024, 10);
+        let l = update(&mut m, 1000, 1024, 10);
         assert_eq!(
             l,
             Level {
                 drop_entry: true,
-                drop_rate: 1024 / 24
+                drop_rate: 1024 / 24,
+                secure_tcp: true
             }
         );
-        assert_eq!((e, p), (2, 2));
-        let l = update(&mut e, &mut p, 24, 1024, 10);
+        assert_eq!(m, modes(2, 2, 2));
+        let l = update(&mut m, 24, 1024, 10);
         assert_eq!(l.drop_rate, 1);
         // Back: off, the modes read 1 again.
-        let l = update(&mut e, &mut p, 2000, 1024, 10);
+        let l = update(&mut m, 2000, 1024, 10);
         assert_eq!(
             l,
             Level {
                 drop_entry: false,
-                drop_rate: 0
+                drop_rate: 0,
+                secure_tcp: false
             }
         );
-        assert_eq!((e, p), (1, 1));
+        assert_eq!(m, modes(1, 1, 1));
         // 3: always; 0: never.
-        let (mut e, mut p) = (3, 3);
+        let mut m = modes(3, 3, 3);
         assert_eq!(
-            update(&mut e, &mut p, 1 << 30, 1024, 10),
+            update(&mut m, 1 << 30, 1024, 10),
             Level {
                 drop_entry: true,
-                drop_rate: 10
+                drop_rate: 10,
+                secure_tcp: true
             }
         );
-        let (mut e, mut p) = (0, 0);
+        let mut m = modes(0, 0, 0);
         assert_eq!(
-            update(&mut e, &mut p, 0, 1024, 10),
+            update(&mut m, 0, 1024, 10),
             Level {
                 drop_entry: false,
-                drop_rate: 0
+                drop_rate: 0,
+                secure_tcp: false
             }
         );
-        assert_eq!((e, p), (0, 0));
+        assert_eq!(m, modes(0, 0, 0));
         // A negative threshold counts as 0: never short.
-        let (mut e, mut p) = (1, 1);
-        assert!(!update(&mut e, &mut p, 0, -5, 10).drop_entry);
+        let mut m = modes(1, 1, 1);
+        let l = update(&mut m, 0, -5, 10);
+        assert!(!l.drop_entry && !l.secure_tcp);
+        // 2 with memory plenty reads 1 (a write of 2 lasts one update).
+        let mut m = modes(0, 0, 2);
+        assert!(!update(&mut m, 5000, 1024, 10).secure_tcp);
+        assert_eq!(m, modes(0, 0, 1));
     }
 
     #[test]

@@ -382,14 +382,21 @@ impl core::ops::Deref for ConnRef<'_> {
 impl ConnRef<'_> {
     /// Moves the TCP state machine for a packet going `dir` with `flags`,
     /// updates the destination's active/inactive counts and the timeout.
-    pub(crate) fn tcp_packet(&self, dir: Dir, flags: tcp::Flags, t: &Timeouts, hz: u32) {
+    pub(crate) fn tcp_packet(
+        &self,
+        dir: Dir,
+        flags: tcp::Flags,
+        t: &Timeouts,
+        secure: bool,
+        hz: u32,
+    ) {
         let mut f = self.flags.load(Ordering::Relaxed);
         let no_output = f & F_NOOUTPUT != 0;
         if no_output && dir == Dir::Output {
             f = self.flags.fetch_and(!F_NOOUTPUT, Ordering::Relaxed) & !F_NOOUTPUT;
         }
         let old = self.state.load(Ordering::Relaxed);
-        let new = tcp::next(old, dir, no_output && dir == Dir::Input, flags);
+        let new = tcp::next(old, dir, no_output && dir == Dir::Input, flags, secure);
         if new != old
             && self
                 .state

@@ -493,7 +493,7 @@ fn set_cmd_inner(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                     unpublish_dest(st, &dkey, &rt);
                     ctl.trash.put(key, dkey, rt);
                     if st.dp.sysctl.expire_nodest_conn() {
-                        st.dp.conns.expire_nodest();
+                        st.dp.expire_nodest_soon();
                     }
                     Ok(())
                 }

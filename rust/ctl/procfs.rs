@@ -10,7 +10,7 @@ use core::sync::atomic::Ordering::Relaxed;
 
 use crate::conn::{Conn, ConnTable, F_SYNC};
 use crate::ctl::abi::IP_VS_VERSION_CODE;
-use crate::netstate::NetState;
+use crate::netstate::{NetState, Tables};
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
 use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
@@ -48,10 +48,13 @@ fn fwd_name(fwd: u32) -> &'static str {
     }
 }
 
+/// It reads the configuration, which lives in the namespace's pinned state
+/// (dropped after this file).
 impl ProcShow for InfoFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs");
+    type Data = ();
 
-    fn show(net: &Net, w: &mut SeqWriter) {
+    fn show(net: &Net, _: &(), w: &mut SeqWriter) {
         let Some(st) = net.state::<NetState>() else {
             return;
         };
@@ -123,13 +126,11 @@ impl ProcShow for InfoFile {
 
 impl ProcShow for StatsFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs_stats");
+    type Data = Tables;
 
-    fn show(net: &Net, w: &mut SeqWriter) {
-        let Some(st) = net.state::<NetState>() else {
-            return;
-        };
-        let [c, ip, op, ib, ob] = st.dp.stats.read();
-        let [cps, ipps, opps, ibps, obps] = st.dp.stats.rates();
+    fn show(_: &Net, t: &Tables, w: &mut SeqWriter) {
+        let [c, ip, op, ib, ob] = t.stats.read();
+        let [cps, ipps, opps, ibps, obps] = t.stats.rates();
         let _ = w.write_str("   Total Incoming Outgoing         Incoming         Outgoing\n");
         let _ = w.write_str("   Conns  Packets  Packets            Bytes            Bytes\n");
         let _ = writeln!(w, "{c:8X} {ip:8X} {op:8X} {ib:16X} {ob:16X}\n");
@@ -210,7 +211,9 @@ impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
         kernel::c_str!("ip_vs_conn")
     };
 
-    fn header(_net: &Net, w: &mut SeqWriter) {
+    type Data = Tables;
+
+    fn header(_: &Tables, w: &mut SeqWriter) {
         let _ = w.write_str(if ORIGIN {
             "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n"
         } else {
@@ -218,43 +221,40 @@ impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
         });
     }
 
-    fn seek(net: &Net, from: u64) -> Option<u64> {
-        net.state::<NetState>()?.dp.conns.list_seek(from)
+    fn seek(t: &Tables, from: u64) -> Option<u64> {
+        t.conns.list_seek(from)
     }
 
     fn after(rec: u64) -> u64 {
         ConnTable::list_after(rec)
     }
 
-    fn show(net: &Net, rec: u64, w: &mut SeqWriter) {
-        let Some(st) = net.state::<NetState>() else {
-            return;
-        };
+    fn show(t: &Tables, rec: u64, w: &mut SeqWriter) {
         let g = RcuGuard::new();
-        st.dp.conns.list_at(&g, rec, |c| conn_line(w, c, ORIGIN));
+        t.conns.list_at(&g, rec, |c| conn_line(w, c, ORIGIN));
     }
 }
 
 /// /proc/net/rvs_conn_tab (rvs's own): the connection table's entries,
 /// its buckets now (it grows and shrinks with its entries), the most
-/// entries it takes, new connections refused because it was full, and
-/// embryonic entries that gave way to new ones then.
+/// entries it takes, new connections refused because it was full,
+/// embryonic entries that gave way to new ones then, and whether
+/// secure_tcp's state table is in force.
 impl ProcShow for TabFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("rvs_conn_tab");
+    type Data = Tables;
 
-    fn show(net: &Net, w: &mut SeqWriter) {
-        let Some(st) = net.state::<NetState>() else {
-            return;
-        };
-        let c = &st.dp.conns;
+    fn show(_: &Net, t: &Tables, w: &mut SeqWriter) {
+        let c = &t.conns;
         let _ = writeln!(
             w,
-            "entries {}\nbuckets {}\nmax {}\ndropped {}\nevicted {}",
+            "entries {}\nbuckets {}\nmax {}\ndropped {}\nevicted {}\nsecure_tcp {}",
             c.len(),
             c.buckets(),
             c.max(),
             c.dropped.load(Relaxed),
-            c.evicted.load(Relaxed)
+            c.evicted.load(Relaxed),
+            u8::from(t.secure_tcp())
         );
     }
 }

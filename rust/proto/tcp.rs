@@ -102,7 +102,7 @@ impl Flags {
 
 use self::{
     CLOSE as CL, CLOSE_WAIT as CW, ESTABLISHED as ES, FIN_WAIT as FW, LAST_ACK as LA, LISTEN as LI,
-    SYN_RECV as SR, SYN_SENT as SS, TIME_WAIT as TW,
+    SYNACK as SA, SYN_RECV as SR, SYN_SENT as SS, TIME_WAIT as TW,
 };
 
 /// Next state by [direction][flag row][current state]: input, output,
@@ -131,11 +131,41 @@ const TABLE: [[[u8; LAST]; 4]; 3] = [
     ],
 ];
 
+/// The table of `secure_tcp` (ip_vs's `tcp_states_dos`): an entry leaves
+/// SYN_RECV on the client's ACK only once the real server has answered
+/// (NAT: its SYN-ACK makes it SYNACK, its next packet ESTABLISHED), so
+/// spoofed handshakes stay half-open, with the short timeouts.
+const TABLE_DOS: [[[u8; LAST]; 4]; 3] = [
+    [
+        // input: syn, fin, ack, rst
+        [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SA],
+        [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, SA],
+        [ES, ES, SS, SR, FW, TW, CL, CW, CL, LI, SA],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+    [
+        // output
+        [SS, ES, SS, SA, SS, SS, SS, SS, SS, LI, SA],
+        [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+        [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+    ],
+    [
+        // input only
+        [SA, ES, ES, SR, SA, SA, SA, SA, SA, SA, SA],
+        [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+        [ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+        [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+    ],
+];
+
 /// The state after a packet with `flags` going `dir`. `no_output` is true
 /// while the connection has not seen a packet from the real server (then
-/// input packets follow the input-only table). A packet with none of the
-/// four flags closes the connection, as in ip_vs.
-pub(crate) fn next(state: u8, dir: Dir, no_output: bool, flags: Flags) -> u8 {
+/// input packets follow the input-only table); `secure` picks the table
+/// of `secure_tcp`. A packet with none of the four flags closes the
+/// connection, as in ip_vs.
+pub(crate) fn next(state: u8, dir: Dir, no_output: bool, flags: Flags, secure: bool) -> u8 {
+    let tables = if secure { &TABLE_DOS } else { &TABLE };
     let table = match (dir, no_output) {
         (Dir::Output, _) => 1,
         (Dir::Input, true) => 2,
@@ -144,7 +174,7 @@ pub(crate) fn next(state: u8, dir: Dir, no_output: bool, flags: Flags) -> u8 {
     let Some(row) = flags.index() else {
         return CLOSE;
     };
-    TABLE
+    tables
         .get(table)
         .and_then(|t| t.get(row))
         .and_then(|r| r.get(usize::from(state)))
@@ -184,15 +214,15 @@ mod tests {
     #[test]
     fn nat_handshake_and_close() {
         let mut s = NONE;
-        s = next(s, Dir::Input, true, SYN);
+        s = next(s, Dir::Input, true, SYN, false);
         assert_eq!(s, SYN_RECV);
-        s = next(s, Dir::Output, true, SYNACK_F);
+        s = next(s, Dir::Output, true, SYNACK_F, false);
         assert_eq!(s, SYN_RECV);
-        s = next(s, Dir::Input, false, ACK);
+        s = next(s, Dir::Input, false, ACK, false);
         assert_eq!(s, ESTABLISHED);
-        s = next(s, Dir::Input, false, FIN);
+        s = next(s, Dir::Input, false, FIN, false);
         assert_eq!(s, CLOSE_WAIT);
-        s = next(s, Dir::Output, false, FIN);
+        s = next(s, Dir::Output, false, FIN, false);
         assert_eq!(s, TIME_WAIT);
         assert!(!active(s));
     }
@@ -208,11 +238,11 @@ mod tests {
 
     #[test]
     fn dr_close_is_fin_wait() {
-        let mut s = next(NONE, Dir::Input, true, SYN);
-        s = next(s, Dir::Input, true, ACK);
+        let mut s = next(NONE, Dir::Input, true, SYN, false);
+        s = next(s, Dir::Input, true, ACK, false);
         assert_eq!(s, ESTABLISHED);
         assert!(active(s));
-        s = next(s, Dir::Input, true, FIN);
+        s = next(s, Dir::Input, true, FIN, false);
         assert_eq!(s, FIN_WAIT);
         let t = Timeouts {
             tcp: 900,
@@ -221,7 +251,32 @@ mod tests {
         };
         assert_eq!(timeout(s, &t), 7);
         assert_eq!(name(s), "FIN_WAIT");
-        assert_eq!(next(s, Dir::Input, true, Flags::default()), CLOSE);
+        assert_eq!(next(s, Dir::Input, true, Flags::default(), false), CLOSE);
         assert_eq!(name(200), "ERR!");
+    }
+
+    #[test]
+    fn secure_tcp_waits_for_the_real_server() {
+        // NAT: the client's ACK after the SYN-ACK does not establish it;
+        // the real server's next packet does.
+        let mut s = next(NONE, Dir::Input, false, SYN, true);
+        assert_eq!(s, SYN_RECV);
+        s = next(s, Dir::Output, false, SYNACK_F, true);
+        assert_eq!(s, SYNACK);
+        s = next(s, Dir::Input, false, ACK, true);
+        assert_eq!(s, SYNACK);
+        assert!(active(s));
+        s = next(s, Dir::Output, false, ACK, true);
+        assert_eq!(s, ESTABLISHED);
+        // An ACK without an answer: still half-open (ESTABLISHED without
+        // secure_tcp).
+        let s = next(SYN_RECV, Dir::Input, false, ACK, true);
+        assert_eq!(s, SYN_RECV);
+        assert_eq!(next(SYN_RECV, Dir::Input, false, ACK, false), ESTABLISHED);
+        // DR/TUN: a SYN makes SYNACK, the ACK ESTABLISHED.
+        let s = next(NONE, Dir::Input, true, SYN, true);
+        assert_eq!(s, SYNACK);
+        assert_eq!(next(FIN_WAIT, Dir::Input, true, SYN, true), SYNACK);
+        assert_eq!(next(SYNACK, Dir::Input, true, ACK, true), ESTABLISHED);
     }
 }

@@ -9,17 +9,29 @@ use kernel::bindings;
 use kernel::prelude::*;
 
 use super::netns::Net;
-use super::skb::Skb;
+use super::skb::Owned;
 
 /// What a hook tells netfilter to do with the packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Let it continue.
     Accept,
     /// Free it.
     Drop,
-    /// rvs took it over (it was sent or freed).
-    Stolen,
+    /// rvs gave it away (it was sent, or kept or freed by reassembly).
+    Stolen(Gone),
+}
+
+/// The proof that the packet was given away: made only where that happens
+/// ([`super::skb::Owned`]'s `send`, `send_tunnel`, `defrag`), which take
+/// the hook's handle on it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Gone(());
+
+impl Gone {
+    pub(super) fn new() -> Self {
+        Gone(())
+    }
 }
 
 impl Verdict {
@@ -27,7 +39,7 @@ impl Verdict {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
             Verdict::Drop => bindings::NF_DROP,
-            Verdict::Stolen => bindings::NF_STOLEN,
+            Verdict::Stolen(_) => bindings::NF_STOLEN,
         }
     }
 }
@@ -53,7 +65,7 @@ impl HookPoint {
 /// The body of a set of hooks; `id` tells which entry of the table fired.
 pub(crate) trait Hooks: 'static {
     /// Runs in softirq or, at LOCAL_OUT, in the sender's context, under RCU.
-    fn hook(id: u8, net: &Net, skb: &mut Skb) -> Verdict;
+    fn hook(id: u8, net: &Net, skb: Owned<'_>) -> Verdict;
 }
 
 /// One entry of a hook table.
@@ -93,7 +105,7 @@ unsafe extern "C" fn trampoline<T: Hooks>(
 ) -> core::ffi::c_uint {
     // SAFETY: netfilter passes a valid state whose `net` is alive for the
     // call, and an skb that we own for the call.
-    let (net, skb) = unsafe { (Net::from_raw((*state).net), Skb::from_raw(skb)) };
+    let (net, skb) = unsafe { (Net::from_raw((*state).net), Owned::from_raw(skb)) };
     T::hook(priv_ as usize as u8, net, skb).raw()
 }
 

@@ -5,11 +5,14 @@
 //! [`SeqWriter`] ([`ProcShow`], for short files), or the contents are a
 //! sequence of records written one at a time ([`ProcSeq`], for listings
 //! that can be large: the reader's buffer holds one record, and a read
-//! resumes at the record where the last one stopped).
+//! resumes at the record where the last one stopped). A file holds what
+//! it reads (an `Arc` of its `Data`) and is removed, waiting for its
+//! readers, before it lets go of it.
 
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 use super::netns::Net;
 
@@ -21,6 +24,7 @@ extern "C" {
         net: *mut bindings::net,
         name: *const kernel::ffi::c_char,
         show: Option<unsafe extern "C" fn(*mut bindings::seq_file, *mut core::ffi::c_void) -> i32>,
+        data: *mut core::ffi::c_void,
     ) -> *mut bindings::proc_dir_entry;
     fn rvs_proc_remove(net: *mut bindings::net, name: *const kernel::ffi::c_char);
     fn rvs_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
@@ -28,8 +32,9 @@ extern "C" {
         net: *mut bindings::net,
         name: *const kernel::ffi::c_char,
         ops: *const bindings::seq_operations,
+        data: *mut core::ffi::c_void,
     ) -> *mut bindings::proc_dir_entry;
-    fn rvs_seq_file_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
+    fn rvs_seq_data(seq: *mut bindings::seq_file) -> *mut core::ffi::c_void;
 }
 
 /// Where a file's contents go.
@@ -51,8 +56,22 @@ impl core::fmt::Write for SeqWriter {
 pub(crate) trait ProcShow: 'static {
     /// The file name (static, NUL-terminated).
     const NAME: &'static CStr;
-    /// Writes the contents for namespace `net`.
-    fn show(net: &Net, w: &mut SeqWriter);
+    /// What the file reads, which it keeps.
+    type Data: Send + Sync + 'static;
+    /// Writes the contents for namespace `net` from `d`.
+    fn show(net: &Net, d: &Self::Data, w: &mut SeqWriter);
+}
+
+/// The data of the file that `seq` reads.
+///
+/// # Safety
+///
+/// `seq` is open on a file made by [`ProcFile::new`] or [`SeqFile::new`]
+/// with data of type `D`.
+unsafe fn seq_data<'a, D>(seq: *mut bindings::seq_file) -> &'a D {
+    // SAFETY: the entry's data is the `Arc<D>` that the file holds until
+    // after the entry is removed, which waits for readers.
+    unsafe { &*rvs_seq_data(seq).cast::<D>() }
 }
 
 /// # Safety
@@ -62,9 +81,10 @@ unsafe extern "C" fn show_trampoline<T: ProcShow>(
     seq: *mut bindings::seq_file,
     _v: *mut core::ffi::c_void,
 ) -> i32 {
-    // SAFETY: a /proc/net single file keeps its namespace alive while open.
-    let net = unsafe { Net::from_raw(rvs_seq_net(seq)) };
-    T::show(net, &mut SeqWriter { seq });
+    // SAFETY: a /proc/net single file keeps its namespace alive while open;
+    // a ProcFile<T>'s data is a `T::Data`.
+    let (net, d) = unsafe { (Net::from_raw(rvs_seq_net(seq)), seq_data::<T::Data>(seq)) };
+    T::show(net, d, &mut SeqWriter { seq });
     0
 }
 
@@ -107,26 +127,28 @@ impl Drop for ProcEntry {
     }
 }
 
-/// A file in a namespace's /proc/net whose contents `T` writes at once,
-/// removed on drop.
+/// A file in a namespace's /proc/net whose contents `T` writes at once
+/// from `data`, removed on drop (before `data` goes).
 pub(crate) struct ProcFile<T: ProcShow> {
     _e: ProcEntry,
-    _t: PhantomData<T>,
+    _data: Arc<T::Data>,
 }
 
 impl<T: ProcShow> ProcFile<T> {
-    pub(crate) fn new(net: &Net) -> Result<Self> {
-        // SAFETY: a live namespace and a static name.
+    pub(crate) fn new(net: &Net, data: Arc<T::Data>) -> Result<Self> {
+        // SAFETY: a live namespace and a static name; the data outlives the
+        // entry (dropped after it).
         let e = unsafe {
             rvs_proc_create(
                 net.as_ptr(),
                 T::NAME.as_char_ptr(),
                 Some(show_trampoline::<T>),
+                core::ptr::from_ref::<T::Data>(&data).cast_mut().cast(),
             )
         };
         Ok(Self {
             _e: ProcEntry::new(net, T::NAME, e)?,
-            _t: PhantomData,
+            _data: data,
         })
     }
 }
@@ -140,14 +162,16 @@ impl<T: ProcShow> ProcFile<T> {
 pub(crate) trait ProcSeq: 'static {
     /// The file name (static, NUL-terminated).
     const NAME: &'static CStr;
-    /// Writes the header for namespace `net`.
-    fn header(net: &Net, w: &mut SeqWriter);
+    /// What the file reads, which it keeps.
+    type Data: Send + Sync + 'static;
+    /// Writes the header.
+    fn header(d: &Self::Data, w: &mut SeqWriter);
     /// The first record at or after position `from` (below 2^58).
-    fn seek(net: &Net, from: u64) -> Option<u64>;
+    fn seek(d: &Self::Data, from: u64) -> Option<u64>;
     /// The position after record `rec`.
     fn after(rec: u64) -> u64;
     /// Writes record `rec`.
-    fn show(net: &Net, rec: u64, w: &mut SeqWriter);
+    fn show(d: &Self::Data, rec: u64, w: &mut SeqWriter);
 }
 
 /// The cursor of a [`ProcSeq`] read, as seq_file carries it: a non-null
@@ -167,15 +191,6 @@ fn record(v: *mut core::ffi::c_void) -> Option<u64> {
 /// # Safety
 ///
 /// Called by seq_file for a file made by [`SeqFile::new`].
-unsafe fn seq_net<'a>(seq: *mut bindings::seq_file) -> &'a Net {
-    // SAFETY: a /proc/net seq file keeps its namespace alive while open;
-    // its private data is a `seq_net_private` (rvs_proc_create_seq).
-    unsafe { Net::from_raw(rvs_seq_file_net(seq)) }
-}
-
-/// # Safety
-///
-/// Called by seq_file for a file made by [`SeqFile::new`].
 unsafe extern "C" fn seq_start<T: ProcSeq>(
     seq: *mut bindings::seq_file,
     pos: *mut bindings::loff_t,
@@ -189,7 +204,7 @@ unsafe extern "C" fn seq_start<T: ProcSeq>(
         return core::ptr::null_mut();
     };
     // SAFETY: per the function's contract.
-    token(T::seek(unsafe { seq_net(seq) }, from))
+    token(T::seek(unsafe { seq_data::<T::Data>(seq) }, from))
 }
 
 /// # Safety
@@ -202,7 +217,7 @@ unsafe extern "C" fn seq_next<T: ProcSeq>(
 ) -> *mut core::ffi::c_void {
     let from = record(v).map_or(0, T::after);
     // SAFETY: per the function's contract.
-    let next = T::seek(unsafe { seq_net(seq) }, from);
+    let next = T::seek(unsafe { seq_data::<T::Data>(seq) }, from);
     // The position is where the next record was sought from (plus one),
     // so that a read that stops there resumes there; past the end too,
     // where the next read finds nothing again. It always moves forward:
@@ -227,11 +242,11 @@ unsafe extern "C" fn seq_show<T: ProcSeq>(
     v: *mut core::ffi::c_void,
 ) -> i32 {
     // SAFETY: per the function's contract.
-    let net = unsafe { seq_net(seq) };
+    let d = unsafe { seq_data::<T::Data>(seq) };
     let mut w = SeqWriter { seq };
     match record(v) {
-        None => T::header(net, &mut w),
-        Some(r) => T::show(net, r, &mut w),
+        None => T::header(d, &mut w),
+        Some(r) => T::show(d, r, &mut w),
     }
     0
 }
@@ -248,20 +263,30 @@ impl<T: ProcSeq> SeqOps<T> {
     };
 }
 
-/// A record-by-record file in a namespace's /proc/net, removed on drop.
+/// A record-by-record file in a namespace's /proc/net reading `data`,
+/// removed on drop (before `data` goes).
 pub(crate) struct SeqFile<T: ProcSeq> {
     _e: ProcEntry,
+    _data: Arc<T::Data>,
     _t: PhantomData<T>,
 }
 
 impl<T: ProcSeq> SeqFile<T> {
-    pub(crate) fn new(net: &Net) -> Result<Self> {
+    pub(crate) fn new(net: &Net, data: Arc<T::Data>) -> Result<Self> {
         // SAFETY: a live namespace, a static name and static operations
-        // (a promoted constant).
-        let e =
-            unsafe { rvs_proc_create_seq(net.as_ptr(), T::NAME.as_char_ptr(), &SeqOps::<T>::OPS) };
+        // (a promoted constant); the data outlives the entry (dropped after
+        // it).
+        let e = unsafe {
+            rvs_proc_create_seq(
+                net.as_ptr(),
+                T::NAME.as_char_ptr(),
+                &SeqOps::<T>::OPS,
+                core::ptr::from_ref::<T::Data>(&data).cast_mut().cast(),
+            )
+        };
         Ok(Self {
             _e: ProcEntry::new(net, T::NAME, e)?,
+            _data: data,
             _t: PhantomData,
         })
     }

@@ -346,9 +346,9 @@ drop:
 
 /* ---- /proc/net files whose contents one Rust function writes */
 struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
-				       int (*show)(struct seq_file *, void *))
+				       int (*show)(struct seq_file *, void *), void *data)
 {
-	return proc_create_net_single(name, 0444, net->proc_net, show, NULL);
+	return proc_create_net_single(name, 0444, net->proc_net, show, data);
 }
 void rvs_proc_remove(struct net *net, const char *name)
 {
@@ -356,11 +356,12 @@ void rvs_proc_remove(struct net *net, const char *name)
 }
 struct net *rvs_seq_net(struct seq_file *seq) { return seq_file_single_net(seq); }
 struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
-					   const struct seq_operations *ops)
+					   const struct seq_operations *ops, void *data)
 {
-	return proc_create_net(name, 0444, net->proc_net, ops, sizeof(struct seq_net_private));
+	return proc_create_net_data(name, 0444, net->proc_net, ops,
+				    sizeof(struct seq_net_private), data);
 }
-struct net *rvs_seq_file_net(struct seq_file *seq) { return seq_file_net(seq); }
+void *rvs_seq_data(struct seq_file *seq) { return pde_data(file_inode(seq->file)); }
 
 /* ---- free and buffer memory in pages (ip_vs's update_defense_level) */
 unsigned long rvs_avail_pages(void)

@@ -46,12 +46,12 @@ int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, boo
 		    __be32 saddr, __be32 daddr, bool df, u8 type, u16 port, u16 flags);
 
 struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
-				       int (*show)(struct seq_file *, void *));
+				       int (*show)(struct seq_file *, void *), void *data);
 void rvs_proc_remove(struct net *net, const char *name);
 struct net *rvs_seq_net(struct seq_file *seq);
 struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
-					   const struct seq_operations *ops);
-struct net *rvs_seq_file_net(struct seq_file *seq);
+					   const struct seq_operations *ops, void *data);
+void *rvs_seq_data(struct seq_file *seq);
 
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,

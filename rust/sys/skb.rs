@@ -12,6 +12,7 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 use super::netns::Net;
+use super::nf::{Gone, Verdict};
 use super::sync::RcuGuard;
 
 // Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
@@ -160,7 +161,7 @@ impl Skb {
     /// # Safety
     ///
     /// `ptr` is a valid skb owned by the caller for `'a`, at the IP layer.
-    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Skb {
+    unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Skb {
         // SAFETY: transparent wrapper; validity per the caller.
         // INVARIANT: per the caller.
         unsafe { &mut *ptr.cast::<Skb>() }
@@ -299,52 +300,83 @@ impl Skb {
         unsafe { rvs_icmp_csum_set(self.raw(), off as u32) };
     }
 
-    /// Reassembles a fragment with the others of its datagram (ip_vs's
-    /// `ip_vs_gather_frags`). True: the skb is now the whole datagram.
-    /// False: netfilter no longer owns it (queued for the missing
-    /// fragments, or freed): the caller returns
-    /// [`super::nf::Verdict::Stolen`] and does not touch it again.
-    pub(crate) fn defrag(&mut self, net: &Net, forward: bool) -> bool {
-        // SAFETY: a valid skb and namespace; on a non-zero return ip_defrag
-        // kept or freed the skb, which the caller then gives up.
-        unsafe { rvs_defrag(net.as_ptr(), self.raw(), forward) == 0 }
-    }
-
     /// Sends an ICMP error about this packet to its source.
     pub(crate) fn icmp_send(&mut self, ty: u8, code: u8, info: u32) {
         // SAFETY: a valid skb with a route (the hooks rvs uses have one).
         unsafe { rvs_icmp_send(self.raw(), ty.into(), code.into(), info.to_be()) };
     }
 
-    /// Hands the packet to LOCAL_OUT on `rt` as it is now: rvs is done
-    /// with it (the caller returns [`super::nf::Verdict::Stolen`]).
-    pub(crate) fn send(&mut self, net: &Net, rt: Route<'_>) {
+    /// Whether the device is to complete the L4 checksum
+    /// (`CHECKSUM_PARTIAL`).
+    pub(crate) fn csum_partial(&self) -> bool {
+        // SAFETY: a valid skb (type invariant).
+        unsafe { rvs_skb_csum_partial(self.raw()) }
+    }
+}
+
+/// The hook's hold on its packet: an [`Skb`] to read and change (it
+/// dereferences to one), and the only way to give the packet away. Giving
+/// it away (`send`, `send_tunnel`, a `defrag` that keeps it) takes the
+/// handle, so no code touches the skb afterwards, and returns the only
+/// [`Verdict::Stolen`] there is.
+///
+/// # Invariants
+///
+/// The skb is owned by the current hook for `'a`, at the IP layer.
+pub(crate) struct Owned<'a>(&'a mut Skb);
+
+impl<'a> Owned<'a> {
+    /// # Safety
+    ///
+    /// `ptr` is a valid skb owned by the caller for `'a`, at the IP layer.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sk_buff) -> Self {
+        // SAFETY: per the caller.
+        // INVARIANT: per the caller.
+        Owned(unsafe { Skb::from_raw(ptr) })
+    }
+
+    /// Reassembles a fragment with the others of its datagram (ip_vs's
+    /// `ip_vs_gather_frags`): the whole datagram, or `Err(Stolen)` when
+    /// netfilter no longer owns it (queued for the missing fragments, or
+    /// freed).
+    pub(crate) fn defrag(self, net: &Net, forward: bool) -> Result<Self, Verdict> {
+        // SAFETY: a valid skb and namespace; on a non-zero return ip_defrag
+        // kept or freed the skb, and `self` is gone.
+        if unsafe { rvs_defrag(net.as_ptr(), self.0.raw(), forward) } == 0 {
+            Ok(self)
+        } else {
+            Err(Verdict::Stolen(Gone::new()))
+        }
+    }
+
+    /// Hands the packet to LOCAL_OUT on `rt` as it is now.
+    pub(crate) fn send(self, net: &Net, rt: Route<'_>) -> Verdict {
         let (raw, held) = rt.into_raw();
-        // The caller returns NF_STOLEN and does not touch the skb again; a
-        // lent route stays valid for the RCU read section the hook runs in.
-        // SAFETY: the skb is ours to give away; a held route's reference
-        // goes with it.
-        unsafe { rvs_send_routed(net.as_ptr(), self.raw(), raw, held) };
+        // SAFETY: the skb is ours to give away (`self` is consumed); a held
+        // route's reference goes with it, a lent one stays valid for the
+        // RCU read section the hook runs in.
+        unsafe { rvs_send_routed(net.as_ptr(), self.0.raw(), raw, held) };
+        Verdict::Stolen(Gone::new())
     }
 
     /// Wraps the packet in an IPv4 header from `saddr` to `daddr`, after
     /// the header of `tun`'s type (none for IP in IP, GUE, GRE), and sends
-    /// it on `rt`; rvs is done with it, as with `send`.
+    /// it on `rt`, as `send`.
     pub(crate) fn send_tunnel(
-        &mut self,
+        self,
         net: &Net,
         rt: Route<'_>,
         (saddr, daddr): ([u8; 4], [u8; 4]),
         df: bool,
         tun: Tunnel,
-    ) {
+    ) -> Verdict {
         let (raw, held) = rt.into_raw();
         // SAFETY: as in `send`; the helper frees the skb and the route on
         // failure.
         unsafe {
             rvs_send_tunnel(
                 net.as_ptr(),
-                self.raw(),
+                self.0.raw(),
                 raw,
                 held,
                 u32::from_ne_bytes(saddr),
@@ -355,13 +387,20 @@ impl Skb {
                 tun.flags,
             )
         };
+        Verdict::Stolen(Gone::new())
     }
+}
 
-    /// Whether the device is to complete the L4 checksum
-    /// (`CHECKSUM_PARTIAL`).
-    pub(crate) fn csum_partial(&self) -> bool {
-        // SAFETY: a valid skb (type invariant).
-        unsafe { rvs_skb_csum_partial(self.raw()) }
+impl core::ops::Deref for Owned<'_> {
+    type Target = Skb;
+    fn deref(&self) -> &Skb {
+        self.0
+    }
+}
+
+impl core::ops::DerefMut for Owned<'_> {
+    fn deref_mut(&mut self) -> &mut Skb {
+        self.0
     }
 }
 

@@ -10,13 +10,12 @@ use crate::conn::Conn;
 use crate::proto::ipv4::{addr4, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::Skb;
+use crate::sys::skb::Owned;
 
-pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
-    let rt = match route_onward(net, skb, ip, (via, addr4(&c.daddr)), true, 0) {
+pub(crate) fn xmit(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
+    let rt = match route_onward(net, &mut skb, ip, (via, addr4(&c.daddr)), true, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
-    skb.send(net, rt);
-    Verdict::Stolen
+    skb.send(net, rt)
 }

@@ -12,7 +12,7 @@ use crate::conn::Conn;
 use crate::proto::ipv4::{self, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::{DstCache, Route, Skb};
+use crate::sys::skb::{DstCache, Owned, Route, Skb};
 use crate::sys::sync::RcuGuard;
 
 /// `IP_VS_CONN_F_*` forwarding methods.
@@ -32,7 +32,7 @@ const ICMP_TIME_EXCEEDED: u8 = 11;
 /// packets.
 pub(crate) fn to_real_server(
     net: &Net,
-    skb: &mut Skb,
+    skb: Owned<'_>,
     c: &Conn,
     ip: &Ipv4,
     pmtu_disc: bool,

@@ -13,7 +13,7 @@ use crate::proto::ipv4::{self, addr4, Ipv4};
 use crate::proto::IPPROTO_TCP;
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::Skb;
+use crate::sys::skb::{Owned, Skb};
 
 /// Which address and port of the packet change.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -81,41 +81,46 @@ fn rewrite(skb: &mut Skb, ip: &Ipv4, side: Side, addr: [u8; 4], port: u16, ttl_d
 }
 
 /// Client to real server.
-pub(crate) fn xmit(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
+pub(crate) fn xmit(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
     let daddr = addr4(&c.daddr);
-    let rt = match route(net, skb, ip, (via, daddr), false, 0) {
+    let rt = match route(net, &mut skb, ip, (via, daddr), false, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
     if rt.local {
         // The real server is this host: rewritten, then delivered here.
-        return if rewrite(skb, ip, Side::Dst, daddr, c.dport, false) {
+        return if rewrite(&mut skb, ip, Side::Dst, daddr, c.dport, false) {
             Verdict::Accept
         } else {
             Verdict::Drop
         };
     }
-    if !rewrite(skb, ip, Side::Dst, daddr, c.dport, true) {
+    if !rewrite(&mut skb, ip, Side::Dst, daddr, c.dport, true) {
         return Verdict::Drop;
     }
-    skb.send(net, rt);
-    Verdict::Stolen
+    skb.send(net, rt)
 }
 
 /// An ICMP error already translated for the real server (see
 /// [`super::icmp`]): routed to it and sent. No "fragmentation needed" is
 /// ever sent about an ICMP error.
-pub(crate) fn forward_icmp(net: &Net, skb: &mut Skb, c: &Conn, ip: &Ipv4) -> Verdict {
+pub(crate) fn forward_icmp(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ipv4) -> Verdict {
     let quiet = Ipv4 { df: false, ..*ip };
-    let rt = match route(net, skb, &quiet, (Via::Lookup, addr4(&c.daddr)), false, 0) {
+    let rt = match route(
+        net,
+        &mut skb,
+        &quiet,
+        (Via::Lookup, addr4(&c.daddr)),
+        false,
+        0,
+    ) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
     if rt.local {
         return Verdict::Accept;
     }
-    skb.send(net, rt);
-    Verdict::Stolen
+    skb.send(net, rt)
 }
 
 /// Real server to client: the source becomes the VIP and service port

@@ -12,7 +12,7 @@ use crate::conn::Conn;
 use crate::proto::ipv4::{addr4, Ipv4};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::{Skb, Tunnel};
+use crate::sys::skb::{Owned, Tunnel};
 
 /// `IP_VS_CONN_F_TUNNEL_TYPE_*`.
 const TYPE_GUE: u8 = 1;
@@ -40,7 +40,7 @@ fn overhead(t: Tunnel, csum_partial: bool) -> u32 {
 /// are fragmented, whatever the client asked (as ip_vs).
 pub(crate) fn xmit(
     net: &Net,
-    skb: &mut Skb,
+    mut skb: Owned<'_>,
     c: &Conn,
     ip: &Ipv4,
     pmtu_disc: bool,
@@ -54,11 +54,10 @@ pub(crate) fn xmit(
     let ip = &ip;
     let tun = c.dest.tunnel();
     let extra = overhead(tun, skb.csum_partial());
-    let rt = match route_onward(net, skb, ip, (via, daddr), false, extra) {
+    let rt = match route_onward(net, &mut skb, ip, (via, daddr), false, extra) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
     let saddr = rt.saddr;
-    skb.send_tunnel(net, rt, (saddr, daddr), ip.df, tun);
-    Verdict::Stolen
+    skb.send_tunnel(net, rt, (saddr, daddr), ip.df, tun)
 }
