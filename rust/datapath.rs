@@ -28,7 +28,7 @@ use crate::proto::ipv4::{self, addr16, Ipv4};
 use crate::proto::{tcp, Dir, IPPROTO_TCP, IPPROTO_UDP};
 use crate::sched::Flow;
 use crate::svc::rt::{DestRt, SvcRt};
-use crate::svc::spec::{AF_INET, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
+use crate::svc::spec::{Fwd, AF_INET, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
@@ -359,7 +359,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 }
                 Err(Unplaced::NoMemory) => return Verdict::Drop,
             };
-            let fwd = (dest.fwd.load(Ordering::Relaxed) & 7) as u8;
+            let fwd = Fwd::of(dest.fwd.load(Ordering::Relaxed));
             let timeout = if ip.protocol == IPPROTO_TCP {
                 tcp::timeout(tcp::NONE, &t)
             } else {
@@ -380,12 +380,12 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
             };
             if ip.protocol == IPPROTO_UDP && flow.svc_flags & SVC_F_ONEPACKET != 0 {
                 // One-packet scheduling: this datagram alone, no entry.
-                let c = OnePacket::new(n, fwd != xmit::MASQ);
+                let c = OnePacket::new(n, fwd != Fwd::Masq);
                 count_conn(dp, &c);
                 count_in(dp, &c, skb.len());
                 return send(net, dp, skb, &c, ip, xmit::Via::Cache(&g, &c.dest.dst));
             }
-            let Some(c) = dp.conns.add(&g, n, fwd != xmit::MASQ, local) else {
+            let Some(c) = dp.conns.add(&g, n, fwd != Fwd::Masq, local) else {
                 return Verdict::Drop;
             };
             count_conn(dp, &c);
@@ -456,7 +456,7 @@ fn icmp_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, pkt_type: u8) -> Verdi
         return Verdict::Accept;
     };
     count_in(dp, &c, skb.len());
-    if c.fwd != xmit::MASQ {
+    if c.fwd != Fwd::Masq {
         return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
     }
     if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(&mut skb, &c, &e, xmit::icmp::Way::In) {
@@ -473,7 +473,7 @@ fn icmp_out(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Option<Verdict>
     let k = quoted_key(&e, &qs, &qd);
     let g = RcuGuard::new();
     let c = dp.conns.get_out(&g, &k)?;
-    if c.fwd == xmit::MASQ {
+    if c.fwd == Fwd::Masq {
         if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
             return Some(Verdict::Drop);
         }
@@ -649,7 +649,7 @@ fn packet_out(
         }
         return None;
     };
-    if conn.fwd == xmit::MASQ
+    if conn.fwd == Fwd::Masq
         && !xmit::nat::reply(net, skb, &conn, ip, leaving && dp.sysctl.snat_reroute())
     {
         return Some(Verdict::Drop);

@@ -12,7 +12,7 @@ use crate::ctl::abi::default_timeout;
 use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, TabFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstGuard, EstLock, Stats, SvcRt};
-use crate::svc::spec::{SvcKey, AF_INET};
+use crate::svc::spec::{Fwd, SvcKey, AF_INET};
 use crate::svc::{Services, Trash};
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
@@ -625,7 +625,7 @@ impl Tables {
                     && d.key.af == AF_INET
                     && d.key.addr == *addr
                     && (d.protocol == u16::from(protocol) || d.protocol == 0)
-                    && d.fwd.load(Ordering::Relaxed) & 7 == 0
+                    && Fwd::of(d.fwd.load(Ordering::Relaxed)) == Fwd::Masq
             })
             .is_some()
     }

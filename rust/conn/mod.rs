@@ -28,6 +28,7 @@ use kernel::sync::Arc;
 
 use crate::proto::{self, tcp, Dir, Timeouts};
 use crate::svc::rt::DestRt;
+use crate::svc::spec::Fwd;
 use crate::sys::rcuhash::{
     Expiring, Fate, FromSlab, SlabCache, SlabOf, StaticSlab, Timed, TimedTable,
 };
@@ -94,8 +95,8 @@ impl Control {
 /// One connection.
 pub(crate) struct Conn {
     pub(crate) protocol: u8,
-    /// Forwarding method, fixed at creation (`IP_VS_CONN_F_*`).
-    pub(crate) fwd: u8,
+    /// Forwarding method, fixed at creation.
+    pub(crate) fwd: Fwd,
     /// `AF_INET` or `AF_INET6` (fit in a byte: the entry stays within its
     /// 128-byte slab object).
     pub(crate) af: u8,
@@ -230,7 +231,7 @@ impl Conn {
     /// Its flags as ip_vs numbers them on the wire (`IP_VS_CONN_F_*`).
     pub(crate) fn ipvs_flags(&self) -> u32 {
         let f = self.flags.load(Ordering::Relaxed);
-        let mut w = u32::from(self.fwd);
+        let mut w = self.fwd.bits();
         if f & F_NOOUTPUT != 0 {
             w |= 0x0080;
         }
@@ -239,7 +240,7 @@ impl Conn {
         }
         if f & F_TEMPLATE != 0 {
             w |= 0x1000;
-            if u32::from(self.fwd) != 0 {
+            if self.fwd != Fwd::Masq {
                 w |= 0x0080;
             }
         }
@@ -312,7 +313,7 @@ impl Conn {
     fn from_new(n: &NewConn, flags: u32) -> Conn {
         Conn {
             protocol: n.protocol,
-            fwd: (n.dest.fwd.load(Ordering::Relaxed) & 7) as u8,
+            fwd: Fwd::of(n.dest.fwd.load(Ordering::Relaxed)),
             af: n.af as u8,
             caddr: n.caddr,
             vaddr: n.vaddr,
@@ -786,7 +787,7 @@ impl ConnTable {
     pub(crate) fn get_out<'g>(&'g self, g: &'g RcuGuard, k: &Lookup<'_>) -> Option<ConnRef<'g>> {
         let h = self.hash(k.protocol, k.daddr, k.dport);
         let c = self.tab.find(g, h, |c| {
-            let (sport, saddr) = if c.fwd == crate::xmit::MASQ {
+            let (sport, saddr) = if c.fwd == Fwd::Masq {
                 (c.dport, &c.daddr)
             } else {
                 (c.vport, &c.vaddr)

@@ -12,7 +12,7 @@ use crate::conn::{Conn, ConnTable, F_SYNC};
 use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::netstate::{NetState, Tables};
 use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
-use crate::svc::spec::{AF_INET6, CONN_F_FWD_MASK, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
+use crate::svc::spec::{Fwd, AF_INET6, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcSeq, ProcShow, SeqWriter};
 use crate::sys::sync::RcuGuard;
@@ -36,16 +36,6 @@ fn proto_name(w: &mut SeqWriter, p: u16) {
         58 => w.write_str("ICMPv6"),
         _ => write!(w, "IP_{p}"),
     };
-}
-
-/// `ip_vs_fwd_name`.
-fn fwd_name(fwd: u32) -> &'static str {
-    match fwd & CONN_F_FWD_MASK {
-        1 => "Local",
-        2 => "Tunnel",
-        3 => "Route",
-        _ => "Masq",
-    }
 }
 
 /// It reads the configuration, which lives in the namespace's pinned state
@@ -104,7 +94,7 @@ impl ProcShow for InfoFile {
                     let _ = w.write_str("\n");
                 }
                 svc.rt.for_each_dest(|d| {
-                    let fwd = fwd_name(d.fwd.load(Relaxed));
+                    let fwd = Fwd::of(d.fwd.load(Relaxed)).name();
                     let (wt, act, inact) = (
                         d.weight.load(Relaxed),
                         d.active.load(Relaxed),

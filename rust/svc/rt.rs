@@ -16,7 +16,8 @@ use crate::sched::{
     below_lower, locality, mh, reaches_upper, Change, DestView, Flow, Sched, SchedInit, Scheduler,
 };
 use crate::sys::pcpu::PcpuCounters;
-use crate::sys::skb::{DstCache, Tunnel};
+use crate::sys::route::DstCache;
+use crate::sys::skb::Tunnel;
 use crate::sys::sync::{BhMutex, BhMutexGuard, LockKey};
 use crate::sys::{jiffies, random_u32};
 

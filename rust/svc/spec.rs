@@ -49,6 +49,56 @@ pub(crate) const SVC_F_HASHED: u32 = 0x0002;
 /// `IP_VS_CONN_F_FWD_MASK` and the forwarding methods.
 pub(crate) const CONN_F_FWD_MASK: u32 = 0x0007;
 pub(crate) const CONN_F_TUNNEL: u32 = 0x0002;
+
+/// A real server's forwarding method (`IP_VS_CONN_F_FWD_MASK` of its
+/// connection flags). ip_vs takes any value of the three bits; those it
+/// has no method for are kept as they came (`Unknown`), and forward
+/// nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fwd {
+    Masq,
+    Local,
+    Tunnel,
+    Route,
+    Bypass,
+    Unknown(u8),
+}
+
+impl Fwd {
+    /// The method of connection flags `flags`.
+    pub(crate) const fn of(flags: u32) -> Self {
+        match flags & CONN_F_FWD_MASK {
+            0 => Fwd::Masq,
+            1 => Fwd::Local,
+            2 => Fwd::Tunnel,
+            3 => Fwd::Route,
+            4 => Fwd::Bypass,
+            b => Fwd::Unknown(b as u8),
+        }
+    }
+
+    /// Its bits of the connection flags.
+    pub(crate) const fn bits(self) -> u32 {
+        match self {
+            Fwd::Masq => 0,
+            Fwd::Local => 1,
+            Fwd::Tunnel => 2,
+            Fwd::Route => 3,
+            Fwd::Bypass => 4,
+            Fwd::Unknown(b) => b as u32 & CONN_F_FWD_MASK,
+        }
+    }
+
+    /// Its name in /proc/net/ip_vs (`ip_vs_fwd_name`).
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Fwd::Local => "Local",
+            Fwd::Tunnel => "Tunnel",
+            Fwd::Route => "Route",
+            _ => "Masq",
+        }
+    }
+}
 /// `IP_VS_CONN_F_TUNNEL_TYPE_GUE`.
 pub(crate) const TUNNEL_TYPE_GUE: u8 = 1;
 
@@ -693,6 +743,18 @@ mod tests {
         a[0] = 0xfe;
         a[1] = 0x80;
         assert!(!dest_addr6_ok(&a));
+    }
+
+    #[test]
+    fn fwd_methods_round_trip() {
+        for b in 0..8u32 {
+            assert_eq!(Fwd::of(b).bits(), b);
+            assert_eq!(Fwd::of(b | 0x80), Fwd::of(b));
+        }
+        assert_eq!(Fwd::of(2), Fwd::Tunnel);
+        assert_eq!(Fwd::of(6), Fwd::Unknown(6));
+        assert_eq!(Fwd::of(3).name(), "Route");
+        assert_eq!(Fwd::of(4).name(), "Masq");
     }
 
     #[test]

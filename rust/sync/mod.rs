@@ -26,6 +26,7 @@ use crate::conn::{Conn, Control, Key, NewConn, F_INACTIVE, F_NOOUTPUT, F_SYNC, F
 use crate::netstate::{sysctl_idx, Tables};
 use crate::proto;
 use crate::svc::rt::DestRt;
+use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
 use crate::sys::sock::{self, Group, McastSock};
 use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
@@ -511,7 +512,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
             let Some(dest) = find_dest(t, g, e) else {
                 return false;
             };
-            let fwd = dest.fwd.load(Ordering::Relaxed) & 7;
+            let fwd = Fwd::of(dest.fwd.load(Ordering::Relaxed));
             let mut flags = F_SYNC;
             if template {
                 flags |= F_TEMPLATE;
@@ -519,7 +520,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
                 if inactive {
                     flags |= F_INACTIVE;
                 }
-                if fwd != flag::MASQ {
+                if fwd != Fwd::Masq {
                     flags |= F_NOOUTPUT;
                 }
             }

@@ -11,6 +11,7 @@ pub(crate) mod params;
 pub(crate) mod pcpu;
 pub(crate) mod proc;
 pub(crate) mod rcuhash;
+pub(crate) mod route;
 pub(crate) mod skb;
 pub(crate) mod sock;
 pub(crate) mod sync;

@@ -10,17 +10,12 @@ pub(crate) mod tunnel;
 
 use crate::conn::Conn;
 use crate::proto::ipv4::{self, Ipv4};
+use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
-use crate::sys::skb::{DstCache, Owned, Route, Skb};
+use crate::sys::route::{DstCache, Route};
+use crate::sys::skb::{Owned, Skb};
 use crate::sys::sync::RcuGuard;
-
-/// `IP_VS_CONN_F_*` forwarding methods.
-pub(crate) const MASQ: u8 = 0;
-pub(crate) const LOCALNODE: u8 = 1;
-pub(crate) const TUNNEL: u8 = 2;
-pub(crate) const DROUTE: u8 = 3;
-pub(crate) const BYPASS: u8 = 4;
 
 const ICMP_DEST_UNREACH: u8 = 3;
 const ICMP_FRAG_NEEDED: u8 = 4;
@@ -39,13 +34,13 @@ pub(crate) fn to_real_server(
     via: Via<'_>,
 ) -> Verdict {
     match c.fwd {
-        MASQ => nat::xmit(net, skb, c, ip, via),
-        TUNNEL => tunnel::xmit(net, skb, c, ip, pmtu_disc, via),
-        DROUTE => dr::xmit(net, skb, c, ip, via),
+        Fwd::Masq => nat::xmit(net, skb, c, ip, via),
+        Fwd::Tunnel => tunnel::xmit(net, skb, c, ip, pmtu_disc, via),
+        Fwd::Route => dr::xmit(net, skb, c, ip, via),
         // The real server is this host, or the packet bypasses the
         // balancer: deliver it here.
-        LOCALNODE | BYPASS => Verdict::Accept,
-        _ => Verdict::Drop,
+        Fwd::Local | Fwd::Bypass => Verdict::Accept,
+        Fwd::Unknown(_) => Verdict::Drop,
     }
 }
 
