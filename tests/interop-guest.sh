@@ -125,20 +125,7 @@ topology_a() {
 	for v in f0 b0 s0; do ip -n "$dira" link set "$v" up; done
 	ip -n "$dira" addr add "$VIP/32" dev lo
 	ip netns exec "$dira" sysctl -qw net.ipv4.ip_forward=1
-	local i ns rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ns=${rss[$i]}
-		# (Not eth0: the VM's own card has that name.)
-		ip link add e0 netns "$ns" type veth peer name "r$i" netns "$sw"
-		ip -n "$sw" link set "r$i" master brb up
-		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev e0
-		ip -n "$ns" link set e0 up
-		ip -n "$ns" route add default via "$RSGW"
-		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$1",rdonly </dev/null >/dev/null 2>&1 &
-	done
-	for ns in "${rss[@]}"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
-	done
+	rs_file_servers "$sw" brb r "$RSGW" nat "$1"
 }
 
 # The NAT service on a director ($1: a command prefix).

@@ -367,6 +367,34 @@ sync_peer() {
 # the three real servers by METHOD (nat, the default, or dr), which serve
 # the file PAYLOAD on port 9100; dirA holds the gateway addresses. (DR real
 # servers answer from the VIP through the active director, their router.)
+# rs_file_servers SW BR PFX GW METHOD FILE [OPTS]: the real servers rs1..rs3
+# (RS_IPS, default route GW) on bridge BR of namespace SW, by ports PFX0..2;
+# for METHOD dr they hold the VIP on lo and answer no ARP for it; each
+# serves FILE on TCP 9100 (socat, OPTS added to its listen options).
+# Returns once all three listen. (Their card is e0: eth0 is the VM's.)
+rs_file_servers() {
+	local sw=$1 br=$2 pfx=$3 gw=$4 method=$5 file=$6 opts=${7:-}
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
+		ip link add e0 netns "$ns" type veth peer name "$pfx$i" netns "$sw"
+		ip -n "$sw" link set "$pfx$i" master "$br" up
+		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev e0
+		ip -n "$ns" link set e0 up
+		ip -n "$ns" route add default via "$gw"
+		if [ "$method" = dr ]; then
+			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
+			ip -n "$ns" addr add "$VIP/32" dev lo
+		fi
+		ip netns exec "$ns" socat -U "TCP-LISTEN:9100,fork,reuseaddr$opts" OPEN:"$file",rdonly \
+			</dev/null >/dev/null 2>&1 &
+	done
+	for ns in "${rss[@]}"; do
+		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
+	done
+}
+
 ha_topology() {
 	local method=${2:-nat}
 	setup_ns client sw dira dirb rs1 rs2 rs3
@@ -405,24 +433,7 @@ ha_topology() {
 	ip -n "$dirb" addr add "$S1/28" dev s0
 	ip -n "$dira" link set s0 up
 	ip -n "$dirb" link set s0 up
-	local rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ns=${rss[$i]}
-		ip link add eth0 netns "$ns" type veth peer name "r$i" netns "$sw"
-		ip -n "$sw" link set "r$i" master brb up
-		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
-		ip -n "$ns" link set eth0 up
-		ip -n "$ns" route add default via "$RSGW"
-		if [ "$method" = dr ]; then
-			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
-			ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
-			ip -n "$ns" addr add "$VIP/32" dev lo
-		fi
-		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr OPEN:"$1",rdonly </dev/null >/dev/null 2>&1 &
-	done
-	for ns in "${rss[@]}"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
-	done
+	rs_file_servers "$sw" brb r "$RSGW" "$method" "$1"
 	for d in "$dira" "$dirb"; do
 		ip netns exec "$d" $IPVSADM -A -t "$VIP:9100" -s rr
 		for i in 0 1 2; do

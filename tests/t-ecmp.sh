@@ -66,23 +66,7 @@ ecmp_topology() {
 		ip -n "$d" addr add "$VIP/32" dev lo
 		ip -n "$d" route add default via "$RTR_IP"
 	done
-	local rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ns=${rss[$i]}
-		ip link add eth0 netns "$ns" type veth peer name "pr$i" netns "$sw"
-		ip -n "$sw" link set "pr$i" master lan up
-		ip -n "$ns" addr add "${RS_IPS[$i]}/24" dev eth0
-		ip -n "$ns" link set eth0 up
-		ip -n "$ns" route add default via "$RTR_IP"
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
-		ip -n "$ns" addr add "$VIP/32" dev lo
-		ip netns exec "$ns" socat -U TCP-LISTEN:9100,fork,reuseaddr,backlog=512 \
-			OPEN:"$OUT/payload",rdonly </dev/null >/dev/null 2>&1 &
-	done
-	for ns in "${rss[@]}"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':9100 '" || fail "no server in $ns"
-	done
+	rs_file_servers "$sw" lan pr "$RTR_IP" dr "$OUT/payload" ,backlog=512
 	bird_start "$router" "$RVS_ROOT/docs/bird-router.conf" router
 	for i in 0 1 2; do
 		sed "s/@ADDR@/${DIR_IPS[$i]}/g" "$RVS_ROOT/docs/bird-director.conf" >"$OUT/dir$i.conf"
