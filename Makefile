@@ -64,7 +64,7 @@ bench: all
 	RVS_KERNEL_VARIANT=bench RVS_KO=$$ko RVS_BENCH_TOOLS="$${RVS_BENCH_TOOLS:-rvsadm ipvsadm}" \
 	RVS_VM_CPUS=$${RVS_BENCH_CPUS:-1} RVS_VM_ICOUNT=$${RVS_BENCH_ICOUNT-0} \
 	RVS_BENCH_ROUNDS=$${RVS_BENCH_ROUNDS:-1} \
-		RVS_VM_MEM=$${RVS_BENCH_MEM:-6144} \
+		RVS_VM_MEM=$${RVS_BENCH_MEM:-6144} RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-7200} \
 		qemu/vm.sh run 'tests/bench-ctl.sh && tests/bench-dp.sh && tests/bench-sync.sh && tests/bench-conntab.sh' && \
 	$(MAKE) --no-print-directory prof PROF_SYNC=1 PROF_TOP=$${PROF_TOP:-12}
 

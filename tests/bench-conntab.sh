@@ -10,9 +10,10 @@
 #   - new TCP connections per second (one at a time);
 # at 1,000,000 entries (or the largest level below): the CPU time the
 # machine spends in 10 s with the entries idle (from /proc/stat; with
-# instructions as time, instructions) and the time to read
-# /proc/net/ip_vs_conn; at the largest level, the memory an entry costs
-# (the growth of the entries' slab cache). For ip_vs.ko at its default
+# instructions as time, instructions), the time to read
+# /proc/net/ip_vs_conn and the kernel memory taken meanwhile; at the
+# largest level, the memory an entry costs (the growth of the entries'
+# slab cache). For ip_vs.ko at its default
 # conn_tab_bits (12) and at 20, and rvs.ko at its default (it resizes).
 # Prints tables with each figure's ratio to its value at the first level
 # (ip_vs.ko at 4096 buckets stops at 1,000,000 entries).
@@ -21,6 +22,10 @@ source "$(dirname "$0")/lib.sh"
 set -e
 SECS=${RVS_BENCH_SECS:-3}
 read -r -a LEVELS <<<"${RVS_BENCH_LEVELS:-1000 100000 1000000 4000000}"
+# The level of the idle and listing figures: the largest up to a million.
+AT=${LEVELS[0]}
+for n in "${LEVELS[@]}"; do [ "$n" -gt 1000000 ] || AT=$n; done
+IDLE=${RVS_BENCH_IDLE:-10}
 LOAD="$RVS_ROOT/tool/target/release/rvsload"
 [ -x "$LOAD" ] || fail "no $LOAD (make tool)"
 OUT=$(mktemp -d /tmp/rvs-bench-conntab.XXXXXX)
@@ -100,10 +105,10 @@ for cfg in "${CONFIGS[@]}"; do
 		R[$name,cps,$n]=$(cli "$LOAD" tcp-conns "$VIP" 9001 "$SECS")
 		[ "${R[$name,cps,$n]}" -gt 0 ] || fail "$name: no TCP connection"
 		echo "# $name, $n entries: ${R[$name,udp,$n]} packets/s, ${R[$name,cps,$n]} connections/s"
-		if [ "$n" -le 1000000 ]; then
-			# The last level up to a million: idle cost and listing.
+		if [ "$n" = "$AT" ]; then
+			# Idle cost and listing.
 			a=$(busy_ticks)
-			sleep 10
+			sleep "$IDLE"
 			b=$(busy_ticks)
 			R[$name,idle]="$((b - a)) ($n)"
 			# ip_vs's reader counts its way from the first bucket at
@@ -112,7 +117,17 @@ for cfg in "${CONFIGS[@]}"; do
 			lines=$(dir timeout 60 cat /proc/net/ip_vs_conn | wc -l)
 			ms=$((($(date +%s%N) - t0) / 1000000))
 			[ "$ms" -lt 60000 ] || ms=">60000"
+			# Read again for the kernel memory it takes meanwhile (the
+			# sampler, on the same vCPU, would slow the timed read).
+			k0=$(kmem_kb)
+			(while :; do kmem_kb; sleep 0.2; done) >"$OUT/kmem" &
+			sp=$!
+			dir timeout 60 cat /proc/net/ip_vs_conn >/dev/null || true
+			kill "$sp"
+			wait "$sp" 2>/dev/null || true
+			peak=$(sort -n "$OUT/kmem" | tail -n1)
 			R[$name,list]="$ms ($((lines - 1)) lines)"
+			R[$name,listmem]=$((${peak:-$k0} - k0))
 		fi
 	done
 	c1=$(cache_kb "$cache")
@@ -151,7 +166,8 @@ done
 echo
 echo "| | ip_vs.ko | ip_vs.ko (conn_tab_bits=20) | rvs.ko |"
 echo "|---|---|---|---|"
-echo "| CPU ticks (1/HZ) busy in 10 s, entries idle (entries) | ${R[ip_vs,idle]} | ${R[ip_vs-20,idle]} | ${R[rvs,idle]} |"
+echo "| CPU ticks (1/HZ) busy in $IDLE s, entries idle (entries) | ${R[ip_vs,idle]} | ${R[ip_vs-20,idle]} | ${R[rvs,idle]} |"
 echo "| ms to read /proc/net/ip_vs_conn (lines) | ${R[ip_vs,list]} | ${R[ip_vs-20,list]} | ${R[rvs,list]} |"
+echo "| kB of kernel memory at most above before, reading it | ${R[ip_vs,listmem]} | ${R[ip_vs-20,listmem]} | ${R[rvs,listmem]} |"
 echo "| bytes per entry (slab growth) | ${R[ip_vs,mem]} | ${R[ip_vs-20,mem]} | ${R[rvs,mem]} |"
 echo "| buckets at ${LEVELS[-1]} entries | 4096 | 1048576 | ${R[rvs,buckets]} |"

@@ -208,6 +208,23 @@ tcp_servers() {
 	done
 }
 
+# kmem_kb: the kernel's own memory now (slab, per-CPU, vmalloc, stacks,
+# page tables), in kB.
+kmem_kb() { awk '$1 ~ /^(Slab|Percpu|VmallocUsed|KernelStack|PageTables):$/ { n += $2 } END { print n }' /proc/meminfo; }
+
+# settle_kernel_mem: waits (20 s at most) until the kernel's own memory
+# stops shrinking (by less than 1 MB a second): what was just freed (RCU
+# callbacks, work items) does not count against what is measured next.
+settle_kernel_mem() {
+	local a b i
+	for i in $(seq 20); do
+		a=$(kmem_kb)
+		sleep 1
+		b=$(kmem_kb)
+		[ $((a - b)) -gt 1024 ] || return 0
+	done
+}
+
 # dir CMD...: CMD in the director's namespace; cli CMD...: in the client's.
 dir() { ip netns exec "$director" "$@"; }
 cli() { ip netns exec "$client" "$@"; }

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
 mkdir -p tests/out
-rm -f tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/interop.rc tests/out/interop.log
+rm -f tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/bench-conntab.rc tests/out/interop.rc tests/out/interop.log
 
 result() { # result NAME RC
 	if [ "$2" = 0 ]; then
@@ -135,13 +135,17 @@ RVS_BENCH_SECS=1 RVS_BENCH_ROUNDS=1 RVS_BENCH_BULK=1 RVS_BENCH_SETTLE=6 RVS_BENC
 	tee tests/out/bench-dp.log
 echo "${PIPESTATUS[0]}" >tests/out/bench-dp.rc
 RVS_BENCH_SYNC=20000 tests/bench-sync.sh 2>&1 | tee tests/out/bench-sync.log
-echo "${PIPESTATUS[0]}" >tests/out/bench-sync.rc' 2>&1 | grep -v '^\[rvs\]'
+echo "${PIPESTATUS[0]}" >tests/out/bench-sync.rc
+RVS_BENCH_LEVELS="1000 20000" RVS_BENCH_SECS=1 RVS_BENCH_IDLE=1 tests/bench-conntab.sh 2>&1 | tee tests/out/bench-conntab.log
+echo "${PIPESTATUS[0]}" >tests/out/bench-conntab.rc' 2>&1 | grep -v '^\[rvs\]'
 result "control-plane benchmark: 2,000 services x 10 destinations added, listed completely, flushed, on both modules" \
 	"$(cat tests/out/bench-ctl.rc 2>/dev/null || echo 1)"
 result "data-plane benchmark: traffic by routing, ip_vs.ko and rvs.ko (NAT, TUN, DR), 10,000 entries each" \
 	"$(cat tests/out/bench-dp.rc 2>/dev/null || echo 1)"
 result "sync benchmark: 20,000 connections replayed into an ip_vs.ko and an rvs.ko backup, every one taken" \
 	"$(cat tests/out/bench-sync.rc 2>/dev/null || echo 1)"
+result "scale benchmark: 1,000 and 20,000 entries in ip_vs.ko (4096 and 2^20 buckets) and rvs.ko, traffic through each" \
+	"$(cat tests/out/bench-conntab.rc 2>/dev/null || echo 1)"
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $failn failed, $skip skipped"

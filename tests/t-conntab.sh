@@ -209,18 +209,6 @@ print(f"{sys.argv[1]} {(after - before) / 1000:.1f} {tables}")
 EOF
 }
 
-# settle_kernel_mem: wait (20 s at most) until the kernel's memory stops
-# shrinking by more than 1 MiB a second.
-settle_kernel_mem() {
-	local a b i
-	kmem() { awk '$1 ~ /^(Slab|Percpu|VmallocUsed|KernelStack|PageTables):$/ { n += $2 } END { print n }' /proc/meminfo; }
-	for i in $(seq 20); do
-		a=$(kmem)
-		sleep 1
-		b=$(kmem)
-		[ $((a - b)) -gt 1024 ] || return 0
-	done
-}
 
 test_unpriv() {
 	local impl line
