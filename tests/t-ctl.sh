@@ -251,6 +251,51 @@ test_connection_listing() {
 	unload_all
 }
 
+# test_unknown_fwd: a real server whose forwarding method ipvsadm cannot
+# name (5, sent as raw netlink): both modules take it, list it, and let its
+# service's packets go on to the director's own stack (ip_vs has no
+# transmitter for it), where nothing listens: the client is refused.
+test_unknown_fwd() {
+	local impl out=()
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		lvs_setup
+		dir $IPVSADM -A -t "$VIP:8081" -s rr
+		dir python3 - "$RVS_ROOT/tests/tools" "$VIP" "${RS_IPS[0]}" <<'EOF2'
+import socket, struct, sys
+sys.path.insert(0, sys.argv[1])
+from nlfuzz import nla, msg, answers, family, NLM_F_REQUEST, NLM_F_ACK, NETLINK_GENERIC
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+s.bind((0, 0))
+s.settimeout(10)
+fam = family(s)
+svc = nla(1, struct.pack("H", 2)) + nla(2, struct.pack("H", 6)) + \
+    nla(3, socket.inet_aton(sys.argv[2]) + b"\0" * 12) + nla(4, struct.pack(">H", 8081))
+dest = nla(1, socket.inet_aton(sys.argv[3]) + b"\0" * 12) + nla(2, struct.pack(">H", 8081)) + \
+    nla(3, struct.pack("I", 5)) + nla(4, struct.pack("i", 1)) + \
+    nla(5, struct.pack("I", 0)) + nla(6, struct.pack("I", 0))
+s.send(msg(fam, NLM_F_REQUEST | NLM_F_ACK, 2, 5, nla(1, svc) + nla(2, dest)))
+codes = answers(s, 2)
+assert codes == [0], codes
+EOF2
+		out+=("$impl: $(dir $IPVSADM -L -n -t "$VIP:8081" | tail -n +2 | tr -s ' ' | tr '\n' ';')")
+		out+=("$impl: $(cli python3 -c '
+import socket, sys
+try:
+    socket.create_connection((sys.argv[1], 8081), timeout=3).close()
+    print("connected")
+except OSError as e:
+    print(type(e).__name__)
+' "$VIP")")
+		cleanup_ns
+		unload_all
+	done
+	printf '%s\n' "${out[@]}"
+	expect_eq "a real server of method 5: listing, and a client's connection, rvs vs ip_vs" \
+		"$(printf '%s\n' "${out[@]}" | sed -n 's/^ip_vs: //p')" "$(printf '%s\n' "${out[@]}" | sed -n 's/^rvs: //p')"
+	[[ ${out[1]} == *ConnectionRefusedError* ]] || fail "ip_vs: ${out[1]}"
+}
+
 trap 'ip link del nlmon0 2>/dev/null; ip link del cap0 2>/dev/null; cleanup_ns; unload_all >/dev/null 2>&1' EXIT
 tap_case "ipvsadm script: rvs.ko answers exactly as ip_vs.ko" test_differential_ipvsadm
 tap_case "its netlink replies: byte for byte those of ip_vs.ko" test_differential_bytes
@@ -261,4 +306,5 @@ tap_case "connection listing (-L -c): rvsadm as ipvsadm, IPv4, IPv6, persistence
 tap_case "each namespace has its own table, freed with it" test_netns_isolation
 tap_case "an unprivileged caller changes nothing, on both modules" test_unprivileged_changes_nothing
 tap_case "2000 services list completely across dump messages" test_many_services_dump
+tap_case "a real server of a method ipvsadm cannot name (5): taken, listed, its packets to the local stack, as ip_vs.ko" test_unknown_fwd
 tap_done

@@ -52,8 +52,8 @@ pub(crate) const CONN_F_TUNNEL: u32 = 0x0002;
 
 /// A real server's forwarding method (`IP_VS_CONN_F_FWD_MASK` of its
 /// connection flags). ip_vs takes any value of the three bits; those it
-/// has no method for are kept as they came (`Unknown`), and forward
-/// nothing.
+/// has no method for are kept as they came (`Unknown`), and their
+/// packets go on to the stack, as ip_vs lets them (no `packet_xmit`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fwd {
     Masq,

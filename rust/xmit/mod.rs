@@ -38,9 +38,9 @@ pub(crate) fn to_real_server(
         Fwd::Tunnel => tunnel::xmit(net, skb, c, ip, pmtu_disc, via),
         Fwd::Route => dr::xmit(net, skb, c, ip, via),
         // The real server is this host, or the packet bypasses the
-        // balancer: deliver it here.
-        Fwd::Local | Fwd::Bypass => Verdict::Accept,
-        Fwd::Unknown(_) => Verdict::Drop,
+        // balancer: deliver it here. A method ip_vs does not know gets
+        // no transmitter there, and its packets go on likewise.
+        Fwd::Local | Fwd::Bypass | Fwd::Unknown(_) => Verdict::Accept,
     }
 }
 
