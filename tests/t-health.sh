@@ -188,7 +188,7 @@ health() {
 	rm -f "$OUT/stop"
 	ip netns exec "$client" python3 "$LVS_PY" poll "$VIP" 80,81 "$OUT/stop" >"$OUT/poll" &
 	local poller=$!
-	wait_for 10 polled_after 0 10 || fail "the client got nothing"
+	wait_for 30 polled_after 0 10 || fail "the client got nothing"
 	for i in 0 1 2; do outage $i; done
 	quorum_loss
 	touch "$OUT/stop"
