@@ -507,20 +507,21 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// Links `val` at the head of its bucket. Fails (giving nothing back)
     /// when no memory is left: the caller drops the packet.
     pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
-        self.insert_placed_if(hash, val, |_| {}, |_| true, |_| {})
+        self.insert_placed_if(hash, val, |_| {}, None::<fn(&T) -> bool>, |_| {})
             .map(|_| ())
     }
 
     /// Links `val` unless `ok` refuses an entry of the bucket, checked
-    /// under the lock; returns whether it linked. `placed` is called on
-    /// the value in its node before it is published (before the lock is
-    /// taken), `linked` on it after it is published, under the lock.
-    fn insert_placed_if(
+    /// under the lock (without `ok`, at once: the chain is not walked);
+    /// returns whether it linked. `placed` is called on the value in its
+    /// node before it is published (before the lock is taken), `linked`
+    /// on it after it is published, under the lock.
+    fn insert_placed_if<F: Fn(&T) -> bool>(
         &self,
         hash: u32,
         val: T,
         placed: impl FnOnce(&T),
-        ok: impl Fn(&T) -> bool,
+        ok: Option<F>,
         linked: impl FnOnce(&T),
     ) -> Result<bool> {
         let lock = self.stripe(hash).ok_or(EINVAL)?;
@@ -536,18 +537,20 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             return Err(ENOMEM);
         };
         let mut refused = false;
-        let mut p = cur
-            .head(hash)
-            .map_or(core::ptr::null_mut(), |h| h.load(Ordering::Relaxed));
-        while !p.is_null() {
-            // SAFETY: linked nodes are valid while we hold the lock (only
-            // unlinked under it, freed after that).
-            let e = unsafe { &*p };
-            if e.hash == hash && !ok(&e.val) {
-                refused = true;
-                break;
+        if let Some(ok) = ok {
+            let mut p = cur
+                .head(hash)
+                .map_or(core::ptr::null_mut(), |h| h.load(Ordering::Relaxed));
+            while !p.is_null() {
+                // SAFETY: linked nodes are valid while we hold the lock
+                // (only unlinked under it, freed after that).
+                let e = unsafe { &*p };
+                if e.hash == hash && !ok(&e.val) {
+                    refused = true;
+                    break;
+                }
+                p = cur.next(e).load(Ordering::Relaxed);
             }
-            p = cur.next(e).load(Ordering::Relaxed);
         }
         if refused {
             drop(l);

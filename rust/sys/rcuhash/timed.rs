@@ -158,7 +158,7 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
                     )
                 }
             },
-            |e| ok(&e.val),
+            Some(|e: &Timed<T>| ok(&e.val)),
             |e| e.fire_by(first),
         )
     }
