@@ -232,18 +232,20 @@ fn tun_info(d: &Dest) -> String {
     }
 }
 
-/// The scheduler flags as ipvsadm names them.
+/// The scheduler flags as ipvsadm names them: sh and mh have two, which
+/// it names after them (their third bit is not shown); other schedulers
+/// three, flag-1 to flag-3.
 pub fn sched_flag_names(sched: &str, flags: u32) -> Vec<&'static str> {
-    let names: [&'static str; 3] = match sched {
-        "sh" => ["sh-fallback", "sh-port", "flag-3"],
-        "mh" => ["mh-fallback", "mh-port", "flag-3"],
-        _ => ["flag-1", "flag-2", "flag-3"],
+    let names: [Option<&'static str>; 3] = match sched {
+        "sh" => [Some("sh-fallback"), Some("sh-port"), None],
+        "mh" => [Some("mh-fallback"), Some("mh-port"), None],
+        _ => [Some("flag-1"), Some("flag-2"), Some("flag-3")],
     };
     let bits = [IP_VS_SVC_F_SCHED1, IP_VS_SVC_F_SCHED2, IP_VS_SVC_F_SCHED3];
     bits.iter()
         .zip(names)
         .filter(|(b, _)| flags & **b != 0)
-        .map(|(_, n)| n)
+        .filter_map(|(_, n)| n)
         .collect()
 }
 
