@@ -27,7 +27,8 @@ for t in ${RVS_TEST_FILES:-tests/t-*.sh}; do
 	echo "# ---- $t"
 	t0=$SECONDS
 	out=$(mktemp)
-	limit=${RVS_TEST_TIMEOUT:-1200}
+	# t-dataplane.sh takes 900-1050 s, more on a busy host.
+	limit=${RVS_TEST_TIMEOUT:-1800}
 	# The report comes 5 s before the kill, while the hung processes live.
 	(sleep $((limit - 5)) && hang_report) &
 	watchdog=$!
