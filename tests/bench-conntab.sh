@@ -29,7 +29,11 @@ IDLE=${RVS_BENCH_IDLE:-10}
 LOAD="$RVS_ROOT/tool/target/release/rvsload"
 [ -x "$LOAD" ] || fail "no $LOAD (make tool)"
 OUT=$(mktemp -d /tmp/rvs-bench-conntab.XXXXXX)
-trap 'cleanup_ns; unload_all >/dev/null 2>&1; rm -rf "$OUT"' EXIT
+# RVS_BENCH_NO_TEARDOWN=1 (one configuration a VM boot, as make bench runs
+# it): the module is left loaded with its entries, the VM powers off
+# (ip_vs.ko's flush of a million entries takes many minutes under TCG).
+teardown() { [ -n "${RVS_BENCH_NO_TEARDOWN:-}" ] || { cleanup_ns; unload_all >/dev/null 2>&1; }; }
+trap 'teardown; rm -rf "$OUT"' EXIT
 
 
 setup_topology
@@ -133,8 +137,10 @@ for cfg in "${CONFIGS[@]}"; do
 	c1=$(cache_kb "$cache")
 	R[$name,mem]=$(((c1 - c0) * 1024 / have))
 	[ "$impl" != rvs ] || R[$name,buckets]=$(dir awk '$1 == "buckets" { print $2 }' /proc/net/rvs_conn_tab)
-	dir $IPVSADM -C
-	unload_all
+	if [ -z "${RVS_BENCH_NO_TEARDOWN:-}" ]; then
+		dir $IPVSADM -C
+		unload_all
+	fi
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b ? a / b : 0 }'; }
