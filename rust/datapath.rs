@@ -24,11 +24,11 @@ use kernel::sync::Arc;
 
 use crate::conn::{Conn, ConnRef, Control, Key, Lookup, NewConn, OnePacket, F_NOOUTPUT};
 use crate::netstate::{mark_addr, sysctl_idx, DataPlane, NetState};
-use crate::proto::ipv4::{self, addr16, Ipv4};
-use crate::proto::{tcp, Dir, IPPROTO_TCP, IPPROTO_UDP};
+use crate::proto::ipv6::{self, Parsed};
+use crate::proto::{ipv4, tcp, Dir, IcmpError, Ip, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
 use crate::sched::Flow;
 use crate::svc::rt::{DestRt, SvcRt};
-use crate::svc::spec::{Fwd, AF_INET, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
+use crate::svc::spec::{Fwd, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
@@ -52,17 +52,74 @@ const LOCAL_OUT: u8 = 2;
 const PRI_NAT_SRC: i32 = 100;
 const PRI_NAT_DST: i32 = -100;
 
-/// The IPv4 hooks, registered in a namespace while it has a service.
+/// Added to a hook's id: an IPv6 one.
+const V6: u8 = 4;
+
+/// The IPv4 hooks, registered in a namespace while it has an IPv4 service.
 pub(crate) static HOOKS4: HookTable<3> = HookTable([
     HookOp::ipv4::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, LOCAL_IN),
     HookOp::ipv4::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, FORWARD),
     HookOp::ipv4::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 1, LOCAL_OUT),
 ]);
 
+/// The IPv6 hooks (ip_vs's `NF_IP6_PRI_*` are the same numbers), while it
+/// has an IPv6 service.
+pub(crate) static HOOKS6: HookTable<3> = HookTable([
+    HookOp::ipv6::<Ipvs>(HookPoint::LocalIn, PRI_NAT_SRC - 2, LOCAL_IN | V6),
+    HookOp::ipv6::<Ipvs>(HookPoint::Forward, PRI_NAT_SRC, FORWARD | V6),
+    HookOp::ipv6::<Ipvs>(HookPoint::LocalOut, PRI_NAT_DST + 1, LOCAL_OUT | V6),
+]);
+
+/// The ICMP protocol of a family.
+fn icmp_proto(v6: bool) -> u8 {
+    if v6 {
+        ipv6::IPPROTO_ICMPV6
+    } else {
+        ipv4::IPPROTO_ICMP
+    }
+}
+
+/// The IPv6 header of a packet with its extension headers, pulled into
+/// the linear part as far as the chain needs (bounded by the walk's own
+/// limit); `None` for what is not a sound IPv6 packet.
+fn head6(skb: &mut Skb, len: usize) -> Option<Ip> {
+    let mut n = ipv6::HDR_LEN;
+    for _ in 0..ipv6::MAX_EXT + 2 {
+        match ipv6::parse(skb.head(n)?, len) {
+            Parsed::Done(ip) => return Some(ip),
+            Parsed::Need(m) if m > n => n = m,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The IP header of family `v6` (IPv6 or IPv4) from the packet, pulled
+/// as needed.
+fn head_ip(skb: &mut Skb, len: usize, v6: bool) -> Option<Ip> {
+    if v6 {
+        head6(skb, len)
+    } else {
+        skb.head(20).and_then(|h| ipv4::parse(h, len))
+    }
+}
+
+/// An ICMP port unreachable (ICMPv6: destination unreachable, port) to
+/// the packet's source.
+fn port_unreachable(skb: &mut Skb, af: u16) {
+    if af == AF_INET6 {
+        skb.icmp_send(af, ipv6::ICMPV6_DEST_UNREACH, ipv6::ICMPV6_PORT_UNREACH, 0);
+    } else {
+        skb.icmp_send(af, 3, 3, 0);
+    }
+}
+
 pub(crate) struct Ipvs;
 
 impl Hooks for Ipvs {
     fn hook(id: u8, net: &Net, mut skb: Owned<'_>) -> Verdict {
+        let v6 = id & V6 != 0;
+        let id = id & !V6;
         // The flags, and the headers from the bytes that are linear
         // already (nearly always all of them): one call into C.
         let v = skb.view();
@@ -84,17 +141,28 @@ impl Hooks for Ipvs {
             || dp.conns.has_local_clients()
             || dp.sysctl.get(sysctl_idx::NAT_ICMP_SEND) != 0;
         let (len, pkt_type) = (v.len as usize, v.pkt_type);
-        let pre = ipv4::parse(v.bytes, len).map(|ip| (ip, Packet::from_linear(v.bytes, ip)));
-        // The IPv4 header, parsed once (again only after reassembly);
+        let pre = if v6 {
+            match ipv6::parse(v.bytes, len) {
+                Parsed::Done(ip) => Some((ip, Packet::from_linear(v.bytes, ip))),
+                Parsed::Need(_) => None,
+                Parsed::Bad => return Verdict::Accept,
+            }
+        } else {
+            ipv4::parse(v.bytes, len).map(|ip| (ip, Packet::from_linear(v.bytes, ip)))
+        };
+        // The IP header, parsed once (again only after reassembly);
         // pulled into the linear part if it was not there.
         let (mut ip, mut pre) = match pre {
             Some((ip, p)) => (ip, p),
-            None => match skb.head(20).and_then(|h| ipv4::parse(h, len)) {
+            None => match head_ip(&mut skb, len, v6) {
                 Some(ip) => (ip, None),
                 None => return Verdict::Accept,
             },
         };
-        if ip.fragment && id != LOCAL_IN {
+        // IPv6 fragments come whole from nf_defrag_ipv6 (on while there is
+        // an IPv6 service, as for ip_vs); what it let through is not
+        // balanced.
+        if ip.fragment && !v6 && id != LOCAL_IN {
             // Replies are matched whole: the fragment waits for the rest.
             // (LOCAL_IN gets packets the stack reassembled.)
             skb = match skb.defrag(net, id == FORWARD) {
@@ -114,16 +182,16 @@ impl Hooks for Ipvs {
         };
         let p = match parsed {
             Ok(p) => p,
-            Err(Some(ipv4::IPPROTO_ICMP)) => {
+            Err(Some(proto)) if proto == icmp_proto(v6) => {
                 if replies {
-                    if let Some(verdict) = icmp_out(id, net, dp, &mut skb) {
+                    if let Some(verdict) = icmp_out(id, net, dp, &mut skb, &ip) {
                         return verdict;
                     }
                 }
                 // ICMP a local program sends (about replies it got) leaves
                 // as it is.
                 return if id == LOCAL_IN {
-                    icmp_in(net, dp, skb, pkt_type)
+                    icmp_in(net, dp, skb, pkt_type, &ip)
                 } else {
                     Verdict::Accept
                 };
@@ -158,7 +226,7 @@ impl Hooks for Ipvs {
 
 /// What the hooks read of a TCP or UDP packet.
 struct Packet {
-    ip: Ipv4,
+    ip: Ip,
     /// The addresses in the tables' 16-byte form.
     saddr: [u8; 16],
     daddr: [u8; 16],
@@ -173,6 +241,7 @@ impl Packet {
     fn key(&self) -> Lookup<'_> {
         Lookup {
             protocol: self.ip.protocol,
+            af: self.ip.af as u8,
             saddr: &self.saddr,
             sport: self.sport,
             daddr: &self.daddr,
@@ -180,20 +249,20 @@ impl Packet {
         }
     }
 
-    /// The transport part of the packet whose IPv4 header is `ip`. `Err`
+    /// The transport part of the packet whose IP header is `ip`. `Err`
     /// for what rvs does not handle: another protocol (its number given),
     /// fragments and malformed headers (`None`). Those continue to the
     /// stack, which drops what it finds bad.
-    fn parse(skb: &mut Skb, ip: Ipv4) -> Result<Packet, Option<u8>> {
+    fn parse(skb: &mut Skb, ip: Ip) -> Result<Packet, Option<u8>> {
         let need = Self::classify(&ip)?;
         let b = skb.head(need).ok_or(None)?;
         Self::from_bytes(b, ip).ok_or(None)
     }
 
-    /// [`Packet::parse`] from the linear bytes `b` of a packet whose IPv4
+    /// [`Packet::parse`] from the linear bytes `b` of a packet whose IP
     /// header is `ip`; `None` when `b` is too short to tell (the headers
     /// must be pulled first).
-    fn from_linear(b: &[u8], ip: Ipv4) -> Option<Result<Packet, Option<u8>>> {
+    fn from_linear(b: &[u8], ip: Ip) -> Option<Result<Packet, Option<u8>>> {
         let need = match Self::classify(&ip) {
             Ok(n) => n,
             Err(e) => return Some(Err(e)),
@@ -204,9 +273,9 @@ impl Packet {
         Some(Self::from_bytes(b, ip).ok_or(None))
     }
 
-    /// The bytes from the IPv4 header that a TCP or UDP packet's headers
+    /// The bytes from the IP header that a TCP or UDP packet's headers
     /// take at least; `Err` as [`Packet::parse`] for the rest.
-    fn classify(ip: &Ipv4) -> Result<usize, Option<u8>> {
+    fn classify(ip: &Ip) -> Result<usize, Option<u8>> {
         if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
             return Err(Some(ip.protocol));
         }
@@ -214,18 +283,18 @@ impl Packet {
             return Err(None);
         }
         let l4min = ipv4::l4_len(ip.protocol).ok_or(None)?;
-        ip.ihl.checked_add(l4min).ok_or(None)
+        ip.hlen.checked_add(l4min).ok_or(None)
     }
 
-    /// The packet from its headers `b` (at least the IPv4 header and the
+    /// The packet from its headers `b` (at least the IP header and the
     /// transport header's minimum).
-    fn from_bytes(b: &[u8], ip: Ipv4) -> Option<Packet> {
+    fn from_bytes(b: &[u8], ip: Ip) -> Option<Packet> {
         let l4min = ipv4::l4_len(ip.protocol)?;
-        let l4total = ip.tot_len.checked_sub(ip.ihl)?;
+        let l4total = ip.tot_len.checked_sub(ip.hlen)?;
         if l4total < l4min {
             return None;
         }
-        let l4 = b.get(ip.ihl..)?;
+        let l4 = b.get(ip.hlen..)?;
         let (sport, dport) = ipv4::ports(l4)?;
         let mut tcp_flags = 0;
         if ip.protocol == IPPROTO_TCP {
@@ -236,8 +305,8 @@ impl Packet {
         }
         Some(Packet {
             ip,
-            saddr: addr16(ip.saddr),
-            daddr: addr16(ip.daddr),
+            saddr: ip.saddr,
+            daddr: ip.daddr,
             sport,
             dport,
             tcp_flags,
@@ -304,7 +373,8 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
     let conn = match found {
         Some(c) => c,
         None => {
-            let Some(svc) = dp.service_for(&g, skb.mark(), ip.protocol, &daddr, p.dport) else {
+            let Some(svc) = dp.service_of(&g, ip.af, skb.mark(), ip.protocol, &daddr, p.dport)
+            else {
                 return Verdict::Accept;
             };
             // A TCP connection starts with a SYN (any packet with
@@ -318,7 +388,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 return Verdict::Drop;
             }
             let flow = Flow {
-                af: AF_INET,
+                af: ip.af,
                 protocol: ip.protocol,
                 saddr,
                 daddr,
@@ -354,7 +424,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 Ok(x) => x,
                 Err(Unplaced::NoDest) => {
                     // No real server: tell the client, as ip_vs does.
-                    skb.icmp_send(3, 3, 0);
+                    port_unreachable(&mut skb, ip.af);
                     return Verdict::Drop;
                 }
                 Err(Unplaced::NoMemory) => return Verdict::Drop,
@@ -367,7 +437,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
             };
             let n = NewConn {
                 protocol: ip.protocol,
-                af: AF_INET,
+                af: ip.af,
                 caddr: saddr,
                 cport: p.sport,
                 vaddr: daddr,
@@ -412,29 +482,33 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
     v
 }
 
-/// An ICMP error about a connection's packet (ip_vs's `ip_vs_in_icmp` and
-/// `ip_vs_out_icmp`): the error, its IPv4 header and the reversed key of
-/// the packet it quotes; `None` for what is not such an error.
-fn icmp_error(skb: &mut Skb) -> Option<(Ipv4, ipv4::IcmpError, [u8; 16], [u8; 16])> {
+/// An ICMP or ICMPv6 error about a connection's packet (ip_vs's
+/// `ip_vs_in_icmp` and `ip_vs_out_icmp`, and their _v6): what the error
+/// (its IP header `ip`, parsed by the hook) quotes; `None` for what is not
+/// such an error.
+fn icmp_error(skb: &mut Skb, ip: &Ip) -> Option<IcmpError> {
     let len = skb.len() as usize;
-    let ip = skb.head(20).and_then(|h| ipv4::parse(h, len))?;
     if ip.fragment {
         return None;
     }
-    let e = skb
-        .head(len.min(ipv4::ICMP_ERROR_MAX))
-        .and_then(|b| ipv4::parse_icmp_error(b, ip.ihl))?;
-    let (qs, qd) = (addr16(e.inner.saddr), addr16(e.inner.daddr));
-    Some((ip, e, qs, qd))
+    let e = if ip.is_v6() {
+        skb.head(len.min(ip.hlen.saturating_add(ipv6::ICMP_ERROR_MAX)))
+            .and_then(|b| ipv6::parse_icmp_error(b, ip.hlen))?
+    } else {
+        skb.head(len.min(ipv4::ICMP_ERROR_MAX))
+            .and_then(|b| ipv4::parse_icmp_error(b, ip.hlen))?
+    };
+    Some(e)
 }
 
 /// The quoted packet went the other way: its key, reversed.
-fn quoted_key<'a>(e: &ipv4::IcmpError, qs: &'a [u8; 16], qd: &'a [u8; 16]) -> Lookup<'a> {
+fn quoted_key(e: &IcmpError) -> Lookup<'_> {
     Lookup {
         protocol: e.inner.protocol,
-        saddr: qd,
+        af: e.inner.af as u8,
+        saddr: &e.inner.daddr,
         sport: e.inner_dport,
-        daddr: qs,
+        daddr: &e.inner.saddr,
         dport: e.inner_sport,
     }
 }
@@ -443,41 +517,43 @@ fn quoted_key<'a>(e: &ipv4::IcmpError, qs: &'a [u8; 16], qd: &'a [u8; 16]) -> Lo
 /// at LOCAL_IN: relayed to the real server. NAT connections get the quoted
 /// packet translated; DR and TUN ones get the error forwarded by their
 /// method.
-fn icmp_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, pkt_type: u8) -> Verdict {
+fn icmp_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, pkt_type: u8, ip: &Ip) -> Verdict {
     if pkt_type != PACKET_HOST {
         return Verdict::Accept;
     }
-    let Some((ip, e, qs, qd)) = icmp_error(&mut skb) else {
+    let Some(e) = icmp_error(&mut skb, ip) else {
         return Verdict::Accept;
     };
-    let k = quoted_key(&e, &qs, &qd);
+    let k = quoted_key(&e);
     let g = RcuGuard::new();
     let Some(c) = dp.conns.get_in(&g, &k) else {
         return Verdict::Accept;
     };
     count_in(dp, &c, skb.len());
     if c.fwd != Fwd::Masq {
-        return send(net, dp, skb, &c, &ip, xmit::Via::Lookup);
+        return send(net, dp, skb, &c, ip, xmit::Via::Lookup);
     }
-    if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(&mut skb, &c, &e, xmit::icmp::Way::In) {
+    if !skb.icmp_csum_ok(ip.hlen, ip.af) || !xmit::icmp::nat(&mut skb, &c, &e, xmit::icmp::Way::In)
+    {
         return Verdict::Drop;
     }
-    xmit::nat::forward_icmp(net, skb, &c, &ip)
+    xmit::nat::forward_icmp(net, skb, &c, ip)
 }
 
 /// An ICMP error from a real server about a client's packet: relayed to
 /// the client, the quote translated for NAT. `None` when it is about no
 /// connection (the hook goes on).
-fn icmp_out(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb) -> Option<Verdict> {
-    let (ip, e, qs, qd) = icmp_error(skb)?;
-    let k = quoted_key(&e, &qs, &qd);
+fn icmp_out(id: u8, net: &Net, dp: &DataPlane, skb: &mut Skb, ip: &Ip) -> Option<Verdict> {
+    let e = icmp_error(skb, ip)?;
+    let k = quoted_key(&e);
     let g = RcuGuard::new();
     let c = dp.conns.get_out(&g, &k)?;
     if c.fwd == Fwd::Masq {
-        if !skb.icmp_csum_ok(ip.ihl) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out) {
+        if !skb.icmp_csum_ok(ip.hlen, ip.af) || !xmit::icmp::nat(skb, &c, &e, xmit::icmp::Way::Out)
+        {
             return Some(Verdict::Drop);
         }
-        if id != LOCAL_IN && dp.sysctl.snat_reroute() && !skb.route_me_harder(net) {
+        if id != LOCAL_IN && dp.sysctl.snat_reroute() && !skb.route_me_harder(net, ip.af) {
             return Some(Verdict::Drop);
         }
     }
@@ -510,20 +586,17 @@ fn persist<'g>(
     svc: &SvcRt,
     flow: &Flow,
 ) -> Result<(Arc<DestRt>, u16, Option<ConnRef<'g>>), Unplaced> {
-    let mask = svc.netmask.load(Ordering::Relaxed).to_ne_bytes();
-    let mut snet = [0u8; 16];
-    for ((s, a), m) in snet.iter_mut().zip(flow.saddr.iter()).zip(mask.iter()) {
-        *s = a & m;
-    }
+    let snet = client_net(flow, svc.netmask.load(Ordering::Relaxed));
+    let af = flow.af as u8;
     let svc_port = svc.key.port;
     let port_match = flow.dport == svc_port;
     let k = if port_match {
         let vport = if svc_port != FTPPORT { flow.dport } else { 0 };
-        Key::template(flow.protocol, snet, flow.daddr, vport)
+        Key::template(flow.protocol, af, snet, flow.daddr, vport)
     } else if svc.key.fwmark != 0 {
-        Key::template(0, snet, mark_addr(svc.key.fwmark), 0)
+        Key::template(0, af, snet, mark_addr(svc.key.fwmark), 0)
     } else {
-        Key::template(flow.protocol, snet, flow.daddr, 0)
+        Key::template(flow.protocol, af, snet, flow.daddr, 0)
     };
     let mut tpl = dp.conns.get_template(g, &k);
     if let Some(t) = &tpl {
@@ -548,7 +621,7 @@ fn persist<'g>(
             let ctl = Arc::new(Control::new(k), GFP_ATOMIC).map_err(|_| Unplaced::NoMemory)?;
             let n = NewConn {
                 protocol: k.protocol,
-                af: AF_INET,
+                af: flow.af,
                 caddr: k.caddr,
                 cport: 0,
                 vaddr: k.vaddr,
@@ -573,6 +646,31 @@ fn persist<'g>(
     Ok((dest, dport, Some(tpl)))
 }
 
+/// The client's network by the service's netmask: an IPv4 mask as ip_vs
+/// keeps it (network order in the word's bytes), or an IPv6 prefix length.
+fn client_net(flow: &Flow, netmask: u32) -> [u8; 16] {
+    let mut snet = [0u8; 16];
+    if flow.af == AF_INET6 {
+        let mut bits = netmask.min(128);
+        for (s, a) in snet.iter_mut().zip(flow.saddr.iter()) {
+            let take = bits.min(8);
+            // 0xff00 >> take: the top `take` bits of a byte.
+            let m = (0xff00u16 >> take) as u8;
+            *s = a & m;
+            bits = bits.saturating_sub(take);
+        }
+    } else {
+        for ((s, a), m) in snet
+            .iter_mut()
+            .zip(flow.saddr.iter())
+            .zip(netmask.to_ne_bytes().iter())
+        {
+            *s = a & m;
+        }
+    }
+    snet
+}
+
 /// Sends a client's packet on to `c`'s real server by its method, with
 /// the namespace's pmtu_disc setting.
 fn send(
@@ -580,7 +678,7 @@ fn send(
     dp: &DataPlane,
     skb: Owned<'_>,
     c: &Conn,
-    ip: &Ipv4,
+    ip: &Ip,
     via: xmit::Via<'_>,
 ) -> Verdict {
     let pmtu_disc = dp.sysctl.get(sysctl_idx::PMTU_DISC) != 0;
@@ -642,9 +740,9 @@ fn packet_out(
         // gets an ICMP port unreachable back, as from ip_vs.
         if dp.sysctl.get(sysctl_idx::NAT_ICMP_SEND) != 0
             && !(ip.protocol == IPPROTO_TCP && tcp::Flags::from_byte(p.tcp_flags).rst)
-            && dp.has_real_service(&g, ip.protocol, &saddr, p.sport)
+            && dp.has_real_service(&g, ip.af, ip.protocol, &saddr, p.sport)
         {
-            skb.icmp_send(3, 3, 0);
+            port_unreachable(skb, ip.af);
             return Some(Verdict::Drop);
         }
         return None;

@@ -12,7 +12,7 @@ use crate::ctl::abi::default_timeout;
 use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, TabFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstGuard, EstLock, Stats, SvcRt};
-use crate::svc::spec::{Fwd, SvcKey, AF_INET};
+use crate::svc::spec::{Fwd, SvcKey};
 use crate::svc::{Services, Trash};
 use crate::sys::netns::{Net, PernetId, PernetState};
 use crate::sys::nf::Registration;
@@ -37,8 +37,13 @@ pub(crate) struct Ctl {
     pub(crate) services: Services,
     /// Their removed real servers, for a while.
     pub(crate) trash: Trash,
-    /// The IPv4 hooks, registered while there is a service.
+    /// The IPv4 hooks, registered while there is an IPv4 service.
     pub(crate) hooks4: Option<Registration<3>>,
+    /// The IPv6 hooks, while there is an IPv6 service.
+    pub(crate) hooks6: Option<Registration<3>>,
+    /// IPv6 reassembly before the hooks, on once an IPv6 service was added
+    /// (as ip_vs; dropped with the namespace's state).
+    pub(crate) defrag6: Option<crate::sys::nf::Defrag6>,
     /// The sync daemons that run (dropped before the tables they fill).
     pub(crate) daemons: crate::sync::Daemons,
 }
@@ -559,18 +564,6 @@ impl Tables {
         }
     }
 
-    /// The IPv4 service a new connection belongs to: [`Tables::service_of`].
-    pub(crate) fn service_for<'g>(
-        &'g self,
-        g: &'g RcuGuard,
-        mark: u32,
-        protocol: u8,
-        addr: &[u8; 16],
-        port: u16,
-    ) -> Option<&'g Arc<SvcRt>> {
-        self.service_of(g, AF_INET, mark, protocol, addr, port)
-    }
-
     /// The service of family `af` a new connection to (protocol, VIP,
     /// port) with firewall mark `mark` belongs to (ip_vs_service_find): by
     /// mark first, then by address and port, then a service of port 0 of
@@ -610,11 +603,12 @@ impl Tables {
         })
     }
 
-    /// Whether the IPv4 (protocol, address, port) is a NAT real server of some
-    /// service (ip_vs's `ip_vs_has_real_service`).
+    /// Whether the (family, protocol, address, port) is a NAT real server
+    /// of some service (ip_vs's `ip_vs_has_real_service`).
     pub(crate) fn has_real_service(
         &self,
         g: &RcuGuard,
+        af: u16,
         protocol: u8,
         addr: &[u8; 16],
         port: u16,
@@ -622,7 +616,7 @@ impl Tables {
         self.rs
             .find(g, rs_hash(addr, port), |d| {
                 d.key.port == port
-                    && d.key.af == AF_INET
+                    && d.key.af == af
                     && d.key.addr == *addr
                     && (d.protocol == u16::from(protocol) || d.protocol == 0)
                     && Fwd::of(d.fwd.load(Ordering::Relaxed)) == Fwd::Masq
@@ -714,6 +708,8 @@ impl PernetState for NetState {
                 services: Services::new(),
                 trash: Trash::new(),
                 hooks4: None,
+                hooks6: None,
+                defrag6: None,
                 daemons: crate::sync::Daemons::new(),
             }, "rvs_ctl"),
             dp: dp?,

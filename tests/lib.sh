@@ -154,7 +154,9 @@ kmemleak_begin() {
 		echo "kmemleak: not in the KASAN kernel (make test checks leaks)"
 		return 0
 	fi
-	[ -w "$KMEMLEAK" ] || fail "no $KMEMLEAK (the test kernel has CONFIG_DEBUG_KMEMLEAK)"
+	# (tests/run.sh boots the VMs of files that never call kmemleak_check
+	# with kmemleak=off: it costs every allocation.)
+	[ -w "$KMEMLEAK" ] || fail "no $KMEMLEAK (the test kernel has CONFIG_DEBUG_KMEMLEAK; booted with kmemleak=off?)"
 	echo scan=off >"$KMEMLEAK"
 	echo scan >"$KMEMLEAK"
 	echo clear >"$KMEMLEAK"
@@ -292,26 +294,48 @@ setup_topology() {
 # it through the director, their only router here).
 lvs_director() {
 	ip -n "$director" addr add "$VIP/32" dev lo
+	ip -n "$director" addr add "$VIP6/128" dev lo
 	ip netns exec "$director" sysctl -qw net.ipv4.conf.all.accept_local=1
 	ip netns exec "$director" sysctl -qw net.ipv4.conf.br0.accept_local=1
 	ip netns exec "$director" sysctl -qw net.ipv4.conf.all.rp_filter=0
 	ip netns exec "$director" sysctl -qw net.ipv4.conf.br0.rp_filter=0
 }
 
-# lvs_real_servers: the real servers set up for the three methods at once.
-# NAT needs nothing more (their default route is the director); DR needs
-# the VIP on a non-ARPing loopback; TUN the ipip device tunl0 up, which
-# then decapsulates packets for the VIP.
+# lvs_real_servers: the real servers set up for the three methods at once,
+# in both families. NAT needs nothing more (their default route is the
+# director); DR needs the VIP on a non-ARPing loopback (an address on lo
+# gets no IPv6 neighbour advertisement on eth0); TUN the ipip device tunl0
+# up, which then decapsulates packets for the VIP (IPv6 tunnels:
+# lvs_tunnels6).
 lvs_real_servers() {
-	local ns
-	for ns in "$rs1" "$rs2" "$rs3"; do
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_announce=2
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.default.rp_filter=0
 		ip -n "$ns" addr add "$VIP/32" dev lo
+		ip -n "$ns" addr add "$VIP6/128" dev lo
 		ip -n "$ns" link add tunl0 type ipip 2>/dev/null || true
 		ip -n "$ns" link set tunl0 up
 		ip netns exec "$ns" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
+	done
+}
+
+# lvs_tunnels6: on the real servers, the ends of the director's IPv6
+# tunnels: an ip6tnl device t6 of mode "any" (IPv6 or IPv4 inside IPv6)
+# and a sit device sit1 (IPv6 inside IPv4), both from the director. (Only
+# where a test uses them: a tunnel device sends the link's own IPv6
+# traffic, and logs when its local address goes.)
+lvs_tunnels6() {
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ns=${rss[$i]}
+		ip -n "$ns" link add t6 type ip6tnl mode any local "${RS_IP6S[$i]}" remote "$DIR_RS_IP6"
+		ip -n "$ns" link set t6 up
+		ip -n "$ns" link add sit1 type sit local "${RS_IPS[$i]}" remote "$DIR_RS_IP"
+		ip -n "$ns" link set sit1 up
 	done
 }
 
@@ -322,7 +346,7 @@ lvs_servers() {
 	local i ns rss=("$rs1" "$rs2" "$rs3")
 	for i in 0 1 2; do
 		ip netns exec "${rss[$i]}" python3 "$LVS_PY" serve "$1" "rs$((i + 1))" \
-			"${RS_IPS[$i]}" "$VIP" </dev/null >/dev/null 2>&1 &
+			"${RS_IPS[$i]}" "$VIP" "${RS_IP6S[$i]}" "$VIP6" </dev/null >/dev/null 2>&1 &
 	done
 	for ns in "${rss[@]}"; do
 		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':$(($1 + 1)) '" ||
@@ -336,14 +360,182 @@ lvs_servers() {
 lvs_service() {
 	local proto=$1 method=$2 sched=$3
 	shift 3
-	local w=("${@:-1}") i port
+	local w=("${@:-1}") i port vip=$VIP rss=("${RS_IPS[@]}")
+	if [ -n "${LVS_V6:-}" ]; then
+		vip="[$VIP6]"
+		rss=("[${RS_IP6S[0]}]" "[${RS_IP6S[1]}]" "[${RS_IP6S[2]}]")
+	fi
 	for port in 8080 8081; do
-		ip netns exec "$director" $IPVSADM -A "$proto" "$VIP:$port" -s "$sched"
+		ip netns exec "$director" $IPVSADM -A "$proto" "$vip:$port" -s "$sched"
 		for i in 0 1 2; do
-			ip netns exec "$director" $IPVSADM -a "$proto" "$VIP:$port" \
-				-r "${RS_IPS[$i]}:$port" "$(lvs_fwd_flag "$method")" -w "${w[$i]:-1}"
+			ip netns exec "$director" $IPVSADM -a "$proto" "$vip:$port" \
+				-r "${rss[$i]}:$port" "$(lvs_fwd_flag "$method")" -w "${w[$i]:-1}"
 		done
 	done
+}
+
+# use IMPL: an empty director on implementation IMPL (the previous case's
+# table, left by a failure, emptied first: it holds scheduler modules).
+use() {
+	set_mtu 1500
+	if module_loaded ip_vs || module_loaded rvs; then
+		dir $IPVSADM -C 2>/dev/null || true
+	fi
+	load_impl "$1"
+}
+
+# set_mtu N: the MTU of the real servers' segment (the director's bridge
+# and its ports, the real servers' links).
+set_mtu() {
+	ip -n "$director" link set br0 mtu "$1"
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for i in 0 1 2; do
+		ip -n "$director" link set "p$i" mtu "$1"
+		ip -n "${rss[$i]}" link set eth0 mtu "$1"
+	done
+}
+
+# offload on|off: TX checksum offload of the client's and real servers'
+# veths (CHECKSUM_PARTIAL packets through the director, or complete ones).
+offload() {
+	ip netns exec "$client" ethtool -K c0 tx "$1" >/dev/null
+	local ns
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" ethtool -K eth0 tx "$1" >/dev/null
+	done
+}
+
+# picks IMPL NAME CMD...: the sequence of real servers CMD got, saved for
+# the comparison of the two implementations.
+picks() {
+	local impl=$1 name=$2
+	shift 2
+	"$@" >"$OUT/$name.$impl"
+	echo "$name on $impl: $(sort "$OUT/$name.$impl" | uniq -c | tr -s ' \n' ' ')"
+}
+
+# count NAME IMPL RS: how often RS was picked.
+count() { grep -cx "$3" "$OUT/$1.$2" || true; }
+
+# lvs_service6 PROTO METHOD SCHED [WEIGHTS...]: lvs_service on the IPv6
+# VIP and the real servers' IPv6 addresses.
+lvs_service6() { LVS_V6=1 lvs_service "$@"; }
+
+# transfer tcp|udp SIZE [ADDR]: SIZE random bytes to ADDR (the VIP unless
+# given; IPv4 or IPv6) port 8080 and back, compared ($OUT: the test's
+# directory).
+transfer() {
+	local addr=${3:-$VIP}
+	head -c "$2" /dev/urandom >"$OUT/in"
+	rm -f "$OUT/out"
+	if [ "$1" = tcp ]; then
+		if [[ $addr == *:* ]]; then
+			cli timeout 60 socat -t 20 - "TCP6:[$addr]:8080" <"$OUT/in" >"$OUT/out"
+		else
+			cli timeout 60 socat -t 20 - "TCP:$addr:8080" <"$OUT/in" >"$OUT/out"
+		fi
+	else
+		cli timeout 20 python3 "$LVS_PY" udp "$addr" 8080 <"$OUT/in" >"$OUT/out"
+	fi
+	cmp "$OUT/in" "$OUT/out" || fail "$1 $2 bytes to $addr: the echo differs"
+	echo "$1 $2 bytes to $addr: same bytes back"
+}
+
+# forward_round ADDR: TCP (1000 B, 300 kB) and UDP (1000 B, 3000 B:
+# fragmented) to ADDR:8080 and back, checksum offload on and off.
+forward_round() {
+	local off
+	for off in on off; do
+		offload "$off"
+		transfer tcp 1000 "$1"
+		transfer tcp 300000 "$1"
+		transfer udp 1000 "$1"
+		transfer udp 3000 "$1"
+	done
+}
+
+# tunnel_round ip|ip6 OPT [OFFLOADS]: TCP and UDP services on port 8080 of
+# the VIP of that family over the real servers' addresses of that family
+# by TUN with --tun-type OPT; 100 kB by TCP and 1000 B by UDP come back
+# whole, with checksum offload in each of OFFLOADS ("on off" unless given),
+# and OPT's kind of encapsulation reached the real servers (encap_count).
+# The services are deleted again.
+tunnel_round() {
+	local p i off before vip=$VIP rss=("${RS_IPS[@]}")
+	if [ "$1" = ip6 ]; then
+		vip="[$VIP6]"
+		rss=("[${RS_IP6S[0]}]" "[${RS_IP6S[1]}]" "[${RS_IP6S[2]}]")
+	fi
+	for p in -t -u; do
+		dir $IPVSADM -A $p "$vip:8080" -s rr
+		for i in 0 1 2; do
+			# shellcheck disable=SC2086
+			dir $IPVSADM -a $p "$vip:8080" -r "${rss[$i]}:8080" -i --tun-type $2
+		done
+	done
+	before=$(encap_count "$1")
+	for off in ${3:-on off}; do
+		offload $off
+		transfer tcp 100000 "${vip//[\[\]]/}"
+		transfer udp 1000 "${vip//[\[\]]/}"
+	done
+	encap_grew "$2" "$before" "$(encap_count "$1")"
+	dir $IPVSADM -C
+}
+
+# encap_receivers ip|ip6 on|off: on the real servers, the GUE port 6080
+# (fou) and the fallback GRE device of that family, and an nft table
+# rvs_encap counting what comes in by them (encap_count); off: all that
+# removed again.
+encap_receivers() {
+	local ns fou6=() gre=gre0
+	if [ "$1" = ip6 ]; then
+		fou6=(-6)
+		gre=ip6gre0
+	fi
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		if [ "$2" = off ]; then
+			ip netns exec "$ns" nft delete table "$1" rvs_encap
+			ip netns exec "$ns" ip fou del port 6080 "${fou6[@]}"
+			ip -n "$ns" link set "$gre" down
+			continue
+		fi
+		ip netns exec "$ns" ip fou add port 6080 gue "${fou6[@]}" 2>/dev/null || true
+		ip -n "$ns" link set "$gre" up
+		[ "$1" = ip6 ] || ip netns exec "$ns" sysctl -qw net.ipv4.conf.gre0.rp_filter=0
+		ip netns exec "$ns" nft -f - <<-EOF
+			table $1 rvs_encap {
+				chain in {
+					type filter hook input priority 0; policy accept;
+					udp dport 6080 counter
+					meta l4proto gre counter comment "gre"
+				}
+			}
+		EOF
+	done
+}
+
+# encap_count ip|ip6: the GUE (UDP port 6080) and GRE packets the real
+# servers took in, all three together, as counted by their nft table
+# rvs_encap of that family ("gue G gre R").
+encap_count() {
+	local ns
+	for ns in "$rs1" "$rs2" "$rs3"; do
+		ip netns exec "$ns" nft list table "$1" rvs_encap
+	done | awk '/dport 6080/ { for (i = 1; i <= NF; i++) if ($i == "packets") g += $(i + 1) }
+		    /"gre"/ { for (i = 1; i <= NF; i++) if ($i == "packets") r += $(i + 1) }
+		    END { print "gue", g + 0, "gre", r + 0 }'
+}
+
+# encap_grew OPT BEFORE AFTER: the real servers' count of OPT's kind of
+# encapsulation (gue or gre; BEFORE and AFTER lines "gue G gre R") grew,
+# else the test fails.
+encap_grew() {
+	local kind=${1%% *}
+	echo "$1: real servers' input before $2, after $3"
+	[ "$(echo "$3" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" -gt \
+		"$(echo "$2" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" ] ||
+		fail "$1: no $kind packet reached the real servers"
 }
 
 # lvs_setup: topology, director and real servers for every method, the

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Bad traffic against rvs.ko: malformed IPv4/TCP/UDP/ICMP, fragments, odd
+# Bad traffic against rvs.ko: malformed IPv4/TCP/UDP/ICMP and IPv6 (extension
+# header chains, fragments, ICMPv6), fragments, odd
 # TCP flags, ICMP errors for unknown connections, a SYN flood from 10,000
 # source ports; then rmmod while traffic flows and a namespace deleted with
 # its connections. Each must leave no Oops, lockdep or KASAN report (the VM
@@ -23,12 +24,16 @@ answers() {
 	cli timeout 30 socat -t 10 - "TCP:$VIP:8080" <"$OUT/in" >"$OUT/out"
 	cmp "$OUT/in" "$OUT/out"
 	expect_eq "UDP answer" answer "$(cli python3 "$LVS_PY" udp-ask "$VIP" 8080)"
+	cli timeout 30 socat -t 10 - "TCP6:[$VIP6]:8080" <"$OUT/in" >"$OUT/out6"
+	cmp "$OUT/in" "$OUT/out6"
+	expect_eq "UDP answer (IPv6)" answer "$(cli python3 "$LVS_PY" udp-ask "$VIP6" 8080)"
 }
 
 setup() {
 	load_impl rvs
 	lvs_setup
 	for m in -t -u; do lvs_service "$m" nat rr; done
+	for m in -t -u; do lvs_service6 "$m" nat rr; done
 	lvs_service -t tun rr 2>/dev/null || true
 }
 
@@ -40,6 +45,8 @@ test_malformed() {
 	answers
 	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP" "$VIP" 8080 malformed
 	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP" "$VIP" 8081 malformed
+	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP6" "$VIP6" 8080 malformed6
+	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP6" "$VIP6" 8081 malformed6
 	echo "connection entries after the malformed traffic: $(conns)"
 	answers
 	echo "the service still answers"
@@ -118,7 +125,8 @@ test_netns_exit() {
 	kmemleak_check
 }
 
-tap_case "malformed IPv4/TCP/UDP/ICMP, fragments, odd flags: no harm, the service answers" test_malformed
+tap_case "malformed IPv4/TCP/UDP/ICMP and IPv6 (extension headers, fragments, ICMPv6), odd flags: no harm, the service answers" \
+	test_malformed
 tap_case "SYN flood from 10,000 ports: entries expire, slab memory back, the service answers" test_synflood
 tap_case "rmmod rvs while traffic flows: clean, kmemleak silent" test_rmmod_under_traffic
 tap_case "deleting a namespace with connections: clean, kmemleak silent" test_netns_exit

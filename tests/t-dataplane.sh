@@ -12,64 +12,14 @@ RVS_KEEP_NS=1
 trap 'use ip_vs >/dev/null 2>&1; cleanup_ns; rm -rf "$OUT"; unload_all' EXIT
 
 
-# use IMPL: an empty director on implementation IMPL (the previous case's
-# table, left by a failure, emptied first: it holds scheduler modules).
-use() {
-	set_mtu 1500
-	if module_loaded ip_vs || module_loaded rvs; then
-		dir $IPVSADM -C 2>/dev/null || true
-	fi
-	load_impl "$1"
-}
-
-# set_mtu N: the MTU of the real servers' segment (the director's bridge
-# and its ports, the real servers' links).
-set_mtu() {
-	ip -n "$director" link set br0 mtu "$1"
-	local i ns rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ip -n "$director" link set "p$i" mtu "$1"
-		ip -n "${rss[$i]}" link set eth0 mtu "$1"
-	done
-}
-
-# offload on|off: TX checksum offload of the client's and real servers'
-# veths (CHECKSUM_PARTIAL packets through the director, or complete ones).
-offload() {
-	ip netns exec "$client" ethtool -K c0 tx "$1" >/dev/null
-	local ns
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		ip netns exec "$ns" ethtool -K eth0 tx "$1" >/dev/null
-	done
-}
-
-# transfer tcp|udp SIZE: SIZE random bytes to VIP:8080 and back, compared.
-transfer() {
-	head -c "$2" /dev/urandom >"$OUT/in"
-	rm -f "$OUT/out"
-	if [ "$1" = tcp ]; then
-		cli timeout 60 socat -t 20 - "TCP:$VIP:8080" <"$OUT/in" >"$OUT/out"
-	else
-		cli timeout 20 python3 "$LVS_PY" udp "$VIP" 8080 <"$OUT/in" >"$OUT/out"
-	fi
-	cmp "$OUT/in" "$OUT/out" || fail "$1 $2 bytes: the echo differs"
-	echo "$1 $2 bytes: same bytes back"
-}
-
 # test_forward IMPL METHOD: TCP (1000 B, 300 kB) and UDP (1000 B, 3000 B:
 # fragmented) through the VIP and back, checksum offload on and off.
 test_forward() {
-	local impl=$1 method=$2 off
+	local impl=$1 method=$2
 	use "$impl"
 	lvs_service -t "$method" rr
 	lvs_service -u "$method" rr
-	for off in on off; do
-		offload "$off"
-		transfer tcp 1000
-		transfer tcp 300000
-		transfer udp 1000
-		transfer udp 3000
-	done
+	forward_round "$VIP"
 	dir $IPVSADM -L -n --stats
 	# Every real server saw traffic (rr over 4 TCP and 4 UDP transfers).
 	local n
@@ -120,18 +70,6 @@ test_local_client() {
 		dir $IPVSADM -C
 	done
 }
-
-# picks IMPL NAME CMD...: the sequence of real servers CMD got, saved for
-# the comparison of the two implementations.
-picks() {
-	local impl=$1 name=$2
-	shift 2
-	"$@" >"$OUT/$name.$impl"
-	echo "$name on $impl: $(sort "$OUT/$name.$impl" | uniq -c | tr -s ' \n' ' ')"
-}
-
-# count NAME IMPL RS: how often RS was picked.
-count() { grep -cx "$3" "$OUT/$1.$2" || true; }
 
 # udp8081_conns_are N: the UDP service on port 8081 counted N connections.
 udp8081_conns_are() {
@@ -578,17 +516,6 @@ test_localnode() {
 	wait $pid 2>/dev/null || true
 }
 
-# encap_count: packets of GUE (UDP port 6080) and GRE that reached the
-# real servers, as "gue N gre N" (nft counters of their input hooks).
-encap_count() {
-	local ns
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		ip netns exec "$ns" nft list table ip rvs_encap
-	done | awk '/dport 6080/ { for (i = 1; i <= NF; i++) if ($i == "packets") g += $(i + 1) }
-		    /protocol gre/ { for (i = 1; i <= NF; i++) if ($i == "packets") r += $(i + 1) }
-		    END { print "gue", g + 0, "gre", r + 0 }'
-}
-
 # gre_csum_dev add|del: on each real server a GRE device expecting
 # checksums (icsum), or none.
 gre_csum_dev() {
@@ -608,54 +535,19 @@ gre_csum_dev() {
 # off), decapsulated by the real servers' fou port and gre0; their input
 # counters show the packets came in that encapsulation.
 test_tunnels() {
-	local impl=$1 opt ns i p off before after kind
+	local impl=$1 opt
 	use "$impl"
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		ip netns exec "$ns" ip fou add port 6080 gue 2>/dev/null || true
-		ip -n "$ns" link set gre0 up
-		ip netns exec "$ns" sysctl -qw net.ipv4.conf.gre0.rp_filter=0
-		ip netns exec "$ns" nft -f - <<-EOF
-			table ip rvs_encap {
-				chain in {
-					type filter hook input priority 0; policy accept;
-					udp dport 6080 counter
-					ip protocol gre counter
-				}
-			}
-		EOF
-	done
+	encap_receivers ip on
 	for opt in "gue --tun-port 6080 --tun-nocsum" "gue --tun-port 6080 --tun-csum" \
 		"gue --tun-port 6080 --tun-remcsum" "gre --tun-nocsum" "gre --tun-csum"; do
 		# GRE with checksums is taken by a tunnel that expects them (the
 		# fallback gre0 drops them), and only by it.
 		gre_csum_dev "$([ "$opt" = "gre --tun-csum" ] && echo add || echo del)"
-		for p in -t -u; do
-			dir $IPVSADM -A $p "$VIP:8080" -s rr
-			for i in 0 1 2; do
-				dir $IPVSADM -a $p "$VIP:8080" -r "${RS_IPS[$i]}:8080" -i --tun-type $opt
-			done
-		done
-		before=$(encap_count)
-		for off in on off; do
-			offload $off
-			transfer tcp 100000
-			transfer udp 1000
-		done
-		after=$(encap_count)
-		kind=${opt%% *}
-		echo "$opt: real servers' input before $before, after $after"
-		[ "$(echo "$after" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" -gt \
-			"$(echo "$before" | awk -v k="$kind" '{ print (k == "gue" ? $2 : $4) }')" ] ||
-			fail "$opt: no $kind packet reached the real servers"
-		dir $IPVSADM -C
+		tunnel_round ip "$opt"
 	done
 	offload on
 	gre_csum_dev del
-	for ns in "$rs1" "$rs2" "$rs3"; do
-		ip netns exec "$ns" nft delete table ip rvs_encap
-		ip netns exec "$ns" ip fou del port 6080
-		ip -n "$ns" link set gre0 down
-	done
+	encap_receivers ip off
 }
 
 # test_trash IMPL: ipvsadm -C and the service added back (a restore, a

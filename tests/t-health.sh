@@ -8,7 +8,8 @@
 # lost and the sorry server takes over.
 #
 # - a dead server leaves VIP:80 (weight 0 on VIP:81, inhibit_on_failure)
-#   within the check interval plus a second (2 s), and is back within 5 s
+#   within the check interval, a check's connect timeout and a second for a
+#   starved vCPU (3 s; 2.26 s seen once on a busy host), and is back within 5 s
 #   when its service returns;
 # - from the moment it is out until its service returns, every connection
 #   is answered, and none by it (so none reached it);
@@ -83,7 +84,8 @@ outage() {
 	wait_for 5 in_vs 81 "$ip" 0 || fail "$name did not get weight 0 in VIP:81"
 	t1=$(now_ms)
 	echo "$IMPL: $name (${CHECKS[$i]}) out after $((t1 - t0)) ms"
-	[ $((t1 - t0)) -le 2000 ] || fail "$name out only after $((t1 - t0)) ms (at most 2000)"
+	# delay_loop 1 + connect_timeout 1 + 1 s (see the top).
+	[ $((t1 - t0)) -le 3000 ] || fail "$name out only after $((t1 - t0)) ms (at most 3000)"
 	snapshot "$name down"
 	wait_for 10 polled_after "$t1" 10 || fail "the client stopped"
 	# Connections that begin from now may reach it again.

@@ -299,6 +299,7 @@ impl Conn {
     /// Whether it is the entry `k` describes (and not one ended early).
     fn is(&self, k: &Key) -> bool {
         self.protocol == k.protocol
+            && self.af == k.af
             && self.cport == k.cport
             && self.vport == k.vport
             && self.caddr == k.caddr
@@ -516,6 +517,8 @@ pub(crate) fn new_slab() -> Result<SlabCache<Timed<Conn>>> {
 /// What a packet looks up.
 pub(crate) struct Lookup<'a> {
     pub(crate) protocol: u8,
+    /// `AF_INET` or `AF_INET6` (the addresses alone could be either).
+    pub(crate) af: u8,
     pub(crate) saddr: &'a [u8; 16],
     pub(crate) sport: u16,
     pub(crate) daddr: &'a [u8; 16],
@@ -544,6 +547,7 @@ pub(crate) struct NewConn {
 #[derive(Clone, Copy)]
 pub(crate) struct Key {
     pub(crate) protocol: u8,
+    pub(crate) af: u8,
     pub(crate) caddr: [u8; 16],
     pub(crate) cport: u16,
     pub(crate) vaddr: [u8; 16],
@@ -557,6 +561,7 @@ impl Key {
     /// sync message names it.
     pub(crate) fn new(
         protocol: u8,
+        af: u8,
         caddr: [u8; 16],
         cport: u16,
         vaddr: [u8; 16],
@@ -565,6 +570,7 @@ impl Key {
     ) -> Key {
         Key {
             protocol,
+            af,
             caddr,
             cport,
             vaddr,
@@ -574,9 +580,16 @@ impl Key {
     }
 
     /// A persistence template's key.
-    pub(crate) fn template(protocol: u8, caddr: [u8; 16], vaddr: [u8; 16], vport: u16) -> Key {
+    pub(crate) fn template(
+        protocol: u8,
+        af: u8,
+        caddr: [u8; 16],
+        vaddr: [u8; 16],
+        vport: u16,
+    ) -> Key {
         Key {
             protocol,
+            af,
             caddr,
             cport: 0,
             vaddr,
@@ -758,6 +771,7 @@ impl ConnTable {
         let h = self.hash(k.protocol, k.saddr, k.sport);
         let c = self.tab.find(g, h, |c| {
             c.protocol == k.protocol
+                && c.af == k.af
                 && c.cport == k.sport
                 && c.vport == k.dport
                 && c.caddr == *k.saddr
@@ -793,6 +807,7 @@ impl ConnTable {
                 (c.vport, &c.vaddr)
             };
             c.protocol == k.protocol
+                && c.af == k.af
                 && c.cport == k.dport
                 && sport == k.sport
                 && c.caddr == *k.daddr
@@ -874,6 +889,7 @@ impl ConnTable {
         let h = self.hash(n.protocol, &n.caddr, n.cport);
         let k = Key {
             protocol: n.protocol,
+            af: n.af as u8,
             caddr: n.caddr,
             cport: n.cport,
             vaddr: n.vaddr,

@@ -283,14 +283,32 @@ fn set_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
     r
 }
 
-/// The hooks are registered while the namespace has a service, as ip_vs.
+/// The hooks of a family are registered while the namespace has a
+/// service of that family, as ip_vs; IPv6 reassembly goes on with the
+/// first IPv6 service.
 fn sync_hooks(net: &Net, ctl: &mut Ctl) {
-    if ctl.services.is_empty() {
+    if !ctl.services.has_family(spec::AF_INET) {
         ctl.hooks4 = None;
     } else if ctl.hooks4.is_none() {
         match Registration::new(net, &crate::datapath::HOOKS4) {
             Ok(r) => ctl.hooks4 = Some(r),
             Err(_) => pr_warn!("could not register the netfilter hooks\n"),
+        }
+    }
+    if !ctl.services.has_family(spec::AF_INET6) {
+        ctl.hooks6 = None;
+        return;
+    }
+    if ctl.defrag6.is_none() {
+        match crate::sys::nf::Defrag6::new(net) {
+            Ok(d) => ctl.defrag6 = Some(d),
+            Err(_) => pr_warn!("could not turn IPv6 reassembly on\n"),
+        }
+    }
+    if ctl.hooks6.is_none() {
+        match Registration::new(net, &crate::datapath::HOOKS6) {
+            Ok(r) => ctl.hooks6 = Some(r),
+            Err(_) => pr_warn!("could not register the IPv6 netfilter hooks\n"),
         }
     }
 }

@@ -165,16 +165,21 @@ fn conn_line(w: &mut SeqWriter, c: &Conn, origin: bool) {
         v6(w, &c.caddr);
         let _ = write!(w, " {cport:04X} ");
         v6(w, &c.vaddr);
-        let _ = write!(w, " {vport:04X} ");
-        v6(w, &c.daddr);
+        let _ = write!(w, " {vport:04X}");
     } else {
         let _ = write!(
             w,
-            "{:08X} {cport:04X} {:08X} {vport:04X} {:08X}",
+            "{:08X} {cport:04X} {:08X} {vport:04X}",
             be32(&c.caddr),
             be32(&c.vaddr),
-            be32(&c.daddr),
         );
+    }
+    // The real server in its own family (a tunnel's may differ).
+    if c.dest.key.af == AF_INET6 {
+        let _ = write!(w, " ");
+        v6(w, &c.daddr);
+    } else {
+        let _ = write!(w, " {:08X}", be32(&c.daddr));
     }
     let _ = write!(w, " {dport:04X} {state:<11} ");
     if origin {

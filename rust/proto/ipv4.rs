@@ -23,21 +23,7 @@ pub(crate) const ICMP_LEN: usize = 8;
 
 pub(crate) const IPPROTO_ICMP: u8 = 1;
 
-/// The parts of an IPv4 header the director uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Ipv4 {
-    /// Header length in bytes.
-    pub(crate) ihl: usize,
-    pub(crate) tot_len: usize,
-    pub(crate) protocol: u8,
-    pub(crate) tos: u8,
-    pub(crate) ttl: u8,
-    pub(crate) df: bool,
-    /// A fragment (more fragments, or an offset).
-    pub(crate) fragment: bool,
-    pub(crate) saddr: [u8; 4],
-    pub(crate) daddr: [u8; 4],
-}
+use super::{IcmpError, Ip, AF_INET};
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([
@@ -54,7 +40,7 @@ fn four(b: &[u8], at: usize) -> Option<[u8; 4]> {
 /// Parses the fixed part of an IPv4 header from `b` (at least 20 bytes).
 /// `None`: not a sound IPv4 header (version, length fields); `skb_len` is
 /// the packet's length, which `tot_len` must not exceed.
-pub(crate) fn parse(b: &[u8], skb_len: usize) -> Option<Ipv4> {
+pub(crate) fn parse(b: &[u8], skb_len: usize) -> Option<Ip> {
     let vihl = *b.first()?;
     if vihl >> 4 != 4 {
         return None;
@@ -65,16 +51,17 @@ pub(crate) fn parse(b: &[u8], skb_len: usize) -> Option<Ipv4> {
         return None;
     }
     let frag = be16(b, FRAG)?;
-    Some(Ipv4 {
-        ihl,
+    Some(Ip {
+        af: AF_INET,
+        hlen: ihl,
         tot_len,
         protocol: *b.get(9)?,
         tos: *b.get(TOS)?,
         ttl: *b.get(TTL)?,
         df: frag & 0x4000 != 0,
         fragment: frag & 0x3fff != 0,
-        saddr: four(b, SADDR)?,
-        daddr: four(b, DADDR)?,
+        saddr: addr16(four(b, SADDR)?),
+        daddr: addr16(four(b, DADDR)?),
     })
 }
 
@@ -131,20 +118,6 @@ pub(crate) const ICMP_DEST_UNREACH: u8 = 3;
 pub(crate) const ICMP_SOURCE_QUENCH: u8 = 4;
 pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
 
-/// An ICMP error about a TCP or UDP packet, as found after an IPv4 header
-/// of `ihl` bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct IcmpError {
-    pub(crate) ty: u8,
-    /// Offset of the inner (quoted) IP header from the outer one.
-    pub(crate) inner_off: usize,
-    pub(crate) inner: Ipv4,
-    /// Offset of the inner TCP/UDP header from the outer IP header.
-    pub(crate) inner_l4_off: usize,
-    pub(crate) inner_sport: u16,
-    pub(crate) inner_dport: u16,
-}
-
 /// Bytes from the outer IP header that [`parse_icmp_error`] needs, at
 /// most (outer and inner headers with options, ICMP header, ports).
 pub(crate) const ICMP_ERROR_MAX: usize = 60 + ICMP_LEN + 60 + 4;
@@ -155,6 +128,7 @@ pub(crate) const ICMP_ERROR_MAX: usize = 60 + ICMP_LEN + 60 + 4;
 /// header start (a later fragment, truncated, malformed).
 pub(crate) fn parse_icmp_error(b: &[u8], ihl: usize) -> Option<IcmpError> {
     let ty = *b.get(ihl)?;
+    let code = *b.get(ihl.checked_add(1)?)?;
     if ty != ICMP_DEST_UNREACH && ty != ICMP_SOURCE_QUENCH && ty != ICMP_TIME_EXCEEDED {
         return None;
     }
@@ -171,10 +145,11 @@ pub(crate) fn parse_icmp_error(b: &[u8], ihl: usize) -> Option<IcmpError> {
     if frag_off != 0 {
         return None;
     }
-    let inner_l4_off = inner_off.checked_add(inner.ihl)?;
+    let inner_l4_off = inner_off.checked_add(inner.hlen)?;
     let (inner_sport, inner_dport) = ports(b.get(inner_l4_off..)?)?;
     Some(IcmpError {
         ty,
+        code,
         inner_off,
         inner,
         inner_l4_off,
@@ -268,9 +243,9 @@ mod tests {
     #[test]
     fn sound_header() {
         let p = parse(&hdr(), 40).unwrap();
-        assert_eq!(p.ihl, 20);
+        assert_eq!(p.hlen, 20);
         assert!(p.df && !p.fragment);
-        assert_eq!(p.daddr, [203, 0, 113, 10]);
+        assert_eq!(addr4(&p.daddr), [203, 0, 113, 10]);
     }
 
     #[test]

@@ -38,13 +38,26 @@ pub(crate) struct Service {
 /// The services of one namespace.
 pub(crate) struct Services {
     tree: RBTree<SvcKey, Service>,
+    /// Services of each family: IPv4, IPv6 (the hooks of a family are
+    /// registered while it has one, as ip_vs).
+    count: [usize; 2],
 }
 
 impl Services {
     pub(crate) fn new() -> Self {
         Self {
             tree: RBTree::new(),
+            count: [0; 2],
         }
+    }
+
+    fn family(af: u16) -> usize {
+        usize::from(af == spec::AF_INET6)
+    }
+
+    /// Whether a service of family `af` exists.
+    pub(crate) fn has_family(&self, af: u16) -> bool {
+        self.count.get(Self::family(af)).is_some_and(|n| *n != 0)
     }
 
     pub(crate) fn get(&self, key: &SvcKey) -> Option<&Service> {
@@ -71,6 +84,9 @@ impl Services {
             rt: rt.clone(),
         };
         self.tree.try_create_and_insert(key, svc, GFP_KERNEL)?;
+        if let Some(n) = self.count.get_mut(Self::family(key.af)) {
+            *n = n.saturating_add(1);
+        }
         Ok(rt)
     }
 
@@ -79,7 +95,11 @@ impl Services {
     }
 
     pub(crate) fn remove(&mut self, key: &SvcKey) -> Option<Service> {
-        self.tree.remove(key)
+        let s = self.tree.remove(key)?;
+        if let Some(n) = self.count.get_mut(Self::family(key.af)) {
+            *n = n.saturating_sub(1);
+        }
+        Some(s)
     }
 
     /// Services in key order.
@@ -102,6 +122,7 @@ impl Services {
         }
         Services {
             tree: core::mem::replace(&mut self.tree, RBTree::new()),
+            count: core::mem::take(&mut self.count),
         }
     }
 

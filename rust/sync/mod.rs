@@ -482,7 +482,9 @@ fn find_dest(t: &Tables, g: &RcuGuard, e: &Entry) -> Option<Arc<DestRt>> {
 fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
     let template = e.flags & flag::TEMPLATE != 0;
     let inactive = e.flags & flag::INACTIVE != 0;
-    let key = Key::new(e.protocol, e.caddr, e.cport, e.vaddr, e.vport, template);
+    let key = Key::new(
+        e.protocol, e.af as u8, e.caddr, e.cport, e.vaddr, e.vport, template,
+    );
     let mut cp = t.conns.find(g, &key);
     if !template {
         if let Some(c) = &cp {

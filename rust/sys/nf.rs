@@ -75,11 +75,20 @@ pub(crate) struct HookOp(bindings::nf_hook_ops);
 impl HookOp {
     /// An IPv4 hook at `point` with `priority`, calling `T::hook(id, ..)`.
     pub(crate) const fn ipv4<T: Hooks>(point: HookPoint, priority: i32, id: u8) -> Self {
+        Self::of::<T>(bindings::NFPROTO_IPV4 as u8, point, priority, id)
+    }
+
+    /// The same for IPv6.
+    pub(crate) const fn ipv6<T: Hooks>(point: HookPoint, priority: i32, id: u8) -> Self {
+        Self::of::<T>(bindings::NFPROTO_IPV6 as u8, point, priority, id)
+    }
+
+    const fn of<T: Hooks>(pf: u8, point: HookPoint, priority: i32, id: u8) -> Self {
         // SAFETY: all-zero is a valid nf_hook_ops (no hook, no device,
         // hook_ops_type NF_HOOK_OP_UNDEFINED).
         let mut o: bindings::nf_hook_ops = unsafe { core::mem::zeroed() };
         o.hook = Some(trampoline::<T>);
-        o.pf = bindings::NFPROTO_IPV4 as u8;
+        o.pf = pf;
         o.hooknum = point.raw();
         o.priority = priority;
         o.priv_ = id as usize as *mut core::ffi::c_void;
@@ -151,5 +160,47 @@ impl<const N: usize> Drop for Registration<N> {
         unsafe {
             bindings::nf_unregister_net_hooks(self.net, self.ops.0.as_ptr().cast(), N as u32)
         };
+    }
+}
+
+// Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
+// members deep inside some of them.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn rvs_defrag6_enable(net: *mut bindings::net) -> i32;
+    fn rvs_defrag6_disable(net: *mut bindings::net);
+}
+
+/// IPv6 reassembly before rvs's hooks (`nf_defrag_ipv6`), on in a
+/// namespace while the value lives: ip_vs turns it on with its first IPv6
+/// service, since it sees IPv6 packets whole only.
+///
+/// # Invariants
+///
+/// One user of `nf_defrag_ipv6` in `net` is ours; `net` outlives the value
+/// (dropped at the latest by the namespace's pernet exit).
+pub(crate) struct Defrag6 {
+    net: *mut bindings::net,
+}
+
+// SAFETY: only a handle for turning it off; no thread affinity.
+unsafe impl Send for Defrag6 {}
+// SAFETY: no `&self` method.
+unsafe impl Sync for Defrag6 {}
+
+impl Defrag6 {
+    /// Turns reassembly on in `net`. May sleep.
+    pub(crate) fn new(net: &Net) -> Result<Self> {
+        // SAFETY: a live namespace.
+        kernel::error::to_result(unsafe { rvs_defrag6_enable(net.as_ptr()) })?;
+        // INVARIANT: enabled above.
+        Ok(Self { net: net.as_ptr() })
+    }
+}
+
+impl Drop for Defrag6 {
+    fn drop(&mut self) {
+        // SAFETY: our user of `net`'s reassembly (type invariant).
+        unsafe { rvs_defrag6_disable(self.net) };
     }
 }

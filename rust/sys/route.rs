@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPv4 output routes (include/net/route.h): a lookup's route, and a real
-//! server's cached one ([`DstCache`], ip_vs's `ip_vs_dest_dst`), lent to
+//! Output routes of IPv4 and IPv6 (include/net/route.h,
+//! include/net/ip6_route.h): a lookup's route, and a real server's cached one ([`DstCache`], ip_vs's `ip_vs_dest_dst`), lent to
 //! the packets of its connections inside an RCU read section.
 
 use core::marker::PhantomData;
@@ -18,36 +18,39 @@ use super::sync::RcuGuard;
 // members deep inside some of them.
 #[allow(improper_ctypes)]
 extern "C" {
-    fn rvs_route4(
+    fn rvs_route(
         net: *mut bindings::net,
-        daddr: u32,
-        saddr: u32,
+        af: i32,
+        daddr: *const u8,
         tos: u8,
         known_nh: bool,
-        src_out: *mut u32,
+        src_out: *mut u8,
         mtu: *mut u32,
         local: *mut bool,
-    ) -> *mut bindings::rtable;
-    fn rvs_rt_put(rt: *mut bindings::rtable);
-    fn rvs_rt_valid(rt: *mut bindings::rtable) -> bool;
-    fn rvs_rt_mtu(rt: *mut bindings::rtable) -> u32;
-    fn rvs_rt_local(rt: *const bindings::rtable) -> bool;
+        cookie: *mut u32,
+    ) -> *mut bindings::dst_entry;
+    fn rvs_dst_put(dst: *mut bindings::dst_entry);
+    fn rvs_dst_valid(dst: *mut bindings::dst_entry, cookie: u32) -> bool;
+    fn rvs_dst_mtu(dst: *mut bindings::dst_entry) -> u32;
     fn rvs_call_rcu(h: *mut bindings::callback_head, f: bindings::rcu_callback_t);
 }
 
-/// An IPv4 route (`struct rtable`): held (a reference of its own,
+/// An IPv4 or IPv6 route (`struct dst_entry`): held (a reference of its own,
 /// released on drop) or lent by a [`DstCache`] for `'g`, while the cache is
 /// borrowed inside an RCU read section.
 ///
 /// # Invariants
 ///
-/// `rt` is a valid route; if `held`, one reference to it is ours; if not,
-/// a [`DstCache`] node holds one and lives at least for `'g`.
+/// `rt` is a valid route of family `af`; if `held`, one reference to it
+/// is ours; if not, a [`DstCache`] node holds one and lives at least for
+/// `'g`.
 pub(crate) struct Route<'g> {
-    rt: *mut bindings::rtable,
+    rt: *mut bindings::dst_entry,
     held: bool,
-    /// The source address the route picked.
-    pub(crate) saddr: [u8; 4],
+    /// `AF_INET` or `AF_INET6`.
+    pub(crate) af: u16,
+    /// The source address the route picked (IPv4: the first four bytes).
+    pub(crate) saddr: [u8; 16],
     /// The path MTU of the route's device.
     pub(crate) mtu: u32,
     /// The destination is one of this host's addresses.
@@ -56,41 +59,65 @@ pub(crate) struct Route<'g> {
 }
 
 impl Route<'static> {
-    /// The output route to `daddr`. `known_nh`: `daddr` is the next hop on
-    /// a local segment, the packet's own destination may differ (DR).
-    pub(crate) fn output(net: &Net, daddr: [u8; 4], tos: u8, known_nh: bool) -> Option<Self> {
-        let (mut src, mut mtu, mut local) = (0u32, 0u32, false);
-        // SAFETY: a valid namespace; the out-pointers are locals.
+    /// The output route of family `af` to `daddr` (IPv4: its first four
+    /// bytes). `known_nh`: `daddr` is the next hop on a local segment, the
+    /// packet's own destination may differ (DR).
+    pub(crate) fn output(
+        net: &Net,
+        af: u16,
+        daddr: &[u8; 16],
+        tos: u8,
+        known_nh: bool,
+    ) -> Option<Self> {
+        Self::output_cookie(net, af, daddr, tos, known_nh).map(|(r, _)| r)
+    }
+
+    /// [`Route::output`] and the cookie that checks the route later.
+    fn output_cookie(
+        net: &Net,
+        af: u16,
+        daddr: &[u8; 16],
+        tos: u8,
+        known_nh: bool,
+    ) -> Option<(Self, u32)> {
+        let (mut src, mut mtu, mut local, mut cookie) = ([0u8; 16], 0u32, false, 0u32);
+        // SAFETY: a valid namespace; `daddr` has 16 bytes (the helper reads
+        // 4 for IPv4) and `src` room for 16; the out-pointers are locals.
         let rt = unsafe {
-            rvs_route4(
+            rvs_route(
                 net.as_ptr(),
-                u32::from_ne_bytes(daddr),
-                0,
+                i32::from(af),
+                daddr.as_ptr(),
                 tos,
                 known_nh,
-                &mut src,
+                src.as_mut_ptr(),
                 &mut mtu,
                 &mut local,
+                &mut cookie,
             )
         };
         if rt.is_null() {
             return None;
         }
-        // INVARIANT: rvs_route4 returns a held route.
-        Some(Route {
-            rt,
-            held: true,
-            saddr: src.to_ne_bytes(),
-            mtu,
-            local,
-            _g: PhantomData,
-        })
+        // INVARIANT: rvs_route returns a held route of family `af`.
+        Some((
+            Route {
+                rt,
+                held: true,
+                af,
+                saddr: src,
+                mtu,
+                local,
+                _g: PhantomData,
+            },
+            cookie,
+        ))
     }
 }
 
 impl Route<'_> {
     /// The route pointer and whether a reference to it goes along.
-    pub(super) fn into_raw(self) -> (*mut bindings::rtable, bool) {
+    pub(super) fn into_raw(self) -> (*mut bindings::dst_entry, bool) {
         let r = (self.rt, self.held);
         core::mem::forget(self);
         r
@@ -101,7 +128,7 @@ impl Drop for Route<'_> {
     fn drop(&mut self) {
         if self.held {
             // SAFETY: we hold one reference (type invariant).
-            unsafe { rvs_rt_put(self.rt) };
+            unsafe { rvs_dst_put(self.rt) };
         }
     }
 }
@@ -112,9 +139,13 @@ struct DstNode {
     /// First: the RCU callback's pointer is the node's.
     rcu: Opaque<bindings::callback_head>,
     /// Held by the node.
-    rt: *mut bindings::rtable,
-    saddr: [u8; 4],
+    rt: *mut bindings::dst_entry,
+    saddr: [u8; 16],
+    af: u16,
     known_nh: bool,
+    local: bool,
+    /// What checks an IPv6 route (`rt6_get_cookie`); 0 for IPv4.
+    cookie: u32,
 }
 
 /// A real server's cached output route (ip_vs's `dest_dst`): the packet
@@ -148,13 +179,14 @@ impl DstCache {
         }
     }
 
-    /// The route to `daddr` (for DR with `known_nh`), from the cache when
-    /// still good; `None` without a route.
+    /// The route of family `af` to `daddr` (for DR with `known_nh`), from
+    /// the cache when still good; `None` without a route.
     pub(crate) fn route<'a>(
         &'a self,
         _g: &'a RcuGuard,
         net: &Net,
-        daddr: [u8; 4],
+        af: u16,
+        daddr: &[u8; 16],
         known_nh: bool,
     ) -> Option<Route<'a>> {
         let p = self.node.load(Ordering::Acquire);
@@ -163,29 +195,31 @@ impl DstCache {
             // period after it was replaced; we are in a read section.
             let n = unsafe { &*p };
             // SAFETY: the node holds `rt`.
-            if n.known_nh == known_nh && unsafe { rvs_rt_valid(n.rt) } {
-                // SAFETY: as above.
-                let (mtu, local) = unsafe { (rvs_rt_mtu(n.rt), rvs_rt_local(n.rt)) };
+            if n.known_nh == known_nh && n.af == af && unsafe { rvs_dst_valid(n.rt, n.cookie) } {
                 // INVARIANT: lent while the cache is borrowed and the read
                 // section lasts: a replaced node outlives the section, the
                 // last one lives as long as the cache.
                 return Some(Route {
                     rt: n.rt,
                     held: false,
+                    af,
                     saddr: n.saddr,
-                    mtu,
-                    local,
+                    mtu: n.mtu_of(),
+                    local: n.local,
                     _g: PhantomData,
                 });
             }
         }
-        let rt = Route::output(net, daddr, 0, known_nh)?;
+        let (rt, cookie) = Route::output_cookie(net, af, daddr, 0, known_nh)?;
         let Ok(b) = KBox::new(
             DstNode {
                 rcu: Opaque::uninit(),
                 rt: rt.rt,
                 saddr: rt.saddr,
+                af,
                 known_nh,
+                local: rt.local,
+                cookie,
             },
             GFP_ATOMIC | __GFP_NOWARN,
         ) else {
@@ -193,7 +227,7 @@ impl DstCache {
             return Some(rt);
         };
         let (raw, _) = rt.into_raw();
-        let (saddr, mtu, local) = (b.saddr, b.mtu_of(), b.local_of());
+        let (saddr, mtu, local) = (b.saddr, b.mtu_of(), b.local);
         let new = KBox::into_raw(b);
         let old = self.node.swap(new, Ordering::AcqRel);
         if !old.is_null() {
@@ -207,6 +241,7 @@ impl DstCache {
         Some(Route {
             rt: raw,
             held: false,
+            af,
             saddr,
             mtu,
             local,
@@ -218,19 +253,14 @@ impl DstCache {
 impl DstNode {
     fn mtu_of(&self) -> u32 {
         // SAFETY: the node holds `rt`.
-        unsafe { rvs_rt_mtu(self.rt) }
-    }
-
-    fn local_of(&self) -> bool {
-        // SAFETY: the node holds `rt`.
-        unsafe { rvs_rt_local(self.rt) }
+        unsafe { rvs_dst_mtu(self.rt) }
     }
 }
 
 impl Drop for DstNode {
     fn drop(&mut self) {
         // SAFETY: the node holds one reference (DstCache's invariant).
-        unsafe { rvs_rt_put(self.rt) };
+        unsafe { rvs_dst_put(self.rt) };
     }
 }
 

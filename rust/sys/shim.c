@@ -38,6 +38,12 @@
 #include <net/net_namespace.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
+#include <net/ip6_route.h>
+#include <net/ip6_checksum.h>
+#include <net/addrconf.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include <linux/icmpv6.h>
+#include <linux/netfilter_ipv6.h>
 #include "shim.h"
 
 /* ---- locks, RCU */
@@ -91,6 +97,9 @@ void rvs_skb_set_ipvs_property(struct sk_buff *skb) { skb->ipvs_property = 1; }
 u32 rvs_skb_mark(const struct sk_buff *skb) { return skb->mark; }
 bool rvs_skb_csum_partial(const struct sk_buff *skb) { return skb->ip_summed == CHECKSUM_PARTIAL; }
 bool rvs_skb_is_gso(const struct sk_buff *skb) { return skb_is_gso(skb); }
+/* The largest fragment of an IPv6 packet reassembled by nf_defrag_ipv6 (0
+ * if it came whole): what must fit the path, as ip_vs checks it. */
+u32 rvs_skb_frag_max6(const struct sk_buff *skb) { return IP6CB(skb)->frag_max_size; }
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
 {
 	return skb_gso_validate_network_len(skb, mtu);
@@ -134,15 +143,31 @@ void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32
 	if (udp && skb->ip_summed != CHECKSUM_PARTIAL && !*sum)
 		*sum = CSUM_MANGLED_0;
 }
+/* The same for IPv6: a 16-byte address in the pseudo-header. */
+void rvs_skb_csum_nat6(struct sk_buff *skb, unsigned int off, const u8 *from, const u8 *to,
+		       __be16 pfrom, __be16 pto, bool udp)
+{
+	__sum16 *sum = (__sum16 *)(skb_network_header(skb) + off);
+
+	inet_proto_csum_replace16(sum, skb, (const __be32 *)from, (const __be32 *)to, true);
+	inet_proto_csum_replace2(sum, skb, pfrom, pto, false);
+	if (udp && skb->ip_summed != CHECKSUM_PARTIAL && !*sum)
+		*sum = CSUM_MANGLED_0;
+}
 void rvs_skb_notrack(struct sk_buff *skb)
 {
 	nf_reset_ct(skb);
 	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
 }
-int rvs_route_me_harder(struct net *net, struct sk_buff *skb)
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb, int af)
 {
+	if (af == AF_INET6)
+		return ip6_route_me_harder(net, skb->sk, skb);
 	return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
 }
+/* IPv6 fragments are reassembled before rvs's hooks, as for ip_vs. */
+int rvs_defrag6_enable(struct net *net) { return nf_defrag_ipv6_enable(net); }
+void rvs_defrag6_disable(struct net *net) { nf_defrag_ipv6_disable(net); }
 /* Reassembles a fragment (0: `skb` is now the whole datagram; else the
  * fragment was queued or freed and is no longer the caller's). */
 int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward)
@@ -156,53 +181,100 @@ int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward)
 		ip_send_check(ip_hdr(skb));
 	return err;
 }
-void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
+/* `info` in host order (the MTU of "fragmentation needed"/"too big"). */
+void rvs_icmp_send(struct sk_buff *skb, int af, int type, int code, u32 info)
 {
 	/* A local program's packet (LOCAL_OUT) has no device yet. */
 	if (!skb->dev && skb_dst(skb))
 		skb->dev = dev_net(skb_dst(skb)->dev)->loopback_dev;
-	icmp_send(skb, type, code, info);
+	if (af == AF_INET6)
+		icmpv6_send(skb, type, code, info);
+	else
+		icmp_send(skb, type, code, htonl(info));
 }
 
-/* ICMP messages from `off` (the ICMP header) to the end of the packet. */
-bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off)
+/* The sum an ICMP (or, with its pseudo-header, ICMPv6) message from `off`
+ * (its header) to the end of the packet: 0 when right. */
+static __sum16 rvs_icmp_sum(struct sk_buff *skb, unsigned int off, int af)
 {
-	return skb_csum_unnecessary(skb) ||
-	       !csum_fold(skb_checksum(skb, skb_network_offset(skb) + off, skb->len - off, 0));
+	unsigned int len = skb->len - off;
+	__wsum c = skb_checksum(skb, skb_network_offset(skb) + off, len, 0);
+
+	if (af == AF_INET6)
+		return csum_ipv6_magic(&ipv6_hdr(skb)->saddr, &ipv6_hdr(skb)->daddr, len,
+				       IPPROTO_ICMPV6, c);
+	return csum_fold(c);
 }
-void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off)
+bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off, int af)
 {
+	return skb_csum_unnecessary(skb) || !rvs_icmp_sum(skb, off, af);
+}
+void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off, int af)
+{
+	/* The checksum is at the same offset in both headers. */
 	struct icmphdr *ic = (struct icmphdr *)(skb_network_header(skb) + off);
 
 	ic->checksum = 0;
-	ic->checksum = csum_fold(skb_checksum(skb, skb_network_offset(skb) + off, skb->len - off, 0));
+	ic->checksum = rvs_icmp_sum(skb, off, af);
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-/* ---- routes: a held `struct rtable`, released by rvs_rt_put */
-struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
-			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local)
+/*
+ * ---- routes: a held `struct dst_entry`, released by rvs_dst_put.
+ * The output route of family `af` to `daddr` (4 or 16 bytes), its source
+ * address (`src_out`, as many bytes), the path MTU, whether `daddr` is this
+ * host, and the cookie that checks a cached IPv6 route (ip_vs's
+ * __ip_vs_route_output_v6 and do_output_route4).
+ */
+struct dst_entry *rvs_route(struct net *net, int af, const u8 *daddr, u8 tos, bool known_nh,
+			    u8 *src_out, unsigned int *mtu, bool *local, u32 *cookie)
 {
-	struct flowi4 fl4 = {
-		.daddr = daddr,
-		.saddr = saddr,
-		.flowi4_tos = RT_TOS(tos),
-		.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
-	};
-	struct rtable *rt = ip_route_output_key(net, &fl4);
+	if (af == AF_INET6) {
+		struct flowi6 fl6 = {
+			.flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+		};
+		struct dst_entry *dst;
 
-	if (IS_ERR(rt))
+		memcpy(&fl6.daddr, daddr, sizeof(fl6.daddr));
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error)
+			goto err6;
+		if (ipv6_addr_any(&fl6.saddr) &&
+		    ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0, &fl6.saddr))
+			goto err6;
+		memcpy(src_out, &fl6.saddr, sizeof(fl6.saddr));
+		*mtu = dst_mtu(dst);
+		*local = dst->dev && (dst->dev->flags & IFF_LOOPBACK);
+		*cookie = rt6_get_cookie(dst_rt6_info(dst));
+		return dst;
+err6:
+		dst_release(dst);
 		return NULL;
-	*src_out = fl4.saddr;
-	*mtu = dst_mtu(&rt->dst);
-	*local = rt->rt_flags & RTCF_LOCAL;
-	return rt;
+	} else {
+		struct flowi4 fl4 = {
+			.flowi4_tos = RT_TOS(tos),
+			.flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0,
+		};
+		struct rtable *rt;
+
+		memcpy(&fl4.daddr, daddr, sizeof(fl4.daddr));
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return NULL;
+		memcpy(src_out, &fl4.saddr, sizeof(fl4.saddr));
+		*mtu = dst_mtu(&rt->dst);
+		*local = rt->rt_flags & RTCF_LOCAL;
+		*cookie = 0;
+		return &rt->dst;
+	}
 }
-void rvs_rt_put(struct rtable *rt) { ip_rt_put(rt); }
-/* A cached route still good (ip_vs's __ip_vs_dst_check; IPv4 cookie 0). */
-bool rvs_rt_valid(struct rtable *rt) { return !rt->dst.obsolete || dst_check(&rt->dst, 0); }
-unsigned int rvs_rt_mtu(struct rtable *rt) { return dst_mtu(&rt->dst); }
-bool rvs_rt_local(const struct rtable *rt) { return rt->rt_flags & RTCF_LOCAL; }
+void rvs_dst_put(struct dst_entry *dst) { dst_release(dst); }
+/* A cached route still good (ip_vs's __ip_vs_dst_check). */
+bool rvs_dst_valid(struct dst_entry *dst, u32 cookie)
+{
+	return !dst->obsolete || dst_check(dst, cookie);
+}
+unsigned int rvs_dst_mtu(struct dst_entry *dst) { return dst_mtu(dst); }
 
 /*
  * ip_vs's "send or continue": the packet now belongs to rvs; it leaves by
@@ -210,13 +282,13 @@ bool rvs_rt_local(const struct rtable *rt) { return rt->rt_flags & RTCF_LOCAL; }
  * cached route is lent for the RCU read section, as ip_vs does with
  * skb_dst_set_noref), untracked, as a forwarded packet.
  */
-static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt, bool held)
+static void rvs_prepare_out(struct sk_buff *skb, struct dst_entry *dst, bool held, int af)
 {
 	skb_dst_drop(skb);
 	if (held)
-		skb_dst_set(skb, &rt->dst);
+		skb_dst_set(skb, dst);
 	else
-		skb_dst_set_noref(skb, &rt->dst);
+		skb_dst_set_noref(skb, dst);
 	skb->ipvs_property = 1;
 	skb->ignore_df = 1;
 	rvs_skb_notrack(skb);
@@ -226,19 +298,24 @@ static void rvs_prepare_out(struct sk_buff *skb, struct rtable *rt, bool held)
 	/* A local program's packet keeps its departure time (pacing). */
 	if (skb->dev)
 		skb_clear_tstamp(skb);
-	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	if (af == AF_INET6)
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	else
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
 }
 
-int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held)
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct dst_entry *dst, bool held,
+		    int af)
 {
-	rvs_prepare_out(skb, rt, held);
-	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL,
-		       skb_dst(skb)->dev, dst_output);
+	rvs_prepare_out(skb, dst, held, af);
+	return NF_HOOK(af == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL,
+		       skb, NULL, skb_dst(skb)->dev, dst_output);
 }
 
 /* The GUE header, with remote checksum offload's private data when the
  * packet's checksum is left to the real server (ip_vs's ipvs_gue_encap). */
-static int rvs_push_gue(struct net *net, struct sk_buff *skb, bool remcsum, __be16 port)
+static int rvs_push_gue(struct net *net, struct sk_buff *skb, bool remcsum, __be16 port,
+			u8 inner)
 {
 	size_t optlen = remcsum ? GUE_PLEN_REMCSUM + GUE_LEN_PRIV : 0;
 	size_t hdrlen = sizeof(struct guehdr) + optlen;
@@ -249,7 +326,7 @@ static int rvs_push_gue(struct net *net, struct sk_buff *skb, bool remcsum, __be
 	gueh->version = 0;
 	gueh->hlen = optlen >> 2;
 	gueh->flags = 0;
-	gueh->proto_ctype = IPPROTO_IPIP;
+	gueh->proto_ctype = inner;
 	if (remcsum) {
 		__be32 *flags = (__be32 *)&gueh[1];
 		__be16 *pd = (__be16 *)&flags[1];
@@ -276,22 +353,27 @@ static int rvs_push_gue(struct net *net, struct sk_buff *skb, bool remcsum, __be
 	return 0;
 }
 
-/* The packet in an IPv4 header to `daddr` from `saddr` on route `rt` (as
- * rvs_send_routed), after a GUE (UDP port `port`) or GRE header for those
- * tunnel types; `flags`: IP_VS_TUNNEL_ENCAP_FLAG_*. As ip_vs_tunnel_xmit. */
-int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
-		    __be32 saddr, __be32 daddr, bool df, u8 type, u16 port, u16 flags)
+/* The packet (IPv4 or IPv6) in an outer header of family `af` to `daddr`
+ * from `saddr` (4 or 16 bytes) on route `dst` (as rvs_send_routed), after
+ * a GUE (UDP port `port`) or GRE header for those tunnel types; `flags`:
+ * IP_VS_TUNNEL_ENCAP_FLAG_*. As ip_vs_tunnel_xmit and its _v6. */
+int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct dst_entry *dst, bool held,
+		    int af, const u8 *saddr, const u8 *daddr, bool df, u8 type, u16 port,
+		    u16 flags)
 {
-	const struct iphdr *old = ip_hdr(skb);
-	u8 tos = old->tos, ttl = old->ttl, proto = IPPROTO_IPIP;
+	bool inner6 = ip_hdr(skb)->version == 6;
+	u8 inner = inner6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
+	u8 tos = inner6 ? ipv6_get_dsfield(ipv6_hdr(skb)) : ip_hdr(skb)->tos;
+	u8 ttl = inner6 ? ipv6_hdr(skb)->hop_limit : ip_hdr(skb)->ttl;
+	u8 proto = inner;
 	bool csum = flags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM;
 	bool remcsum = type == IP_VS_CONN_F_TUNNEL_TYPE_GUE &&
 		       (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM) &&
 		       skb->ip_summed == CHECKSUM_PARTIAL;
-	unsigned int room = LL_RESERVED_SPACE(rt->dst.dev) + sizeof(struct iphdr);
+	unsigned int outer = af == AF_INET6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	unsigned int room = LL_RESERVED_SPACE(dst->dev) + outer;
 	IP_TUNNEL_DECLARE_FLAGS(tflags) = { };
-	int gso = SKB_GSO_IPXIP4;
-	struct iphdr *iph;
+	int gso = af == AF_INET6 ? SKB_GSO_IPXIP6 : SKB_GSO_IPXIP4;
 
 	if (type == IP_VS_CONN_F_TUNNEL_TYPE_GUE) {
 		room += sizeof(struct udphdr) + sizeof(struct guehdr);
@@ -309,37 +391,66 @@ int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, boo
 	}
 	if (skb_cow_head(skb, room) || iptunnel_handle_offloads(skb, gso))
 		goto drop;
-	rvs_prepare_out(skb, rt, held);
+	rvs_prepare_out(skb, dst, held, af);
 	held = false;
-	skb_set_inner_ipproto(skb, IPPROTO_IPIP);
+	skb_set_inner_ipproto(skb, inner);
 	if (type == IP_VS_CONN_F_TUNNEL_TYPE_GUE) {
-		if (rvs_push_gue(net, skb, remcsum, htons(port)))
+		bool nocheck = !(csum || (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM));
+
+		if (rvs_push_gue(net, skb, remcsum, htons(port), inner))
 			goto drop;
-		udp_set_csum(!(csum || (flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM)), skb,
-			     saddr, daddr, skb->len);
+		if (af == AF_INET6)
+			udp6_set_csum(nocheck, skb, (const struct in6_addr *)saddr,
+				      (const struct in6_addr *)daddr, skb->len);
+		else
+			udp_set_csum(nocheck, skb, *(const __be32 *)saddr,
+				     *(const __be32 *)daddr, skb->len);
 		proto = IPPROTO_UDP;
 	} else if (type == IP_VS_CONN_F_TUNNEL_TYPE_GRE) {
-		gre_build_header(skb, gre_calc_hlen(tflags), tflags, htons(ETH_P_IP), 0, 0);
+		gre_build_header(skb, gre_calc_hlen(tflags), tflags,
+				 htons(inner6 ? ETH_P_IPV6 : ETH_P_IP), 0, 0);
 		proto = IPPROTO_GRE;
 	}
-	skb_push(skb, sizeof(struct iphdr));
-	skb_reset_network_header(skb);
-	iph = ip_hdr(skb);
-	iph->version = 4;
-	iph->ihl = sizeof(struct iphdr) >> 2;
-	iph->frag_off = df ? htons(IP_DF) : 0;
-	iph->protocol = proto;
-	iph->tos = INET_ECN_encapsulate(tos, tos);
-	iph->daddr = daddr;
-	iph->saddr = saddr;
-	iph->ttl = ttl;
-	iph->tot_len = htons(skb->len);
-	ip_select_ident(net, skb, NULL);
-	ip_send_check(iph);
-	return ip_local_out(net, skb->sk, skb);
+	if (af == AF_INET6) {
+		struct ipv6hdr *ip6h;
+		unsigned int payload = skb->len;
+
+		skb_push(skb, sizeof(struct ipv6hdr));
+		skb_reset_network_header(skb);
+		ip6h = ipv6_hdr(skb);
+		ip6h->version = 6;
+		ip6h->nexthdr = proto;
+		ip6h->payload_len = htons(payload);
+		memset(&ip6h->flow_lbl, 0, sizeof(ip6h->flow_lbl));
+		ipv6_change_dsfield(ip6h, 0, INET_ECN_encapsulate(tos, tos));
+		memcpy(&ip6h->daddr, daddr, sizeof(ip6h->daddr));
+		memcpy(&ip6h->saddr, saddr, sizeof(ip6h->saddr));
+		ip6h->hop_limit = ttl;
+		skb->protocol = htons(ETH_P_IPV6);
+		return ip6_local_out(net, skb->sk, skb);
+	} else {
+		struct iphdr *iph;
+
+		skb_push(skb, sizeof(struct iphdr));
+		skb_reset_network_header(skb);
+		iph = ip_hdr(skb);
+		iph->version = 4;
+		iph->ihl = sizeof(struct iphdr) >> 2;
+		iph->frag_off = df ? htons(IP_DF) : 0;
+		iph->protocol = proto;
+		iph->tos = INET_ECN_encapsulate(tos, tos);
+		memcpy(&iph->daddr, daddr, sizeof(iph->daddr));
+		memcpy(&iph->saddr, saddr, sizeof(iph->saddr));
+		iph->ttl = ttl;
+		iph->tot_len = htons(skb->len);
+		skb->protocol = htons(ETH_P_IP);
+		ip_select_ident(net, skb, NULL);
+		ip_send_check(iph);
+		return ip_local_out(net, skb->sk, skb);
+	}
 drop:
 	if (held)
-		ip_rt_put(rt);
+		dst_release(dst);
 	kfree_skb(skb);
 	return -ENOMEM;
 }

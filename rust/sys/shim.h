@@ -21,29 +21,35 @@ void rvs_skb_set_ipvs_property(struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 bool rvs_skb_csum_partial(const struct sk_buff *skb);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
+u32 rvs_skb_frag_max6(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);
 int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len);
 u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len);
 const u8 *rvs_skb_view(const struct sk_buff *skb, u32 *len, u32 *linear, u32 *bits);
 void rvs_skb_csum_nat(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
 		      __be16 pfrom, __be16 pto, bool udp);
+void rvs_skb_csum_nat6(struct sk_buff *skb, unsigned int off, const u8 *from, const u8 *to,
+		       __be16 pfrom, __be16 pto, bool udp);
 void rvs_skb_notrack(struct sk_buff *skb);
-int rvs_route_me_harder(struct net *net, struct sk_buff *skb);
+int rvs_route_me_harder(struct net *net, struct sk_buff *skb, int af);
+int rvs_defrag6_enable(struct net *net);
+void rvs_defrag6_disable(struct net *net);
 int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward);
-void rvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+void rvs_icmp_send(struct sk_buff *skb, int af, int type, int code, u32 info);
 
-bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off);
-void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off);
+bool rvs_icmp_csum_ok(struct sk_buff *skb, unsigned int off, int af);
+void rvs_icmp_csum_set(struct sk_buff *skb, unsigned int off, int af);
 
-struct rtable *rvs_route4(struct net *net, __be32 daddr, __be32 saddr, u8 tos,
-			  bool known_nh, __be32 *src_out, unsigned int *mtu, bool *local);
-void rvs_rt_put(struct rtable *rt);
-bool rvs_rt_valid(struct rtable *rt);
-unsigned int rvs_rt_mtu(struct rtable *rt);
-bool rvs_rt_local(const struct rtable *rt);
-int rvs_send_routed(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held);
-int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct rtable *rt, bool held,
-		    __be32 saddr, __be32 daddr, bool df, u8 type, u16 port, u16 flags);
+struct dst_entry *rvs_route(struct net *net, int af, const u8 *daddr, u8 tos, bool known_nh,
+			    u8 *src_out, unsigned int *mtu, bool *local, u32 *cookie);
+void rvs_dst_put(struct dst_entry *dst);
+bool rvs_dst_valid(struct dst_entry *dst, u32 cookie);
+unsigned int rvs_dst_mtu(struct dst_entry *dst);
+int rvs_send_routed(struct net *net, struct sk_buff *skb, struct dst_entry *dst, bool held,
+		    int af);
+int rvs_send_tunnel(struct net *net, struct sk_buff *skb, struct dst_entry *dst, bool held,
+		    int af, const u8 *saddr, const u8 *daddr, bool df, u8 type, u16 port,
+		    u16 flags);
 
 struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
 				       int (*show)(struct seq_file *, void *), void *data);

@@ -20,6 +20,7 @@ extern "C" {
     fn rvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     fn rvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
+    fn rvs_skb_frag_max6(skb: *const bindings::sk_buff) -> u32;
     fn rvs_skb_gso_fits(skb: *const bindings::sk_buff, mtu: u32) -> bool;
     fn rvs_skb_ensure_writable(skb: *mut bindings::sk_buff, len: u32) -> i32;
     fn rvs_skb_linear(skb: *mut bindings::sk_buff, len: u32) -> *mut u8;
@@ -38,25 +39,36 @@ extern "C" {
         pto: u16,
         udp: bool,
     );
+    fn rvs_skb_csum_nat6(
+        skb: *mut bindings::sk_buff,
+        off: u32,
+        from: *const u8,
+        to: *const u8,
+        pfrom: u16,
+        pto: u16,
+        udp: bool,
+    );
     fn rvs_skb_notrack(skb: *mut bindings::sk_buff);
-    fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff) -> i32;
-    fn rvs_icmp_csum_ok(skb: *mut bindings::sk_buff, off: u32) -> bool;
-    fn rvs_icmp_csum_set(skb: *mut bindings::sk_buff, off: u32);
+    fn rvs_route_me_harder(net: *mut bindings::net, skb: *mut bindings::sk_buff, af: i32) -> i32;
+    fn rvs_icmp_csum_ok(skb: *mut bindings::sk_buff, off: u32, af: i32) -> bool;
+    fn rvs_icmp_csum_set(skb: *mut bindings::sk_buff, off: u32, af: i32);
     fn rvs_defrag(net: *mut bindings::net, skb: *mut bindings::sk_buff, forward: bool) -> i32;
-    fn rvs_icmp_send(skb: *mut bindings::sk_buff, ty: i32, code: i32, info: u32);
+    fn rvs_icmp_send(skb: *mut bindings::sk_buff, af: i32, ty: i32, code: i32, info: u32);
     fn rvs_send_routed(
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
-        rt: *mut bindings::rtable,
+        dst: *mut bindings::dst_entry,
         held: bool,
+        af: i32,
     ) -> i32;
     fn rvs_send_tunnel(
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
-        rt: *mut bindings::rtable,
+        dst: *mut bindings::dst_entry,
         held: bool,
-        saddr: u32,
-        daddr: u32,
+        af: i32,
+        saddr: *const u8,
+        daddr: *const u8,
         df: bool,
         ty: u8,
         port: u16,
@@ -98,32 +110,35 @@ impl Writable<'_> {
 
     /// NAT's update of the TCP or UDP checksum at `off` (within these
     /// bytes, else nothing) for an address (`from` -> `to`, in the
-    /// pseudo-header) and a port (`pfrom` -> `pto`) changed; a UDP checksum
-    /// that comes out 0 is sent as 0xffff unless the device computes it.
-    /// Right for every `ip_summed` state.
+    /// pseudo-header: IPv4 the first four bytes, IPv6 all 16) and a port
+    /// (`pfrom` -> `pto`) changed; a UDP checksum that comes out 0 is sent
+    /// as 0xffff unless the device computes it. Right for every
+    /// `ip_summed` state.
     pub(crate) fn csum_nat(
         &mut self,
         off: usize,
-        (from, to): ([u8; 4], [u8; 4]),
+        v6: bool,
+        (from, to): (&[u8; 16], &[u8; 16]),
         (pfrom, pto): ([u8; 2], [u8; 2]),
         udp: bool,
     ) {
         if off.checked_add(2).map_or(true, |end| end > self.len) {
             return;
         }
-        // SAFETY: the two bytes at `off` are within the writable bytes
-        // (the invariant and the check above).
-        unsafe {
-            rvs_skb_csum_nat(
-                self.skb.raw(),
-                off as u32,
-                u32::from_ne_bytes(from),
-                u32::from_ne_bytes(to),
-                u16::from_ne_bytes(pfrom),
-                u16::from_ne_bytes(pto),
-                udp,
-            )
-        };
+        let (pfrom, pto) = (u16::from_ne_bytes(pfrom), u16::from_ne_bytes(pto));
+        let raw = self.skb.raw();
+        if v6 {
+            // SAFETY: the two bytes at `off` are within the writable bytes
+            // (the invariant and the check above); both addresses have 16
+            // bytes.
+            unsafe {
+                rvs_skb_csum_nat6(raw, off as u32, from.as_ptr(), to.as_ptr(), pfrom, pto, udp)
+            };
+            return;
+        }
+        let v4 = |a: &[u8; 16]| u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+        // SAFETY: as above.
+        unsafe { rvs_skb_csum_nat(raw, off as u32, v4(from), v4(to), pfrom, pto, udp) };
     }
 }
 
@@ -174,6 +189,14 @@ impl Skb {
     pub(crate) fn is_gso(&self) -> bool {
         // SAFETY: as above.
         unsafe { rvs_skb_is_gso(self.raw()) }
+    }
+
+    /// The largest fragment of an IPv6 packet that nf_defrag_ipv6
+    /// reassembled, 0 for one that came whole (only for IPv6 packets:
+    /// IPv6's control block).
+    pub(crate) fn frag_max6(&self) -> u32 {
+        // SAFETY: a valid skb (type invariant).
+        unsafe { rvs_skb_frag_max6(self.raw()) }
     }
 
     /// Whether a GSO packet's segments fit in `mtu`.
@@ -254,38 +277,41 @@ impl Skb {
 
     /// Routes the packet again after its source changed (ip_vs's
     /// `ip_vs_route_me_harder`). False if no route.
-    pub(crate) fn route_me_harder(&mut self, net: &Net) -> bool {
+    /// `af`: the packet's family.
+    pub(crate) fn route_me_harder(&mut self, net: &Net, af: u16) -> bool {
         // SAFETY: a valid skb and namespace.
-        unsafe { rvs_route_me_harder(net.as_ptr(), self.raw()) == 0 }
+        unsafe { rvs_route_me_harder(net.as_ptr(), self.raw(), i32::from(af)) == 0 }
     }
 
-    /// Whether the ICMP message at `off` (from the IP header, to the end)
-    /// has a right checksum.
-    pub(crate) fn icmp_csum_ok(&mut self, off: usize) -> bool {
+    /// Whether the ICMP (`af` IPv6: ICMPv6) message at `off` (from the IP
+    /// header, to the end) has a right checksum.
+    pub(crate) fn icmp_csum_ok(&mut self, off: usize, af: u16) -> bool {
         let Ok(o) = u32::try_from(off) else {
             return false;
         };
         if o.saturating_add(8) > self.len() {
             return false;
         }
-        // SAFETY: a valid skb; `off` leaves an ICMP header in the packet.
-        unsafe { rvs_icmp_csum_ok(self.raw(), o) }
+        // SAFETY: a valid skb; `off` leaves an ICMP header in the packet
+        // (and an IPv6 one before it for ICMPv6: the caller parsed it).
+        unsafe { rvs_icmp_csum_ok(self.raw(), o, i32::from(af)) }
     }
 
-    /// Computes the checksum of the ICMP message at `off` anew (after
-    /// rvs changed the header it quotes).
-    pub(crate) fn icmp_csum_set(&mut self, off: usize) {
+    /// Computes the checksum of the ICMP (ICMPv6) message at `off` anew
+    /// (after rvs changed the header it quotes).
+    pub(crate) fn icmp_csum_set(&mut self, off: usize, af: u16) {
         if self.writable(off.saturating_add(8)).is_none() {
             return;
         }
         // SAFETY: the ICMP header at `off` is linear and writable.
-        unsafe { rvs_icmp_csum_set(self.raw(), off as u32) };
+        unsafe { rvs_icmp_csum_set(self.raw(), off as u32, i32::from(af)) };
     }
 
-    /// Sends an ICMP error about this packet to its source.
-    pub(crate) fn icmp_send(&mut self, ty: u8, code: u8, info: u32) {
+    /// Sends an ICMP (`af` IPv6: ICMPv6) error about this packet to its
+    /// source; `info` (an MTU) in host order.
+    pub(crate) fn icmp_send(&mut self, af: u16, ty: u8, code: u8, info: u32) {
         // SAFETY: a valid skb with a route (the hooks rvs uses have one).
-        unsafe { rvs_icmp_send(self.raw(), ty.into(), code.into(), info.to_be()) };
+        unsafe { rvs_icmp_send(self.raw(), i32::from(af), ty.into(), code.into(), info) };
     }
 
     /// Whether the device is to complete the L4 checksum
@@ -333,27 +359,30 @@ impl<'a> Owned<'a> {
 
     /// Hands the packet to LOCAL_OUT on `rt` as it is now.
     pub(crate) fn send(self, net: &Net, rt: Route<'_>) -> Verdict {
+        let rt_af = rt.af;
         let (raw, held) = rt.into_raw();
         // SAFETY: the skb is ours to give away (`self` is consumed); a held
         // route's reference goes with it, a lent one stays valid for the
         // RCU read section the hook runs in.
-        unsafe { rvs_send_routed(net.as_ptr(), self.0.raw(), raw, held) };
+        unsafe { rvs_send_routed(net.as_ptr(), self.0.raw(), raw, held, i32::from(rt_af)) };
         Verdict::Stolen(Gone::new())
     }
 
-    /// Wraps the packet in an IPv4 header from `saddr` to `daddr`, after
-    /// the header of `tun`'s type (none for IP in IP, GUE, GRE), and sends
-    /// it on `rt`, as `send`.
+    /// Wraps the packet (IPv4 or IPv6) in an outer header of `rt`'s
+    /// family from `saddr` to `daddr`, after the header of `tun`'s type
+    /// (none for IP in IP, GUE, GRE), and sends it on `rt`, as `send`.
     pub(crate) fn send_tunnel(
         self,
         net: &Net,
         rt: Route<'_>,
-        (saddr, daddr): ([u8; 4], [u8; 4]),
+        (saddr, daddr): (&[u8; 16], &[u8; 16]),
         df: bool,
         tun: Tunnel,
     ) -> Verdict {
+        let af = rt.af;
         let (raw, held) = rt.into_raw();
-        // SAFETY: as in `send`; the helper frees the skb and the route on
+        // SAFETY: as in `send`; both addresses have 16 bytes (it reads 4
+        // for an IPv4 route); the helper frees the skb and the route on
         // failure.
         unsafe {
             rvs_send_tunnel(
@@ -361,8 +390,9 @@ impl<'a> Owned<'a> {
                 self.0.raw(),
                 raw,
                 held,
-                u32::from_ne_bytes(saddr),
-                u32::from_ne_bytes(daddr),
+                i32::from(af),
+                saddr.as_ptr(),
+                daddr.as_ptr(),
                 df,
                 tun.ty,
                 tun.port,

@@ -7,13 +7,13 @@
 
 use super::{route_onward, Via};
 use crate::conn::Conn;
-use crate::proto::ipv4::{addr4, Ipv4};
+use crate::proto::Ip;
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
 use crate::sys::skb::Owned;
 
-pub(crate) fn xmit(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ipv4, via: Via<'_>) -> Verdict {
-    let rt = match route_onward(net, &mut skb, ip, (via, addr4(&c.daddr)), true, 0) {
+pub(crate) fn xmit(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ip, via: Via<'_>) -> Verdict {
+    let rt = match route_onward(net, &mut skb, ip, (via, ip.af, &c.daddr), true, 0) {
         Ok(rt) => rt,
         Err(v) => return v,
     };

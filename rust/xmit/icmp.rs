@@ -6,7 +6,7 @@
 //! connection, so that the other side recognises it.
 
 use crate::conn::Conn;
-use crate::proto::ipv4::{self, addr4, IcmpError};
+use crate::proto::{ipv4, ipv6, IcmpError};
 use crate::sys::skb::Skb;
 
 /// Which way the error goes.
@@ -25,43 +25,55 @@ fn put(b: &mut [u8], at: usize, v: &[u8]) -> Option<()> {
     Some(())
 }
 
-/// Rewrites the error for connection `c`; both IP checksums and the ICMP
-/// checksum are computed anew. False if the packet could not be changed.
+/// Rewrites the error (ICMP or ICMPv6) for connection `c`; the IPv4
+/// headers' checksums and the ICMP checksum are computed anew. False if
+/// the packet could not be changed.
 pub(crate) fn nat(skb: &mut Skb, c: &Conn, e: &IcmpError, way: Way) -> bool {
+    let v6 = e.inner.is_v6();
+    let (saddr, daddr, alen) = if v6 {
+        (ipv6::SADDR, ipv6::DADDR, 16)
+    } else {
+        (ipv4::SADDR, ipv4::DADDR, 4)
+    };
     let (addr, port, outer_at, quoted_at, port_at) = match way {
         Way::Out => (
-            addr4(&c.vaddr),
+            &c.vaddr,
             c.vport,
-            ipv4::SADDR,
-            e.inner_off + ipv4::DADDR,
+            saddr,
+            e.inner_off + daddr,
             e.inner_l4_off + ipv4::DPORT,
         ),
         Way::In => (
-            addr4(&c.daddr),
+            &c.daddr,
             c.dport,
-            ipv4::DADDR,
-            e.inner_off + ipv4::SADDR,
+            daddr,
+            e.inner_off + saddr,
             e.inner_l4_off + ipv4::SPORT,
         ),
+    };
+    let Some(addr) = addr.get(..alen) else {
+        return false;
     };
     let icmp_off = e.inner_off.saturating_sub(ipv4::ICMP_LEN);
     {
         let Some(b) = skb.writable(e.inner_l4_off.saturating_add(4)) else {
             return false;
         };
-        let ok = put(b, outer_at, &addr)
-            .and_then(|_| put(b, quoted_at, &addr))
+        let ok = put(b, outer_at, addr)
+            .and_then(|_| put(b, quoted_at, addr))
             .and_then(|_| put(b, port_at, &port.to_be_bytes()));
         if ok.is_none() {
             return false;
         }
-        // Both IP headers' checksums anew: the quoted one's, then the
+        // Both IPv4 headers' checksums anew: the quoted one's, then the
         // error's own (at the start of the bytes).
-        let quoted = b.get_mut(e.inner_off..).map_or(false, ipv4::set_checksum);
-        if !quoted || !ipv4::set_checksum(b) {
-            return false;
+        if !v6 {
+            let quoted = b.get_mut(e.inner_off..).map_or(false, ipv4::set_checksum);
+            if !quoted || !ipv4::set_checksum(b) {
+                return false;
+            }
         }
     }
-    skb.icmp_csum_set(icmp_off);
+    skb.icmp_csum_set(icmp_off, e.inner.af);
     true
 }

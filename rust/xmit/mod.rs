@@ -9,7 +9,7 @@ pub(crate) mod nat;
 pub(crate) mod tunnel;
 
 use crate::conn::Conn;
-use crate::proto::ipv4::{self, Ipv4};
+use crate::proto::{ipv4, ipv6, Ip};
 use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
@@ -29,7 +29,7 @@ pub(crate) fn to_real_server(
     net: &Net,
     skb: Owned<'_>,
     c: &Conn,
-    ip: &Ipv4,
+    ip: &Ip,
     pmtu_disc: bool,
     via: Via<'_>,
 ) -> Verdict {
@@ -51,51 +51,77 @@ pub(crate) enum Via<'a> {
     Lookup,
 }
 
-/// The route towards `daddr` with the checks every method makes first
-/// (ip_vs's `__ip_vs_get_out_rt`): the packet must fit the path MTU (less
-/// `overhead` for a tunnel header) unless fragmenting is allowed, and its
-/// TTL must allow one more hop. On failure the client gets the ICMP error
-/// and the packet is dropped.
+/// The route towards `daddr` (of family `af`: a tunnel's may differ from
+/// the packet's) with the checks every method makes first (ip_vs's
+/// `__ip_vs_get_out_rt` and its _v6): the packet must fit the path MTU
+/// (less `overhead` for a tunnel header) unless fragmenting is allowed,
+/// and its TTL (hop limit) must allow one more hop. On failure the client
+/// gets the ICMP error of its family and the packet is dropped.
 fn route<'a>(
     net: &Net,
     skb: &mut Skb,
-    ip: &Ipv4,
-    (via, daddr): (Via<'a>, [u8; 4]),
+    ip: &Ip,
+    (via, af, daddr): (Via<'a>, u16, &[u8; 16]),
     known_nh: bool,
     overhead: u32,
 ) -> Result<Route<'a>, Verdict> {
     let rt = match via {
-        Via::Cache(g, cache) => cache.route(g, net, daddr, known_nh),
-        Via::Lookup => Route::output(net, daddr, ip.tos, known_nh),
+        Via::Cache(g, cache) => cache.route(g, net, af, daddr, known_nh),
+        Via::Lookup => Route::output(net, af, daddr, ip.tos, known_nh),
     };
     let Some(rt) = rt else {
         return Err(Verdict::Drop);
     };
     let mtu = rt.mtu.saturating_sub(overhead);
+    // A reassembled IPv6 packet fits if its fragments did: it leaves in
+    // fragments again (as ip_vs's __mtu_check_toobig_v6). Its fragments
+    // were each shorter than it, so their size is read only for a packet
+    // longer than the MTU (rare: one call less per packet).
     let too_big = if skb.is_gso() {
         !skb.gso_fits(mtu)
+    } else if skb.len() <= mtu {
+        false
+    } else if ip.is_v6() {
+        let frag_max = skb.frag_max6();
+        frag_max == 0 || frag_max > mtu
     } else {
-        skb.len() > mtu
+        true
     };
+    if ip.is_v6() {
+        // A tunnel that leaves less than IPv6's minimum MTU cannot carry
+        // the packet (ip_vs drops it so).
+        if overhead != 0 && mtu < ipv6::MIN_MTU {
+            return Err(Verdict::Drop);
+        }
+        if ip.df && too_big {
+            skb.icmp_send(ip.af, ipv6::ICMPV6_PKT_TOOBIG, 0, mtu);
+            return Err(Verdict::Drop);
+        }
+        if !rt.local && ip.ttl <= 1 {
+            skb.icmp_send(ip.af, ipv6::ICMPV6_TIME_EXCEED, 0, 0);
+            return Err(Verdict::Drop);
+        }
+        return Ok(rt);
+    }
     if ip.df && too_big && mtu >= 68 {
-        skb.icmp_send(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        skb.icmp_send(ip.af, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
         return Err(Verdict::Drop);
     }
     if !rt.local && ip.ttl <= 1 {
-        skb.icmp_send(ICMP_TIME_EXCEEDED, 0, 0);
+        skb.icmp_send(ip.af, ICMP_TIME_EXCEEDED, 0, 0);
         return Err(Verdict::Drop);
     }
     Ok(rt)
 }
 
 /// [`route`] for the methods that send the packet on unchanged (DR, TUN):
-/// `Err(Accept)` when the real server is this host, and the TTL made one
-/// less.
+/// `Err(Accept)` when the real server is this host, and the TTL (hop
+/// limit) made one less.
 fn route_onward<'a>(
     net: &Net,
     skb: &mut Skb,
-    ip: &Ipv4,
-    to: (Via<'a>, [u8; 4]),
+    ip: &Ip,
+    to: (Via<'a>, u16, &[u8; 16]),
     known_nh: bool,
     overhead: u32,
 ) -> Result<Route<'a>, Verdict> {
@@ -103,14 +129,27 @@ fn route_onward<'a>(
     if rt.local {
         return Err(Verdict::Accept);
     }
-    if !decrease_ttl(skb) {
+    if !decrease_ttl(skb, ip.is_v6()) {
         return Err(Verdict::Drop);
     }
     Ok(rt)
 }
 
-/// One hop less: TTL decremented, IP checksum redone.
-fn decrease_ttl(skb: &mut Skb) -> bool {
+/// One hop less: IPv4's TTL decremented and its checksum redone, or
+/// IPv6's hop limit decremented.
+fn decrease_ttl(skb: &mut Skb, v6: bool) -> bool {
+    if v6 {
+        return match skb.writable(ipv6::HDR_LEN) {
+            Some(h) => match h.get_mut(ipv6::HOP_LIMIT) {
+                Some(t) => {
+                    *t = t.saturating_sub(1);
+                    true
+                }
+                None => false,
+            },
+            None => false,
+        };
+    }
     let Some(b) = skb.writable(20) else {
         return false;
     };

@@ -9,7 +9,7 @@
 
 use super::{route_onward, Via};
 use crate::conn::Conn;
-use crate::proto::ipv4::{addr4, Ipv4};
+use crate::proto::{Ip, AF_INET6};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
 use crate::sys::skb::{Owned, Tunnel};
@@ -21,12 +21,12 @@ const TYPE_GRE: u8 = 2;
 const FLAG_CSUM: u16 = 1;
 const FLAG_REMCSUM: u16 = 2;
 
-/// The bytes the tunnel adds (ip_vs's MTU arithmetic): the outer IPv4
-/// header; for GUE a UDP and a GUE header, and remote checksum offload's
+/// The bytes the tunnel adds (ip_vs's MTU arithmetic): the outer IPv4 or
+/// IPv6 header; for GUE a UDP and a GUE header, and remote checksum offload's
 /// 8 bytes when the checksum is left to the real server; for GRE its
 /// header, 4 bytes more with a checksum.
-fn overhead(t: Tunnel, csum_partial: bool) -> u32 {
-    let outer = 20;
+fn overhead(t: Tunnel, outer_af: u16, csum_partial: bool) -> u32 {
+    let outer = if outer_af == AF_INET6 { 40 } else { 20 };
     match t.ty {
         TYPE_GUE if t.flags & FLAG_REMCSUM != 0 && csum_partial => outer + 8 + 4 + 8,
         TYPE_GUE => outer + 8 + 4,
@@ -42,22 +42,24 @@ pub(crate) fn xmit(
     net: &Net,
     mut skb: Owned<'_>,
     c: &Conn,
-    ip: &Ipv4,
+    ip: &Ip,
     pmtu_disc: bool,
     via: Via<'_>,
 ) -> Verdict {
-    let daddr = addr4(&c.daddr);
-    let ip = Ipv4 {
-        df: ip.df && pmtu_disc,
+    // The real server's family may differ from the packet's (an IPv6 VIP
+    // over IPv4 real servers, or the reverse).
+    let outer_af = c.dest.key.af;
+    let ip = Ip {
+        df: ip.df && (pmtu_disc || ip.is_v6()),
         ..*ip
     };
     let ip = &ip;
     let tun = c.dest.tunnel();
-    let extra = overhead(tun, skb.csum_partial());
-    let rt = match route_onward(net, &mut skb, ip, (via, daddr), false, extra) {
+    let extra = overhead(tun, outer_af, skb.csum_partial());
+    let rt = match route_onward(net, &mut skb, ip, (via, outer_af, &c.daddr), false, extra) {
         Ok(rt) => rt,
         Err(v) => return v,
     };
     let saddr = rt.saddr;
-    skb.send_tunnel(net, rt, (saddr, daddr), ip.df, tun)
+    skb.send_tunnel(net, rt, (&saddr, &c.daddr), ip.df, tun)
 }

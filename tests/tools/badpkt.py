@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Malformed and hostile IPv4 traffic for the bad-traffic test, sent as raw
-Ethernet frames (AF_PACKET: the kernel fixes nothing) from the client's
-interface to the director.
+"""Malformed and hostile IPv4 and IPv6 traffic for the bad-traffic test,
+sent as raw Ethernet frames (AF_PACKET: the kernel fixes nothing) from the
+client's interface to the director.
 
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT malformed   every malformed kind
+  badpkt.py IFACE DST_MAC SRC_IP6 VIP6 PORT malformed6
+                                                   every malformed IPv6 kind
+                                                   (extension header chains,
+                                                   fragments, ICMPv6)
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood N  N SYNs from N ports
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood-for SECS
                                                    SYNs for SECS s, from
@@ -55,16 +59,126 @@ def icmp(ty, code, body):
     return h[:2] + struct.pack("!H", csum(h)) + h[4:]
 
 
+def a6(x):
+    return socket.inet_pton(socket.AF_INET6, x)
+
+
+def ip6(src, dst, nh, payload, plen=None, hlim=64):
+    plen = len(payload) if plen is None else plen
+    return struct.pack("!IHBB16s16s", 0x60000000, plen & 0xFFFF, nh, hlim, a6(src), a6(dst)) + payload
+
+
+def ext(nh, n8, body=b""):
+    """An extension header (hop-by-hop, routing, destination options) of
+    (n8 + 1) * 8 bytes, padded."""
+    h = struct.pack("!BB", nh, n8) + body
+    return h + b"\0" * ((n8 + 1) * 8 - len(h))
+
+
+def frag6(nh, offset, more, ident=0x1234):
+    return struct.pack("!BBHI", nh, 0, (offset << 3) | int(more), ident)
+
+
+def l4sum6(src, dst, proto, seg):
+    ph = a6(src) + a6(dst) + struct.pack("!I3xB", len(seg), proto)
+    return csum(ph + seg)
+
+
+def tcp6(src, dst, sport, dport, flags, doff=5):
+    h = struct.pack("!HHIIBBHHH", sport, dport, random.getrandbits(32), 0, doff << 4, flags, 65535, 0, 0)
+    return h[:16] + struct.pack("!H", l4sum6(src, dst, 6, h)) + h[18:]
+
+
+def udp6(src, dst, sport, dport, data=b"x", length=None):
+    length = 8 + len(data) if length is None else length
+    h = struct.pack("!HHHH", sport, dport, length, 0) + data
+    return h[:6] + struct.pack("!H", l4sum6(src, dst, 17, h)) + h[8:]
+
+
+def icmp6(src, dst, ty, code, body, good=True):
+    h = struct.pack("!BBHI", ty, code, 0, 0) + body
+    c = l4sum6(src, dst, 58, h) if good else 0x1234
+    return h[:2] + struct.pack("!H", c) + h[4:]
+
+
+def malformed6(src, vip, port):
+    """(name, packet) of every malformed IPv6 kind."""
+    t = tcp6(src, vip, 40000, port, 0x02)
+    u = udp6(src, vip, 40001, port)
+    syn = lambda sp: tcp6(src, vip, sp, port, 0x02)  # noqa: E731
+    chain = lambda n, last: b"".join(ext(60 if i + 1 < n else last, 0) for i in range(n))  # noqa: E731
+    kinds = [
+        ("IPv6 header cut at 20 bytes", ip6(src, vip, 6, t)[:20]),
+        ("payload length beyond the frame", ip6(src, vip, 6, t, plen=1400)),
+        ("payload length cutting the TCP header", ip6(src, vip, 6, t, plen=10)),
+        ("payload length 0 (no jumbo option)", ip6(src, vip, 6, t, plen=0)),
+        ("version 4 in an IPv6 frame", b"\x45" + ip6(src, vip, 6, t)[1:]),
+        ("truncated TCP header", ip6(src, vip, 6, t[:10])),
+        ("truncated UDP header", ip6(src, vip, 17, u[:4])),
+        ("TCP data offset 2", ip6(src, vip, 6, tcp6(src, vip, 40002, port, 0x02, doff=2))),
+        ("TCP data offset 15, no options", ip6(src, vip, 6, tcp6(src, vip, 40003, port, 0x02, doff=15))),
+        ("UDP length beyond the packet", ip6(src, vip, 17, udp6(src, vip, 40004, port, length=900))),
+        ("hop-by-hop header longer than the packet", ip6(src, vip, 0, ext(6, 200) [:16] + t)),
+        ("hop-by-hop header cut in two", ip6(src, vip, 0, b"\x06")),
+        ("destination options, then no next header", ip6(src, vip, 60, ext(59, 0) + t)),
+        ("8 destination options, then a SYN", ip6(src, vip, 60, chain(8, 6) + syn(40011))),
+        ("9 destination options, then a SYN", ip6(src, vip, 60, chain(9, 6) + syn(40012))),
+        ("64 destination options, then a SYN", ip6(src, vip, 60, chain(64, 6) + syn(40013))),
+        ("routing header type 0", ip6(src, vip, 43, struct.pack("!BBBB4x", 6, 2, 0, 1) + a6(vip) + syn(40014))),
+        ("AH of length 0", ip6(src, vip, 51, struct.pack("!BBH", 6, 0, 0) + t)),
+        ("AH longer than the packet", ip6(src, vip, 51, struct.pack("!BBH", 6, 250, 0) + t)),
+        ("first fragment (M), never completed", ip6(src, vip, 44, frag6(6, 0, True) + syn(40015))),
+        ("lone middle fragment", ip6(src, vip, 44, frag6(6, 100, True) + os.urandom(64))),
+        ("lone last fragment", ip6(src, vip, 44, frag6(17, 200, False) + os.urandom(64))),
+        ("atomic fragment (offset 0, no more), a SYN", ip6(src, vip, 44, frag6(6, 0, False) + syn(40016))),
+        ("fragment header cut short", ip6(src, vip, 44, b"\x06\x00")),
+        ("hop limit 0", ip6(src, vip, 6, syn(40017), hlim=0)),
+        ("hop limit 1", ip6(src, vip, 6, syn(40018), hlim=1)),
+    ]
+    for name, flags in [("SYN+FIN", 0x03), ("SYN+RST", 0x06), ("no flags", 0x00), ("all flags", 0xFF),
+                        ("FIN alone", 0x01), ("RST alone", 0x04), ("ACK alone", 0x10), ("SYN+ACK", 0x12)]:
+        kinds.append((f"TCP {name}", ip6(src, vip, 6, tcp6(src, vip, 41000 + flags, port, flags))))
+    quoted = ip6(vip, src, 6, tcp6(vip, src, port, 40010, 0x12))[:48]
+    ic = lambda ty, code, body, good=True: ip6(src, vip, 58, icmp6(src, vip, ty, code, body, good))  # noqa: E731
+    kinds += [
+        ("ICMPv6 port unreachable for no connection", ic(1, 4, quoted)),
+        ("ICMPv6 packet too big for no connection", ic(2, 0, quoted)),
+        ("ICMPv6 error quoting 4 bytes", ic(1, 4, quoted[:4])),
+        ("ICMPv6 error quoting a bad header", ic(3, 0, b"\x4f" + quoted[1:])),
+        ("ICMPv6 error quoting a fragment", ic(1, 4, ip6(vip, src, 44, frag6(6, 10, False) + os.urandom(8)))),
+        ("ICMPv6 error quoting a long chain", ic(1, 4, ip6(vip, src, 60, chain(12, 6) + tcp6(vip, src, port, 1, 0x12)))),
+        ("ICMPv6 bad checksum", ic(1, 4, quoted, good=False)),
+        ("ICMPv6 truncated header", ip6(src, vip, 58, b"\x01\x04")),
+        ("ICMPv6 echo request to the VIP", ic(128, 0, b"ping")),
+        ("protocol 41 (IPv6 in IPv6) to the VIP", ip6(src, vip, 41, ip6(src, vip, 6, t))),
+        ("protocol 4 (IPv4 in IPv6) junk", ip6(src, vip, 4, os.urandom(20))),
+    ]
+    for i in range(200):
+        nh = random.choice([0, 6, 17, 43, 44, 51, 58, 60])
+        kinds.append((f"junk6 {i}", ip6(src, vip, nh, os.urandom(random.randrange(0, 120)))))
+        kinds.append((f"random6 {i}", b"\x60" + os.urandom(random.randrange(0, 100))))
+    return kinds
+
+
 def main():
     iface, dmac, src, vip, port, what = sys.argv[1:7]
     port = int(port)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     smac = open(f"/sys/class/net/{iface}/address").read().strip()
-    eth = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + b"\x08\x00"
+    ethtype = b"\x86\xdd" if what == "malformed6" else b"\x08\x00"
+    eth = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + ethtype
 
     def send(pkt):
         s.send(eth + pkt)
+
+    if what == "malformed6":
+        kinds = malformed6(src, vip, port)
+        for name, pkt in kinds:
+            for _ in range(3):
+                send(pkt)
+        print(f"sent {3 * len(kinds)} malformed IPv6 packets of {len(kinds)} kinds")
+        return
 
     if what == "synflood":
         n = int(sys.argv[7])

@@ -100,6 +100,30 @@ class TServer(socketserver.ThreadingTCPServer):
     request_queue_size = 1024
 
 
+class TServer6(TServer):
+    """The same on IPv6 (only: the IPv4 one has the port there)."""
+
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
+
+
+class UServer6(socketserver.ThreadingUDPServer):
+    address_family = socket.AF_INET6
+
+
+def family(addr):
+    """The address family of a numeric address."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def any_addr(addr):
+    """The wildcard address of addr's family."""
+    return "::" if ":" in addr else "0.0.0.0"
+
+
 def serve(port, name, udp_addrs):
     # UDP answers must come from the address asked (the VIP for DR and
     # TUN): one UDP socket per local address.
@@ -107,10 +131,14 @@ def serve(port, name, udp_addrs):
         TServer(("0.0.0.0", port), Echo),
         TServer(("0.0.0.0", port + 1), Name),
         TServer(("0.0.0.0", port + 2), Bye),
+        TServer6(("::", port), Echo),
+        TServer6(("::", port + 1), Name),
+        TServer6(("::", port + 2), Bye),
     ]
     for a in udp_addrs:
-        servers.append(socketserver.ThreadingUDPServer((a, port), UdpEcho))
-        servers.append(socketserver.ThreadingUDPServer((a, port + 1), UdpName))
+        udp = UServer6 if ":" in a else socketserver.ThreadingUDPServer
+        servers.append(udp((a, port), UdpEcho))
+        servers.append(udp((a, port + 1), UdpName))
     for s in servers:
         s.name = name.encode()
         threading.Thread(target=s.serve_forever, daemon=True).start()
@@ -142,15 +170,15 @@ def names(addr, port, n, udp, hold, one_socket=False):
             # answer is read whatever its source (a NAT real server's
             # answers to such datagrams are not translated back).
             if one is None:
-                one = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                one = socket.socket(family(addr), socket.SOCK_DGRAM)
                 one.settimeout(5)
                 # LVS_SPORT: from that port (one flow across runs).
-                one.bind(("0.0.0.0", int(os.environ.get("LVS_SPORT", "0"))))
+                one.bind((any_addr(addr), int(os.environ.get("LVS_SPORT", "0"))))
             one.sendto(b"?", (addr, port))
             print(one.recv(100).decode().strip(), flush=True)
             continue
         if udp:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s = socket.socket(family(addr), socket.SOCK_DGRAM)
             s.settimeout(5)
             if src:
                 s.bind((src, 0))
@@ -165,7 +193,7 @@ def names(addr, port, n, udp, hold, one_socket=False):
         sport = int(os.environ.get("LVS_SPORT", "0"))
         sport = sport + i if sport else 0
         s = socket.create_connection(
-            (addr, port), timeout=10, source_address=(src or "0.0.0.0", sport)
+            (addr, port), timeout=10, source_address=(src or any_addr(addr), sport)
         )
         print(read_line(s), flush=True)
         if sport:
@@ -233,7 +261,7 @@ def reuse(addr, port, n, sport, fin=False):
 
 def udp(addr, port):
     data = sys.stdin.buffer.read()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.settimeout(5)
     s.connect((addr, port))
     s.send(data)
@@ -242,7 +270,7 @@ def udp(addr, port):
 
 
 def udp_ask(addr, port, wait=5.0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.settimeout(wait)
     s.connect((addr, port))
     s.send(b"?")
