@@ -97,7 +97,7 @@ test-kasan: all
 	@ko=$$(RVS_KERNEL_VARIANT=kasan qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=kasan RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-7200} \
 		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-3600} \
-		qemu/vm.sh run 'RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-badtraffic.sh" tests/vm-suite.sh'
+		qemu/vm.sh run 'RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh" tests/vm-suite.sh'
 
 # The tests of the packet path, of concurrent control and of namespaces on
 # the lockdep kernel (lockdep and PROVE_RCU; built on first use and cached),
@@ -107,7 +107,7 @@ test-lockdep: all
 	@ko=$$(RVS_KERNEL_VARIANT=lockdep qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=lockdep RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-5400} \
 		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-2400} \
-		RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-badtraffic.sh tests/t-ctl-concurrency.sh tests/t-topology.sh" \
+		RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh tests/t-ctl-concurrency.sh tests/t-topology.sh" \
 		qemu/vm.sh run tests/vm-suite.sh
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)

@@ -25,7 +25,9 @@ use kernel::sync::Arc;
 use crate::conn::{Conn, ConnRef, Control, Key, Lookup, NewConn, OnePacket, F_NOOUTPUT};
 use crate::netstate::{mark_addr, sysctl_idx, DataPlane, NetState};
 use crate::proto::ipv6::{self, Parsed};
-use crate::proto::{ipv4, tcp, Dir, IcmpError, Ip, AF_INET6, IPPROTO_TCP, IPPROTO_UDP};
+use crate::proto::{
+    self, ipv4, sctp, tcp, Dir, IcmpError, Ip, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
+};
 use crate::sched::Flow;
 use crate::svc::rt::{DestRt, SvcRt};
 use crate::svc::spec::{Fwd, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
@@ -224,7 +226,7 @@ impl Hooks for Ipvs {
     }
 }
 
-/// What the hooks read of a TCP or UDP packet.
+/// What the hooks read of a TCP, UDP or SCTP packet.
 struct Packet {
     ip: Ip,
     /// The addresses in the tables' 16-byte form.
@@ -232,8 +234,10 @@ struct Packet {
     daddr: [u8; 16],
     sport: u16,
     dport: u16,
-    /// The TCP flags byte (0 for UDP).
+    /// The TCP flags byte (0 for UDP and SCTP).
     tcp_flags: u8,
+    /// SCTP's chunk that drives the state (`Chunks::None` for the others).
+    sctp: sctp::Chunks,
 }
 
 impl Packet {
@@ -273,10 +277,12 @@ impl Packet {
         Some(Self::from_bytes(b, ip).ok_or(None))
     }
 
-    /// The bytes from the IP header that a TCP or UDP packet's headers
-    /// take at least; `Err` as [`Packet::parse`] for the rest.
+    /// The bytes from the IP header that a TCP, UDP or SCTP packet's
+    /// headers take at least (SCTP: its common header; the chunks are
+    /// read where they are, see [`Packet::sctp_chunk`]); `Err` as
+    /// [`Packet::parse`] for the rest.
     fn classify(ip: &Ip) -> Result<usize, Option<u8>> {
-        if ip.protocol != IPPROTO_TCP && ip.protocol != IPPROTO_UDP {
+        if !proto::balanced(ip.protocol) {
             return Err(Some(ip.protocol));
         }
         if ip.fragment {
@@ -297,11 +303,14 @@ impl Packet {
         let l4 = b.get(ip.hlen..)?;
         let (sport, dport) = ipv4::ports(l4)?;
         let mut tcp_flags = 0;
+        let mut chunks = sctp::Chunks::None;
         if ip.protocol == IPPROTO_TCP {
             if !ipv4::tcp_ok(l4, l4total) {
                 return None;
             }
             tcp_flags = *l4.get(ipv4::TCP_FLAGS)?;
+        } else if ip.protocol == IPPROTO_SCTP {
+            chunks = sctp::chunks(l4, l4total);
         }
         Some(Packet {
             ip,
@@ -310,7 +319,42 @@ impl Packet {
             sport,
             dport,
             tcp_flags,
+            sctp: chunks,
         })
+    }
+
+    /// The SCTP chunk type that drives the state, `None` without a chunk
+    /// (or for another protocol). Chunk headers beyond the linear bytes
+    /// are copied out, never pulled: a GSO packet's chunks are its
+    /// segments (`GSO_BY_FRAGS`), which must stay where they are.
+    fn sctp_chunk(&self, skb: &Skb) -> Option<u8> {
+        let l4 = self.ip.hlen;
+        let after = |first: u8, off: usize| {
+            let mut t = [0u8; 1];
+            if skb.copy_bits(l4.saturating_add(off), &mut t) && t[0] == sctp::CID_ABORT {
+                sctp::CID_ABORT
+            } else {
+                first
+            }
+        };
+        match self.sctp {
+            sctp::Chunks::None => None,
+            sctp::Chunks::Type(t) => Some(t),
+            sctp::Chunks::After(first, off) => Some(after(first, off)),
+            sctp::Chunks::Unread => {
+                // The first chunk's header where `chunks` expects it.
+                let mut b = [0u8; sctp::HDR_LEN + sctp::CHUNK_HDR_LEN];
+                let (_, hdr) = b.split_at_mut(sctp::HDR_LEN);
+                if !skb.copy_bits(l4.saturating_add(sctp::HDR_LEN), hdr) {
+                    return None;
+                }
+                match sctp::chunks(&b, self.ip.tot_len.saturating_sub(l4)) {
+                    sctp::Chunks::Type(t) => Some(t),
+                    sctp::Chunks::After(first, off) => Some(after(first, off)),
+                    _ => None,
+                }
+            }
+        }
     }
 }
 
@@ -327,14 +371,20 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
     let g = RcuGuard::new();
     let k = p.key();
     let flags = tcp::Flags::from_byte(p.tcp_flags);
+    let chunk = p.sctp_chunk(&skb);
     let t = dp.timeouts();
     let mut found = dp.conns.get_in(&g, &k);
     if let Some(c) = &found {
-        // A new connection (a lone SYN) on an old entry (ip_vs_in_hook),
-        // unless conn_reuse_mode is 0: reschedule when its real server is
-        // quiesced and expire_nodest_conn is set, or when the entry is
-        // closing.
-        if ip.protocol == IPPROTO_TCP && flags.is_new() {
+        // A new connection (a lone SYN, an SCTP INIT) on an old entry
+        // (ip_vs_in_hook), unless conn_reuse_mode is 0: reschedule when
+        // its real server is quiesced and expire_nodest_conn is set, or
+        // when the entry is closing.
+        let new = match ip.protocol {
+            IPPROTO_TCP => flags.is_new(),
+            IPPROTO_SCTP => chunk == Some(sctp::CID_INIT),
+            _ => false,
+        };
+        if new {
             let reuse = dp.sysctl.get(sysctl_idx::CONN_REUSE_MODE);
             let quiesced =
                 dp.sysctl.expire_nodest_conn() && c.dest.weight.load(Ordering::Relaxed) == 0;
@@ -378,9 +428,19 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 return Verdict::Accept;
             };
             // A TCP connection starts with a SYN (any packet with
-            // sloppy_tcp); others to the VIP meet the local stack.
+            // sloppy_tcp), an SCTP association with an INIT (any chunk but
+            // an ABORT with sloppy_sctp; a packet without a chunk is
+            // dropped); others to the VIP meet the local stack.
             if ip.protocol == IPPROTO_TCP && (flags.rst || !(flags.syn || dp.sysctl.sloppy_tcp())) {
                 return Verdict::Accept;
+            }
+            if ip.protocol == IPPROTO_SCTP {
+                let Some(ch) = chunk else {
+                    return Verdict::Drop;
+                };
+                if !sctp::schedules(ch, dp.sysctl.sloppy_sctp()) {
+                    return Verdict::Accept;
+                }
             }
             // drop_packet: under memory pressure, one new connection in
             // its rate is dropped (ip_vs's conn_schedule).
@@ -430,11 +490,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 Err(Unplaced::NoMemory) => return Verdict::Drop,
             };
             let fwd = Fwd::of(dest.fwd.load(Ordering::Relaxed));
-            let timeout = if ip.protocol == IPPROTO_TCP {
-                tcp::timeout(tcp::NONE, &t)
-            } else {
-                t.udp
-            };
+            let timeout = proto::timeout(ip.protocol, 0, &t);
             let n = NewConn {
                 protocol: ip.protocol,
                 af: ip.af,
@@ -463,10 +519,12 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
         }
     };
     count_in(dp, &conn, skb.len());
-    if ip.protocol == IPPROTO_TCP {
-        conn.tcp_packet(Dir::Input, flags, &t, dp.secure_tcp(), HZ);
-    } else {
-        conn.set_timeout(t.udp.saturating_mul(HZ));
+    match (ip.protocol, chunk) {
+        (IPPROTO_TCP, _) => conn.tcp_packet(Dir::Input, flags, &t, dp.secure_tcp(), HZ),
+        (IPPROTO_SCTP, Some(ch)) => conn.sctp_packet(Dir::Input, ch, HZ),
+        // No chunk: the state and its timeout stay as they are.
+        (IPPROTO_SCTP, None) => conn.touch(),
+        _ => conn.set_timeout(t.udp.saturating_mul(HZ)),
     }
     let v = send(
         net,
@@ -711,6 +769,9 @@ fn new_conn_expected(c: &Conn, reuse_mode: i32) -> bool {
         return false;
     }
     let state = c.state.load(Ordering::Relaxed);
+    if c.protocol == IPPROTO_SCTP {
+        return state == sctp::CLOSED;
+    }
     state == tcp::TIME_WAIT
         || state == tcp::CLOSE
         || (reuse_mode & 2 != 0
@@ -737,9 +798,11 @@ fn packet_out(
     let Some(conn) = dp.conns.get_out(&g, &k) else {
         // No connection: with nat_icmp_send, a packet from a NAT real
         // server's service port that has no connection (not a TCP reset)
-        // gets an ICMP port unreachable back, as from ip_vs.
+        // gets an ICMP port unreachable back, as from ip_vs (nor an SCTP
+        // ABORT).
         if dp.sysctl.get(sysctl_idx::NAT_ICMP_SEND) != 0
             && !(ip.protocol == IPPROTO_TCP && tcp::Flags::from_byte(p.tcp_flags).rst)
+            && !(ip.protocol == IPPROTO_SCTP && p.sctp_chunk(skb) == Some(sctp::CID_ABORT))
             && dp.has_real_service(&g, ip.af, ip.protocol, &saddr, p.sport)
         {
             port_unreachable(skb, ip.af);
@@ -762,6 +825,11 @@ fn packet_out(
             dp.secure_tcp(),
             HZ,
         );
+    } else if ip.protocol == IPPROTO_SCTP {
+        match p.sctp_chunk(skb) {
+            Some(ch) => conn.sctp_packet(Dir::Output, ch, HZ),
+            None => conn.touch(),
+        }
     } else {
         conn.assure();
         conn.touch();

@@ -9,7 +9,7 @@ use kernel::{new_mutex, try_pin_init};
 
 use crate::conn::{self, defense, tab_size, ConnTable};
 use crate::ctl::abi::default_timeout;
-use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, TabFile};
+use crate::ctl::procfs::{ConnFile, ConnSyncFile, InfoFile, StatsFile, StatsPercpuFile, TabFile};
 use crate::proto::Timeouts;
 use crate::svc::rt::{DestRt, EstGuard, EstLock, Stats, SvcRt};
 use crate::svc::spec::{Fwd, SvcKey};
@@ -54,7 +54,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NVALS],
 }
 
-const NSYSCTL: usize = 28;
+const NSYSCTL: usize = 29;
 /// Values: one per entry, two for sync_threshold (threshold, period).
 const NVALS: usize = NSYSCTL + 1;
 
@@ -106,6 +106,9 @@ pub(crate) mod sysctl_idx {
     /// ip_vs's third defence, modes 0 to 3 as drop_entry's: TCP follows
     /// the stricter state table (`tcp::TABLE_DOS`).
     pub(crate) const SECURE_TCP: usize = 28;
+    /// ip_vs's: an SCTP association may start with any chunk but an ABORT
+    /// (not only an INIT), for one a failed-over director never saw begin.
+    pub(crate) const SLOPPY_SCTP: usize = 29;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -137,6 +140,7 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"evict_on_full"),
     IntEntry::new(c"conn_max"),
     IntEntry::checked(c"secure_tcp", Check::DefenseMode),
+    IntEntry::new(c"sloppy_sctp"),
 ]);
 
 impl Sysctl {
@@ -172,12 +176,13 @@ impl Sysctl {
                 0,
                 // Defences: amemthresh 1024 pages, am_droprate 10, both
                 // modes 0; evict_on_full on, conn_max by memory;
-                // secure_tcp 0.
+                // secure_tcp 0; sloppy_sctp 0.
                 1024,
                 10,
                 0,
                 0,
                 1,
+                0,
                 0,
                 0,
             ]
@@ -220,6 +225,10 @@ impl Sysctl {
 
     pub(crate) fn sloppy_tcp(&self) -> bool {
         self.get(sysctl_idx::SLOPPY_TCP) != 0
+    }
+
+    pub(crate) fn sloppy_sctp(&self) -> bool {
+        self.get(sysctl_idx::SLOPPY_SCTP) != 0
     }
 
     pub(crate) fn snat_reroute(&self) -> bool {
@@ -330,6 +339,7 @@ pub(crate) struct DataPlane {
     _conn_file: SeqFile<ConnFile>,
     _conn_sync_file: SeqFile<ConnSyncFile>,
     _stats_file: ProcFile<StatsFile>,
+    _stats_percpu_file: ProcFile<StatsPercpuFile>,
     _tab_file: ProcFile<TabFile>,
     _tick: Periodic<Ticker>,
     /// Ends the entries of removed real servers (expire_nodest_conn).
@@ -462,6 +472,7 @@ impl DataPlane {
             _conn_file: SeqFile::new(net, t.clone())?,
             _conn_sync_file: SeqFile::new(net, t.clone())?,
             _stats_file: ProcFile::new(net, t.clone())?,
+            _stats_percpu_file: ProcFile::new(net, t.clone())?,
             _tab_file: ProcFile::new(net, t.clone())?,
             _tick: tick,
             nodest,

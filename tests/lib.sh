@@ -339,19 +339,43 @@ lvs_tunnels6() {
 	done
 }
 
-# lvs_servers PORT: on every real server rsN, TCP and UDP echo servers on
-# PORT and servers answering "rsN" on PORT+1 (tests/tools/lvs.py).
+# rs_servers CMD PORT READY: on every real server rsN, tests/tools/lvs.py
+# CMD PORT rsN with its addresses and the VIPs; returns once the shell
+# test READY holds in each of them.
 LVS_PY="$RVS_ROOT/tests/tools/lvs.py"
-lvs_servers() {
+rs_servers() {
 	local i ns rss=("$rs1" "$rs2" "$rs3")
 	for i in 0 1 2; do
-		ip netns exec "${rss[$i]}" python3 "$LVS_PY" serve "$1" "rs$((i + 1))" \
+		ip netns exec "${rss[$i]}" python3 "$LVS_PY" "$1" "$2" "rs$((i + 1))" \
 			"${RS_IPS[$i]}" "$VIP" "${RS_IP6S[$i]}" "$VIP6" </dev/null >/dev/null 2>&1 &
 	done
 	for ns in "${rss[@]}"; do
-		wait_for 20 ip netns exec "$ns" sh -c "ss -Htln | grep -q ':$(($1 + 1)) '" ||
-			fail "no server in $ns"
+		wait_for 20 ip netns exec "$ns" sh -c "$3" || fail "no $1 in $ns"
 	done
+}
+
+# lvs_servers PORT: on every real server rsN, TCP and UDP echo servers on
+# PORT and servers answering "rsN" on PORT+1.
+lvs_servers() { rs_servers serve "$1" "ss -Htln | grep -q ':$(($1 + 1)) '"; }
+
+# lvs_sctp_servers: on rsN, SCTP servers echoing on 8080 and answering
+# "rsN" on 8081, one for each of its addresses and the VIPs (each bound
+# to its address alone, so that an association keeps to the path the
+# director forwards).
+lvs_sctp_servers() {
+	modprobe sctp
+	rs_servers sctp-serve 8080 "[ \$(grep -c . /proc/net/sctp/eps) -gt 8 ]"
+}
+
+# sctp_echo ADDR PORT SRC SIZE: SIZE random bytes over one SCTP
+# association from the client's address SRC to ADDR:PORT and back,
+# compared ($OUT: the test's directory).
+sctp_echo() {
+	head -c "$4" /dev/urandom >"$OUT/in"
+	rm -f "$OUT/out"
+	cli timeout 60 python3 "$LVS_PY" sctp-echo "$1" "$2" "$3" <"$OUT/in" >"$OUT/out"
+	cmp "$OUT/in" "$OUT/out" || fail "SCTP $4 bytes to $1 port $2: the echo differs"
+	echo "SCTP $4 bytes to $1 port $2: same bytes back"
 }
 
 # lvs_service PROTO METHOD SCHED [WEIGHTS...]: on the director, the

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Bad traffic against rvs.ko: malformed IPv4/TCP/UDP/ICMP and IPv6 (extension
-# header chains, fragments, ICMPv6), fragments, odd
-# TCP flags, ICMP errors for unknown connections, a SYN flood from 10,000
-# source ports; then rmmod while traffic flows and a namespace deleted with
+# Bad traffic against rvs.ko: malformed IPv4/TCP/UDP/SCTP/ICMP and IPv6
+# (extension header chains, fragments, ICMPv6), fragments, odd TCP flags,
+# SCTP chunks of every length, ICMP errors for unknown connections, a SYN
+# flood from 10,000 source ports and an SCTP INIT flood; then rmmod while traffic flows and a namespace deleted with
 # its connections. Each must leave no Oops, lockdep or KASAN report (the VM
 # runner fails on them), no leak (kmemleak), memory back after expiry, and
 # a service that still answers.
@@ -27,13 +27,16 @@ answers() {
 	cli timeout 30 socat -t 10 - "TCP6:[$VIP6]:8080" <"$OUT/in" >"$OUT/out6"
 	cmp "$OUT/in" "$OUT/out6"
 	expect_eq "UDP answer (IPv6)" answer "$(cli python3 "$LVS_PY" udp-ask "$VIP6" 8080)"
+	sctp_echo "$VIP" 8080 "$CLIENT_IP" 20000
+	sctp_echo "$VIP6" 8080 "$CLIENT_IP6" 20000
 }
 
 setup() {
 	load_impl rvs
 	lvs_setup
-	for m in -t -u; do lvs_service "$m" nat rr; done
-	for m in -t -u; do lvs_service6 "$m" nat rr; done
+	lvs_sctp_servers
+	for m in -t -u --sctp-service; do lvs_service "$m" nat rr; done
+	for m in -t -u --sctp-service; do lvs_service6 "$m" nat rr; done
 	lvs_service -t tun rr 2>/dev/null || true
 }
 
@@ -68,8 +71,9 @@ test_synflood() {
 	[ "$n" -ge 9000 ] || fail "only $n entries for 10,000 SYNs"
 	answers
 	echo "the service answers during the flood's aftermath"
-	# SYN_RECV entries live 60 s (ip_vs's fixed timeout), then go.
-	wait_for 120 sh -c "[ \$(ip netns exec $director sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l') -le 4 ]" ||
+	# SYN_RECV entries live 60 s (ip_vs's fixed timeout), then go (those
+	# of answers stay: TCP, UDP, SCTP, two each).
+	wait_for 120 sh -c "[ \$(ip netns exec $director sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l') -le 6 ]" ||
 		fail "entries left: $(conns)"
 	# Per-CPU slabs hold freed objects back from the count: flush them.
 	sleep 2
@@ -77,6 +81,22 @@ test_synflood() {
 	after=$(slab rvs_conn)
 	echo "after expiry: $(conns) entries; rvs_conn slab objects: $after (peak $peak)"
 	[ "$after" -le $((before + 64)) ] || fail "slab objects not back: $after, $before before"
+	answers
+	# INITs to a port where the real servers listen not: their entries
+	# (INIT1, then REJECTED by the real servers' ABORTs) live 4 s.
+	local base r
+	dir $IPVSADM -A --sctp-service "$VIP:8085" -s rr
+	for r in "${RS_IPS[@]}"; do
+		dir $IPVSADM -a --sctp-service "$VIP:8085" -r "$r:8085" -m
+	done
+	base=$(conns)
+	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP" "$VIP" 8085 initflood 5000
+	n=$(conns)
+	echo "after 5,000 SCTP INITs: $n connection entries ($base before)"
+	[ "$n" -ge $((base + 4500)) ] || fail "only $n entries for 5,000 INITs"
+	wait_for 60 sh -c "[ \$(ip netns exec $director sh -c 'tail -n +2 /proc/net/ip_vs_conn | wc -l') -le $base ]" ||
+		fail "entries left: $(conns)"
+	echo "after expiry: $(conns) entries"
 	answers
 	cleanup_ns
 	rmmod rvs
@@ -125,9 +145,9 @@ test_netns_exit() {
 	kmemleak_check
 }
 
-tap_case "malformed IPv4/TCP/UDP/ICMP and IPv6 (extension headers, fragments, ICMPv6), odd flags: no harm, the service answers" \
+tap_case "malformed IPv4/TCP/UDP/SCTP/ICMP and IPv6 (extension headers, fragments, ICMPv6), odd flags: no harm, the service answers" \
 	test_malformed
-tap_case "SYN flood from 10,000 ports: entries expire, slab memory back, the service answers" test_synflood
+tap_case "SYN flood from 10,000 ports, SCTP INIT flood from 5,000: entries expire, slab memory back, the service answers" test_synflood
 tap_case "rmmod rvs while traffic flows: clean, kmemleak silent" test_rmmod_under_traffic
 tap_case "deleting a namespace with connections: clean, kmemleak silent" test_netns_exit
 tap_done

@@ -249,7 +249,7 @@ test_unpriv() {
 			>"$OUT/unpriv.$impl.common"
 	done
 	cat "$OUT/unpriv.rvs.common"
-	expect_eq "sysctls compared" 23 "$(wc -l <"$OUT/unpriv.rvs.common")"
+	expect_eq "sysctls compared" 24 "$(wc -l <"$OUT/unpriv.rvs.common")"
 	cmp "$OUT/unpriv.ip_vs.common" "$OUT/unpriv.rvs.common" || fail "writable sysctls differ from ip_vs.ko's"
 	grep -qx "sync_qlen_max ro" "$OUT/unpriv.rvs"
 	grep -qx "sloppy_tcp rw" "$OUT/unpriv.rvs"

@@ -26,7 +26,7 @@ use kernel::alloc::flags::GFP_KERNEL_ACCOUNT;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-use crate::proto::{self, tcp, Dir, Timeouts};
+use crate::proto::{self, sctp, tcp, Dir, Timeouts};
 use crate::svc::rt::DestRt;
 use crate::svc::spec::Fwd;
 use crate::sys::rcuhash::{
@@ -392,13 +392,50 @@ impl ConnRef<'_> {
         secure: bool,
         hz: u32,
     ) {
+        self.transition(
+            dir,
+            |old, input_only| tcp::next(old, dir, input_only, flags, secure),
+            tcp::active,
+            tcp::ESTABLISHED,
+        );
+        let state = self.state.load(Ordering::Relaxed);
+        let secs = proto::timeout(proto::IPPROTO_TCP, state, t);
+        self.set_timeout(secs.saturating_mul(hz));
+    }
+
+    /// The same for SCTP: `chunk` is the packet's driving chunk type
+    /// (`sctp::Chunks`).
+    pub(crate) fn sctp_packet(&self, dir: Dir, chunk: u8, hz: u32) {
+        self.transition(
+            dir,
+            |old, input_only| sctp::next(old, dir, input_only, chunk),
+            sctp::active,
+            sctp::ESTABLISHED,
+        );
+        let state = self.state.load(Ordering::Relaxed);
+        self.set_timeout(sctp::timeout(state).saturating_mul(hz));
+    }
+
+    /// One step of a protocol's state machine: `step` gives the next
+    /// state from the current one (and whether the client's packets
+    /// follow the input-only table: no answer seen yet); the destination's
+    /// active/inactive counts follow `active`, and reaching `assured` makes
+    /// the entry assured. The first packet of the real server's clears
+    /// NO_OUTPUT.
+    fn transition(
+        &self,
+        dir: Dir,
+        step: impl FnOnce(u8, bool) -> u8,
+        active: fn(u8) -> bool,
+        assured: u8,
+    ) {
         let mut f = self.flags.load(Ordering::Relaxed);
         let no_output = f & F_NOOUTPUT != 0;
         if no_output && dir == Dir::Output {
             f = self.flags.fetch_and(!F_NOOUTPUT, Ordering::Relaxed) & !F_NOOUTPUT;
         }
         let old = self.state.load(Ordering::Relaxed);
-        let new = tcp::next(old, dir, no_output && dir == Dir::Input, flags, secure);
+        let new = step(old, no_output && dir == Dir::Input);
         if new != old
             && self
                 .state
@@ -406,25 +443,22 @@ impl ConnRef<'_> {
                 .is_ok()
         {
             let inactive = f & F_INACTIVE != 0;
-            if !inactive && !tcp::active(new) {
+            if !inactive && !active(new) {
                 if self.flags.fetch_or(F_INACTIVE, Ordering::Relaxed) & F_INACTIVE == 0 {
                     self.dest.active.fetch_sub(1, Ordering::Relaxed);
                     self.dest.inactive.fetch_add(1, Ordering::Relaxed);
                 }
             } else if inactive
-                && tcp::active(new)
+                && active(new)
                 && self.flags.fetch_and(!F_INACTIVE, Ordering::Relaxed) & F_INACTIVE != 0
             {
                 self.dest.active.fetch_add(1, Ordering::Relaxed);
                 self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
             }
         }
-        let state = self.state.load(Ordering::Relaxed);
-        if new != old && state == tcp::ESTABLISHED {
+        if new != old && self.state.load(Ordering::Relaxed) == assured {
             self.assure();
         }
-        let secs = proto::timeout(proto::IPPROTO_TCP, state, t);
-        self.set_timeout(secs.saturating_mul(hz));
     }
 
     /// Sets the timeout (jiffies) and restarts it from now; a shorter one
@@ -729,8 +763,9 @@ impl ConnTable {
 
     /// ip_vs's drop_entry (`ip_vs_random_dropentry`), once a second while
     /// it is on: in a 32nd of the buckets picked at random, ends the
-    /// entries of half-open TCP connections, non-assured templates, and
-    /// some idle ones with few packets (`defense::todrop_entry`).
+    /// entries of half-open TCP connections and SCTP associations,
+    /// non-assured templates, and some idle ones with few packets
+    /// (`defense::todrop_entry`).
     /// Process context.
     pub(crate) fn random_drop(&self, counters: &mut [i32; 9]) {
         let k = (self.tab.buckets() / 32).max(1);
@@ -750,6 +785,13 @@ impl ConnTable {
                 match c.state.load(Ordering::Relaxed) {
                     tcp::SYN_RECV | tcp::SYNACK => true,
                     tcp::ESTABLISHED => defense::todrop_entry(counters, pkts, idle, HZ),
+                    _ => false,
+                }
+            } else if c.protocol == proto::IPPROTO_SCTP {
+                // An INIT not answered yet, or a quiet association.
+                match c.state.load(Ordering::Relaxed) {
+                    sctp::INIT1 | sctp::INIT => true,
+                    sctp::ESTABLISHED => defense::todrop_entry(counters, pkts, idle, HZ),
                     _ => false,
                 }
             } else {

@@ -11,7 +11,7 @@ use core::sync::atomic::Ordering::Relaxed;
 use crate::conn::{Conn, ConnTable, F_SYNC};
 use crate::ctl::abi::IP_VS_VERSION_CODE;
 use crate::netstate::{NetState, Tables};
-use crate::proto::{self, IPPROTO_TCP, IPPROTO_UDP};
+use crate::proto::{self, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::svc::spec::{Fwd, AF_INET6, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
 use crate::sys::proc::{ProcSeq, ProcShow, SeqWriter};
@@ -24,6 +24,7 @@ pub(crate) type ConnSyncFile = ConnListing<true>;
 pub(crate) struct TabFile;
 pub(crate) struct InfoFile;
 pub(crate) struct StatsFile;
+pub(crate) struct StatsPercpuFile;
 
 /// `ip_vs_proto_name`.
 fn proto_name(w: &mut SeqWriter, p: u16) {
@@ -129,6 +130,26 @@ impl ProcShow for StatsFile {
     }
 }
 
+impl ProcShow for StatsPercpuFile {
+    const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs_stats_percpu");
+    type Data = Tables;
+
+    /// ip_vs_stats_percpu_show's format: each possible CPU's counters,
+    /// the totals since the last ZERO, the rates.
+    fn show(_: &Net, t: &Tables, w: &mut SeqWriter) {
+        let _ = w.write_str("       Total Incoming Outgoing         Incoming         Outgoing\n");
+        let _ = w.write_str("CPU    Conns  Packets  Packets            Bytes            Bytes\n");
+        t.stats.for_each_cpu(|cpu, &[c, ip, op, ib, ob]| {
+            let _ = writeln!(w, "{cpu:3X} {c:8X} {ip:8X} {op:8X} {ib:16X} {ob:16X}");
+        });
+        let [c, ip, op, ib, ob] = t.stats.read();
+        let [cps, ipps, opps, ibps, obps] = t.stats.rates();
+        let _ = writeln!(w, "  ~ {c:8X} {ip:8X} {op:8X} {ib:16X} {ob:16X}\n");
+        let _ = w.write_str("     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n");
+        let _ = writeln!(w, "    {cps:8X} {ipps:8X} {opps:8X} {ibps:16X} {obps:16X}");
+    }
+}
+
 fn be32(a: &[u8; 16]) -> u32 {
     u32::from_be_bytes([a[0], a[1], a[2], a[3]])
 }
@@ -151,6 +172,7 @@ fn conn_line(w: &mut SeqWriter, c: &Conn, origin: bool) {
     let name = match c.protocol {
         IPPROTO_TCP => "TCP",
         IPPROTO_UDP => "UDP",
+        IPPROTO_SCTP => "SCTP",
         _ => "IP",
     };
     let state = if c.is_template() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPv4, TCP and UDP headers as the packet path reads them: every length
+//! IPv4, TCP, UDP and SCTP headers as the packet path reads them: every length
 //! and field checked before use, so that a truncated or malformed packet is
 //! recognised (and passed or dropped) rather than misread. Pure logic.
 
@@ -90,12 +90,13 @@ pub(crate) fn l4_len(protocol: u8) -> Option<usize> {
     match protocol {
         6 => Some(TCP_MIN),
         17 => Some(UDP_LEN),
+        super::IPPROTO_SCTP => Some(super::sctp::HDR_LEN),
         IPPROTO_ICMP => Some(ICMP_LEN),
         _ => None,
     }
 }
 
-/// Source and destination ports of a TCP/UDP header.
+/// Source and destination ports of a TCP, UDP or SCTP header.
 pub(crate) fn ports(l4: &[u8]) -> Option<(u16, u16)> {
     Some((be16(l4, SPORT)?, be16(l4, DPORT)?))
 }
@@ -124,8 +125,8 @@ pub(crate) const ICMP_ERROR_MAX: usize = 60 + ICMP_LEN + 60 + 4;
 
 /// Parses an ICMP error after an outer header of `ihl` bytes from `b`
 /// (which holds up to [`ICMP_ERROR_MAX`] bytes of the packet). `None`: not
-/// an error type rvs relays, or the quoted packet is not a whole TCP/UDP
-/// header start (a later fragment, truncated, malformed).
+/// an error type rvs relays, or the quoted packet is not the start of a
+/// TCP, UDP or SCTP header (a later fragment, truncated, malformed).
 pub(crate) fn parse_icmp_error(b: &[u8], ihl: usize) -> Option<IcmpError> {
     let ty = *b.get(ihl)?;
     let code = *b.get(ihl.checked_add(1)?)?;
@@ -137,7 +138,7 @@ pub(crate) fn parse_icmp_error(b: &[u8], ihl: usize) -> Option<IcmpError> {
     // The quoted packet is cut short by design: do not check its length
     // against what is present, only the header's own fields.
     let inner = parse(ib, usize::from(be16(ib, 2)?))?;
-    if inner.protocol != 6 && inner.protocol != 17 {
+    if !super::balanced(inner.protocol) {
         return None;
     }
     // Only the first fragment quotes the ports.

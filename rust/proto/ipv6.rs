@@ -146,10 +146,10 @@ pub(crate) fn parse(b: &[u8], skb_len: usize) -> Parsed {
     }
 }
 
-/// An ICMPv6 error (type below 128) about a TCP or UDP packet, as found
-/// after an IPv6 header and its extension headers (`hlen` bytes) in `b`.
-/// `None`: an informational message, or a quote that is not the start of
-/// a TCP/UDP packet (a later fragment, truncated, malformed).
+/// An ICMPv6 error (type below 128) about a TCP, UDP or SCTP packet, as
+/// found after an IPv6 header and its extension headers (`hlen` bytes) in
+/// `b`. `None`: an informational message, or a quote that is not the
+/// start of such a packet (a later fragment, truncated, malformed).
 pub(crate) fn parse_icmp_error(b: &[u8], hlen: usize) -> Option<super::IcmpError> {
     let ty = *b.get(hlen)?;
     if ty & 0x80 != 0 {
@@ -162,7 +162,7 @@ pub(crate) fn parse_icmp_error(b: &[u8], hlen: usize) -> Option<super::IcmpError
     let Parsed::Done(inner) = parse(ib, usize::MAX >> 1) else {
         return None;
     };
-    if inner.protocol != super::IPPROTO_TCP && inner.protocol != super::IPPROTO_UDP {
+    if !super::balanced(inner.protocol) {
         return None;
     }
     if inner.fragment && !first_fragment(ib) {

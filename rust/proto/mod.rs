@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Per-protocol connection states and timeouts (ip_vs_proto_tcp.c,
-//! ip_vs_proto_udp.c). Pure logic, tested on the host.
+//! ip_vs_proto_udp.c, ip_vs_proto_sctp.c). Pure logic, tested on the host.
 
 // Shared with the host crate, which exercises more of it than the module.
 #![allow(dead_code)]
 
 pub(crate) mod ipv4;
 pub(crate) mod ipv6;
+pub(crate) mod sctp;
 pub(crate) mod tcp;
 pub(crate) mod udp;
 
 pub(crate) const IPPROTO_TCP: u8 = 6;
 pub(crate) const IPPROTO_UDP: u8 = 17;
+pub(crate) const IPPROTO_SCTP: u8 = 132;
+
+/// The transport protocols rvs balances (their ports lead their headers).
+pub(crate) fn balanced(protocol: u8) -> bool {
+    matches!(protocol, IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP)
+}
 
 /// Address families, as the kernel numbers them.
 pub(crate) const AF_INET: u16 = 2;
@@ -51,7 +58,7 @@ impl Ip {
     }
 }
 
-/// An ICMP or ICMPv6 error about a TCP or UDP packet.
+/// An ICMP or ICMPv6 error about a TCP, UDP or SCTP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct IcmpError {
     pub(crate) ty: u8,
@@ -59,7 +66,7 @@ pub(crate) struct IcmpError {
     /// Offset of the inner (quoted) IP header from the outer one.
     pub(crate) inner_off: usize,
     pub(crate) inner: Ip,
-    /// Offset of the inner TCP/UDP header from the outer IP header.
+    /// Offset of the inner transport header from the outer IP header.
     pub(crate) inner_l4_off: usize,
     pub(crate) inner_sport: u16,
     pub(crate) inner_dport: u16,
@@ -87,6 +94,7 @@ pub(crate) fn state_name(protocol: u8, state: u8) -> &'static str {
     match protocol {
         IPPROTO_TCP => tcp::name(state),
         IPPROTO_UDP => udp::NAME,
+        IPPROTO_SCTP => sctp::name(state),
         _ => "ERR!",
     }
 }
@@ -95,6 +103,7 @@ pub(crate) fn state_name(protocol: u8, state: u8) -> &'static str {
 pub(crate) fn timeout(protocol: u8, state: u8, t: &Timeouts) -> u32 {
     match protocol {
         IPPROTO_TCP => tcp::timeout(state, t),
+        IPPROTO_SCTP => sctp::timeout(state),
         _ => t.udp,
     }
 }

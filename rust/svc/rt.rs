@@ -141,6 +141,12 @@ impl Stats {
         v
     }
 
+    /// Each possible CPU's own counters (conns, inpkts, outpkts, inbytes,
+    /// outbytes, never zeroed: ip_vs's per-CPU view).
+    pub(crate) fn for_each_cpu(&self, f: impl FnMut(u32, &[u64; NSTATS])) {
+        self.c.for_each_cpu(f);
+    }
+
     /// ZERO: counters and rates start again from nothing.
     pub(crate) fn zero(&self, g: &EstGuard<'_>) {
         let now = self.raw();

@@ -500,7 +500,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
     }
     let timeout = if e.timeout != 0 {
         e.timeout.saturating_mul(HZ)
-    } else if !template && (e.protocol == proto::IPPROTO_TCP || e.protocol == proto::IPPROTO_UDP) {
+    } else if !template && proto::balanced(e.protocol) {
         proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ)
     } else {
         180u32.saturating_mul(HZ)

@@ -14,6 +14,8 @@ extern "C" {
     fn rvs_pcpu_add(p: *mut u64, i: u32, v: u64);
     fn rvs_pcpu_add2(p: *mut u64, i: u32, v: u64, j: u32, w: u64);
     fn rvs_pcpu_sum(p: *mut u64, n: u32, out: *mut u64);
+    fn rvs_next_possible_cpu(prev: i32) -> i32;
+    fn rvs_pcpu_read_cpu(p: *mut u64, n: u32, cpu: i32, out: *mut u64);
 }
 
 /// `N` 64-bit counters per CPU.
@@ -58,6 +60,24 @@ impl<const N: usize> PcpuCounters<N> {
         if i < N && j < N {
             // SAFETY: `i, j < N`; this_cpu_add is preemption- and irq-safe.
             unsafe { rvs_pcpu_add2(self.p, i as u32, v, j as u32, w) };
+        }
+    }
+
+    /// Calls `f` with each possible CPU's number and its copies of the
+    /// counters, in CPU order (`/proc/net/ip_vs_stats_percpu`).
+    pub(crate) fn for_each_cpu(&self, mut f: impl FnMut(u32, &[u64; N])) {
+        let mut cpu = -1;
+        loop {
+            // SAFETY: no precondition; returns a possible CPU or -1.
+            cpu = unsafe { rvs_next_possible_cpu(cpu) };
+            let Ok(id) = u32::try_from(cpu) else {
+                return;
+            };
+            let mut out = [0u64; N];
+            // SAFETY: `cpu` is a possible CPU; `p` holds `N` u64s per CPU
+            // (invariant); `out` has room for `N`.
+            unsafe { rvs_pcpu_read_cpu(self.p, N as u32, cpu, out.as_mut_ptr()) };
+            f(id, &out);
         }
     }
 

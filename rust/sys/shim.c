@@ -44,6 +44,8 @@
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <linux/icmpv6.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/sctp.h>
+#include <net/sctp/checksum.h>
 #include "shim.h"
 
 /* ---- locks, RCU */
@@ -71,6 +73,22 @@ void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w
 {
 	this_cpu_add(p[i], v);
 	this_cpu_add(p[j], w);
+}
+/* The next possible CPU after `prev` (-1: the first); -1 after the last. */
+int rvs_next_possible_cpu(int prev)
+{
+	unsigned int cpu = cpumask_next(prev, cpu_possible_mask);
+
+	return cpu < nr_cpu_ids ? (int)cpu : -1;
+}
+/* CPU `cpu`'s copies of the n counters to out[]. */
+void rvs_pcpu_read_cpu(u64 __percpu *p, unsigned int n, int cpu, u64 *out)
+{
+	const u64 *c = per_cpu_ptr(p, cpu);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = READ_ONCE(c[i]);
 }
 /* Adds every counter's values on the possible CPUs to out[] (zeroed by
  * the caller), in one walk of the CPUs. */
@@ -107,6 +125,12 @@ bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu)
 int rvs_skb_ensure_writable(struct sk_buff *skb, unsigned int len)
 {
 	return skb_ensure_writable(skb, skb_network_offset(skb) + len);
+}
+/* `len` bytes from `off` past the IP header copied to `to`, wherever they
+ * are (head, pages, frag_list); false if the packet is shorter. */
+bool rvs_skb_copy(const struct sk_buff *skb, unsigned int off, void *to, unsigned int len)
+{
+	return skb_copy_bits(skb, skb_network_offset(skb) + off, to, len) == 0;
 }
 u8 *rvs_skb_linear(struct sk_buff *skb, unsigned int len)
 {
@@ -153,6 +177,20 @@ void rvs_skb_csum_nat6(struct sk_buff *skb, unsigned int off, const u8 *from, co
 	inet_proto_csum_replace2(sum, skb, pfrom, pto, false);
 	if (udp && skb->ip_summed != CHECKSUM_PARTIAL && !*sum)
 		*sum = CSUM_MANGLED_0;
+}
+/* SCTP after NAT changed a port: its CRC32c (over the SCTP packet alone,
+ * no pseudo-header) computed afresh and left for the receiver to check.
+ * A packet whose CRC the device (or the stack at output) completes, or
+ * that is segmented later, needs nothing. */
+void rvs_sctp_csum(struct sk_buff *skb, unsigned int off)
+{
+	unsigned int at = skb_network_offset(skb) + off;
+	struct sctphdr *sh = (struct sctphdr *)(skb->data + at);
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL || skb_is_gso(skb))
+		return;
+	sh->checksum = sctp_compute_cksum(skb, at);
+	skb->ip_summed = CHECKSUM_NONE;
 }
 void rvs_skb_notrack(struct sk_buff *skb)
 {

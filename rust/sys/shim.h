@@ -12,6 +12,8 @@ u64 __percpu *rvs_pcpu_alloc(unsigned int n);
 void rvs_pcpu_add(u64 __percpu *p, unsigned int i, u64 v);
 void rvs_pcpu_add2(u64 __percpu *p, unsigned int i, u64 v, unsigned int j, u64 w);
 void rvs_pcpu_sum(u64 __percpu *p, unsigned int n, u64 *out);
+int rvs_next_possible_cpu(int prev);
+void rvs_pcpu_read_cpu(u64 __percpu *p, unsigned int n, int cpu, u64 *out);
 
 void rvs_init_delayed_work(struct delayed_work *w, work_func_t f);
 struct delayed_work *rvs_to_delayed_work(struct work_struct *w);
@@ -20,6 +22,8 @@ u32 rvs_skb_len(const struct sk_buff *skb);
 void rvs_skb_set_ipvs_property(struct sk_buff *skb);
 u32 rvs_skb_mark(const struct sk_buff *skb);
 bool rvs_skb_csum_partial(const struct sk_buff *skb);
+bool rvs_skb_copy(const struct sk_buff *skb, unsigned int off, void *to, unsigned int len);
+void rvs_sctp_csum(struct sk_buff *skb, unsigned int off);
 bool rvs_skb_is_gso(const struct sk_buff *skb);
 u32 rvs_skb_frag_max6(const struct sk_buff *skb);
 bool rvs_skb_gso_fits(const struct sk_buff *skb, unsigned int mtu);

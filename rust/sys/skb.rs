@@ -75,6 +75,8 @@ extern "C" {
         flags: u16,
     ) -> i32;
     fn rvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
+    fn rvs_sctp_csum(skb: *mut bindings::sk_buff, off: u32);
+    fn rvs_skb_copy(skb: *const bindings::sk_buff, off: u32, to: *mut u8, len: u32) -> bool;
 }
 
 /// What [`Skb::view`] gives.
@@ -139,6 +141,22 @@ impl Writable<'_> {
         let v4 = |a: &[u8; 16]| u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
         // SAFETY: as above.
         unsafe { rvs_skb_csum_nat(raw, off as u32, v4(from), v4(to), pfrom, pto, udp) };
+    }
+}
+
+impl Writable<'_> {
+    /// NAT's update of an SCTP packet whose header starts at `off` (its
+    /// 12 bytes within these bytes, else nothing) and whose port changed:
+    /// the CRC32c over the whole packet computed afresh, unless the device
+    /// or segmentation computes it later (`CHECKSUM_PARTIAL`, GSO).
+    pub(crate) fn sctp_csum(&mut self, off: usize) {
+        if off.checked_add(12).map_or(true, |end| end > self.len) {
+            return;
+        }
+        // SAFETY: the SCTP header at `off` is within the writable linear
+        // bytes (the invariant and the check above); the rest of the
+        // packet is read through the skb's own fragments.
+        unsafe { rvs_sctp_csum(self.skb.raw(), off as u32) };
     }
 }
 
@@ -218,6 +236,18 @@ impl Skb {
         // SAFETY: `len` bytes from the network header are linear and live
         // as long as the skb is not changed (borrowed from `self`).
         Some(unsafe { core::slice::from_raw_parts(p, len) })
+    }
+
+    /// Copies `out.len()` bytes from `off` past the IP header, wherever
+    /// they are in the skb (nothing pulled or changed); false if the
+    /// packet is shorter.
+    pub(crate) fn copy_bits(&self, off: usize, out: &mut [u8]) -> bool {
+        let (Ok(o), Ok(l)) = (u32::try_from(off), u32::try_from(out.len())) else {
+            return false;
+        };
+        // SAFETY: a valid skb (type invariant); `out` has room for `l`
+        // bytes; skb_copy_bits checks the range against the packet.
+        unsafe { rvs_skb_copy(self.raw(), o, out.as_mut_ptr(), l) }
     }
 
     /// What the hooks look at first, in one call: the bytes from the IP

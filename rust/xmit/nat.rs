@@ -5,11 +5,12 @@
 //! service port back as its source. The IP checksum is redone and the
 //! TCP/UDP checksum updated for the changed pseudo-header and port, right
 //! for every checksum state of the skb (done by the device, complete, or
-//! none).
+//! none); SCTP's CRC32c, which covers no address, only when the port
+//! changed.
 
 use super::{route, Via};
 use crate::conn::Conn;
-use crate::proto::{ipv4, ipv6, Ip, IPPROTO_TCP};
+use crate::proto::{ipv4, ipv6, sctp, Ip, IPPROTO_SCTP, IPPROTO_TCP};
 use crate::sys::netns::Net;
 use crate::sys::nf::Verdict;
 use crate::sys::skb::{Owned, Skb};
@@ -41,6 +42,7 @@ fn rewrite(skb: &mut Skb, ip: &Ip, side: Side, addr: &[u8; 16], port: u16, ttl_d
     let v6 = ip.is_v6();
     let l4 = ip.hlen;
     let tcp = ip.protocol == IPPROTO_TCP;
+    let is_sctp = ip.protocol == IPPROTO_SCTP;
     let Some(l4min) = ipv4::l4_len(ip.protocol) else {
         return false;
     };
@@ -51,6 +53,8 @@ fn rewrite(skb: &mut Skb, ip: &Ip, side: Side, addr: &[u8; 16], port: u16, ttl_d
     };
     let c_off = l4.saturating_add(if tcp {
         ipv4::TCP_CHECK
+    } else if is_sctp {
+        sctp::CSUM
     } else {
         ipv4::UDP_CHECK
     });
@@ -95,6 +99,12 @@ fn rewrite(skb: &mut Skb, ip: &Ip, side: Side, addr: &[u8; 16], port: u16, ttl_d
         }
         (old_a, old_p, l4sum)
     };
+    if is_sctp {
+        if old_p != port.to_be_bytes() {
+            w.sctp_csum(l4);
+        }
+        return true;
+    }
     // A UDP checksum of zero means "none" in IPv4: it stays zero. (IPv6
     // has no such thing.)
     if tcp || v6 || l4sum != [0, 0] {

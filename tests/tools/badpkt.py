@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Malformed and hostile IPv4 and IPv6 traffic for the bad-traffic test,
+"""Malformed and hostile IPv4 and IPv6 traffic (TCP, UDP, SCTP, ICMP) for the bad-traffic test,
 sent as raw Ethernet frames (AF_PACKET: the kernel fixes nothing) from the
 client's interface to the director.
 
@@ -10,6 +10,7 @@ client's interface to the director.
                                                    (extension header chains,
                                                    fragments, ICMPv6)
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood N  N SYNs from N ports
+  badpkt.py IFACE DST_MAC SRC_IP VIP PORT initflood N N SCTP INITs from N ports
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood-for SECS
                                                    SYNs for SECS s, from
                                                    SRC_IP and the 99 next
@@ -101,6 +102,77 @@ def icmp6(src, dst, ty, code, body, good=True):
     return h[:2] + struct.pack("!H", c) + h[4:]
 
 
+def _crc32c_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+CRC32C = _crc32c_table()
+
+
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c = CRC32C[(c ^ x) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def chunk(ty, body=b"", length=None, flags=0):
+    """An SCTP chunk padded to 4 bytes (length: the field, if not the true one)."""
+    length = 4 + len(body) if length is None else length
+    c = struct.pack("!BBH", ty, flags, length & 0xFFFF) + body
+    return c + b"\0" * (-len(c) % 4)
+
+
+def init_body(tag=None):
+    tag = random.getrandbits(32) | 1 if tag is None else tag
+    return struct.pack("!IIHHI", tag, 65536, 10, 10, random.getrandbits(32))
+
+
+def sctp(sport, dport, chunks, vtag=0, good=True):
+    """An SCTP packet: common header, chunks, its CRC32c (good or not)."""
+    h = struct.pack("!HHII", sport, dport, vtag, 0) + chunks
+    c = crc32c(h) if good else 0x12345678
+    return h[:8] + struct.pack("<I", c) + h[12:]
+
+
+def malformed_sctp(mk, port):
+    """(name, packet) of every malformed SCTP kind, IP header by mk(proto,
+    payload)."""
+    sp = lambda i: 42000 + i  # noqa: E731
+    init = chunk(1, init_body())
+    kinds = [
+        ("SCTP header cut at 8 bytes", mk(132, sctp(sp(0), port, init)[:8])),
+        ("SCTP common header alone", mk(132, sctp(sp(1), port, b""))),
+        ("SCTP chunk header cut at 2 bytes", mk(132, sctp(sp(2), port, b"\x01\x00"))),
+        ("SCTP INIT of chunk length 0", mk(132, sctp(sp(3), port, chunk(1, init_body(), length=0)))),
+        ("SCTP INIT of chunk length 2", mk(132, sctp(sp(4), port, chunk(1, init_body(), length=2)))),
+        ("SCTP INIT longer than the packet", mk(132, sctp(sp(5), port, chunk(1, init_body(), length=4000)))),
+        ("SCTP INIT with a bad CRC", mk(132, sctp(sp(6), port, init, good=False))),
+        ("SCTP INIT with a tag 0", mk(132, sctp(sp(7), port, chunk(1, init_body(tag=0))))),
+        ("SCTP COOKIE ECHO of length 0xffff, an ABORT after", mk(132, sctp(sp(8), port, chunk(10, b"c" * 8, length=0xFFFF) + chunk(6)))),
+        ("SCTP COOKIE ECHO of length 3, an ABORT after", mk(132, sctp(sp(9), port, chunk(10, b"", length=3) + chunk(6)))),
+        ("SCTP COOKIE ECHO of 600 bytes, an ABORT after", mk(132, sctp(sp(10), port, chunk(10, os.urandom(596)) + chunk(6)))),
+        ("SCTP COOKIE ACK, then a chunk cut short", mk(132, sctp(sp(11), port, chunk(11) + b"\x06")),),
+        ("SCTP DATA without an association", mk(132, sctp(sp(12), port, chunk(0, os.urandom(20)), vtag=7))),
+        ("SCTP ABORT without an association", mk(132, sctp(sp(13), port, chunk(6), vtag=7))),
+        ("SCTP SHUTDOWN COMPLETE without an association", mk(132, sctp(sp(14), port, chunk(14), vtag=7))),
+        ("SCTP INIT bundled with DATA", mk(132, sctp(sp(15), port, init + chunk(0, b"x" * 16)))),
+    ]
+    for i in range(60):
+        body = b"".join(chunk(random.randrange(256), os.urandom(random.randrange(0, 24)),
+                              length=random.choice([None, random.randrange(65536)]))
+                        for _ in range(random.randrange(1, 4)))
+        kinds.append((f"SCTP junk chunks {i}", mk(132, sctp(sp(16 + i), port, body, vtag=random.getrandbits(32)))))
+        kinds.append((f"SCTP junk {i}", mk(132, os.urandom(random.randrange(0, 40)))))
+    return kinds
+
+
 def malformed6(src, vip, port):
     """(name, packet) of every malformed IPv6 kind."""
     t = tcp6(src, vip, 40000, port, 0x02)
@@ -153,8 +225,11 @@ def malformed6(src, vip, port):
         ("protocol 41 (IPv6 in IPv6) to the VIP", ip6(src, vip, 41, ip6(src, vip, 6, t))),
         ("protocol 4 (IPv4 in IPv6) junk", ip6(src, vip, 4, os.urandom(20))),
     ]
+    kinds += malformed_sctp(lambda nh, p: ip6(src, vip, nh, p), port)
+    quoted_sctp = ip6(vip, src, 132, sctp(port, 42000, chunk(2, init_body())))[:52]
+    kinds.append(("ICMPv6 error quoting SCTP, no association", ic(1, 4, quoted_sctp)))
     for i in range(200):
-        nh = random.choice([0, 6, 17, 43, 44, 51, 58, 60])
+        nh = random.choice([0, 6, 17, 43, 44, 51, 58, 60, 132])
         kinds.append((f"junk6 {i}", ip6(src, vip, nh, os.urandom(random.randrange(0, 120)))))
         kinds.append((f"random6 {i}", b"\x60" + os.urandom(random.randrange(0, 100))))
     return kinds
@@ -186,6 +261,12 @@ def main():
             sp = 10000 + i
             send(ip(src, vip, 6, tcp(src, vip, sp, port, 0x02)))
         print(f"sent {n} SYNs")
+        return
+    if what == "initflood":
+        n = int(sys.argv[7])
+        for i in range(n):
+            send(ip(src, vip, 132, sctp(10000 + i, port, chunk(1, init_body()))))
+        print(f"sent {n} INITs")
         return
     if what == "synflood-for":
         end = time.time() + float(sys.argv[7])
@@ -244,10 +325,13 @@ def main():
         ("protocol 4 (IP in IP) to the VIP", ip(src, vip, 4, ip(src, vip, 6, t))),
         ("protocol 47 (GRE) junk", ip(src, vip, 47, os.urandom(20))),
     ]
+    kinds += malformed_sctp(lambda proto, p: ip(src, vip, proto, p), port)
+    quoted_sctp = ip(vip, src, 132, sctp(port, 42000, chunk(2, init_body())))[:28]
+    kinds.append(("ICMP error quoting SCTP, no association", ip(src, vip, 1, icmp(3, 3, quoted_sctp))))
     # Random junk after a sound IPv4 header start, and random bytes.
     for i in range(200):
         body = os.urandom(random.randrange(0, 80))
-        kinds.append((f"junk {i}", ip(src, vip, random.choice([1, 6, 17]), body)))
+        kinds.append((f"junk {i}", ip(src, vip, random.choice([1, 6, 17, 132]), body)))
         kinds.append((f"random {i}", os.urandom(random.randrange(1, 100))))
     for name, pkt in kinds:
         for _ in range(3):

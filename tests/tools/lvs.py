@@ -34,6 +34,18 @@
                                 at RATE bytes a second at most; prints "started"
                                 once all are connected, then "closed K broken M"
                                 and a line "broken I REASON" for each broken one
+  lvs.py sctp-serve PORT NAME ADDR...
+                                SCTP servers bound to each ADDR alone: PORT
+                                echoes, PORT+1 answers NAME and holds the
+                                association until the client ends it
+  lvs.py sctp-echo ADDR PORT SRC
+                                stdin over one SCTP association from SRC and
+                                back to stdout, then shut down
+  lvs.py sctp-names ADDR PORT N SRC [UNTIL]
+                                N SCTP associations from SRC; prints the name
+                                each got; held until the file UNTIL exists
+  lvs.py sctp-stream ADDR PORT SECONDS SRC
+                                stream's traffic over an SCTP association
   lvs.py http PORT NAME         HTTP/1.0 server: every GET answers 200 and NAME
   lvs.py poll ADDR PORT[,PORT..] STOPFILE
                                 a new HTTP connection to each PORT in turn every
@@ -146,6 +158,87 @@ def serve(port, name, udp_addrs):
         time.sleep(3600)
 
 
+def sctp_socket(addr):
+    """A one-to-one SCTP socket of addr's family."""
+    return socket.socket(family(addr), socket.SOCK_STREAM, socket.IPPROTO_SCTP)
+
+
+def sctp_serve(port, name, addrs):
+    # One listener per address (bound to it alone, so that the INIT ACK
+    # offers no other address of the host: the association keeps to the
+    # one the director forwards): echo on port, the name on port + 1 (the
+    # association then held until the client ends it).
+    def echo(c):
+        with c:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                c.sendall(b)
+
+    def named(c):
+        with c:
+            c.sendall(name.encode() + b"\n")
+            while c.recv(100):
+                pass
+
+    def accept(ls, handler):
+        while True:
+            c, _ = ls.accept()
+            threading.Thread(target=handler, args=(c,), daemon=True).start()
+
+    for a in addrs:
+        for p, handler in ((port, echo), (port + 1, named)):
+            ls = sctp_socket(a)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((a, p))
+            ls.listen(128)
+            threading.Thread(target=accept, args=(ls, handler), daemon=True).start()
+    while True:
+        time.sleep(3600)
+
+
+def sctp_connect(addr, port, src):
+    s = sctp_socket(addr)
+    s.settimeout(20)
+    # From the client's one address (else the INIT offers all of them).
+    s.bind((src, 0))
+    s.connect((addr, port))
+    return s
+
+
+def sctp_echo(addr, port, src):
+    # stdin to addr:port and back to stdout, over one association (SCTP
+    # has no half-close: the bytes are counted back, then it is shut down).
+    data = sys.stdin.buffer.read()
+    s = sctp_connect(addr, port, src)
+    t = threading.Thread(target=s.sendall, args=(data,))
+    t.start()
+    got = bytearray()
+    while len(got) < len(data):
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    t.join()
+    sys.stdout.buffer.write(got)
+    s.close()
+
+
+def sctp_names(addr, port, n, src, until):
+    # n associations, each printing the name it got; held open until the
+    # file `until` exists (if given), then all shut down.
+    held = []
+    for _ in range(n):
+        s = sctp_connect(addr, port, src)
+        print(read_line(s), flush=True)
+        held.append(s)
+    while until and not os.path.exists(until):
+        time.sleep(0.05)
+    for s in held:
+        s.close()
+
+
 def read_line(s):
     """One line from TCP socket s, stripped (what came before EOF)."""
     buf = b""
@@ -206,14 +299,18 @@ def names(addr, port, n, udp, hold, one_socket=False):
             s.close()
 
 
-def stream(addr, port, seconds):
+def stream(addr, port, seconds, sctp_src=None):
     # LVS_TIMEOUT: seconds a read may wait (5; longer where the test
     # holds packets back on purpose).
     # LVS_SPORT: from that source port (the test finds its entry by it).
-    sport = int(os.environ.get("LVS_SPORT", "0"))
-    s = socket.create_connection(
-        (addr, port), timeout=float(os.environ.get("LVS_TIMEOUT", "5")), source_address=("0.0.0.0", sport)
-    )
+    # sctp_src: over an SCTP association from that address instead.
+    timeout = float(os.environ.get("LVS_TIMEOUT", "5"))
+    if sctp_src:
+        s = sctp_connect(addr, port, sctp_src)
+        s.settimeout(timeout)
+    else:
+        sport = int(os.environ.get("LVS_SPORT", "0"))
+        s = socket.create_connection((addr, port), timeout=timeout, source_address=("0.0.0.0", sport))
     total = 0
     end = time.time() + seconds
     chunk = os.urandom(1000)
@@ -423,6 +520,12 @@ def main(argv):
     elif cmd == "names":
         names(argv[2], int(argv[3]), int(argv[4]), "--udp" in argv, "--hold" in argv,
               "--one-socket" in argv)
+    elif cmd == "sctp-serve":
+        sctp_serve(int(argv[2]), argv[3], argv[4:])
+    elif cmd == "sctp-echo":
+        sctp_echo(argv[2], int(argv[3]), argv[4])
+    elif cmd == "sctp-names":
+        sctp_names(argv[2], int(argv[3]), int(argv[4]), argv[5], argv[6] if len(argv) > 6 else "")
     elif cmd == "reuse":
         reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), "--fin" in argv)
     elif cmd == "udp":
@@ -431,6 +534,8 @@ def main(argv):
         return udp_ask(argv[2], int(argv[3]), *map(float, argv[4:5]))
     elif cmd == "stream":
         return stream(argv[2], int(argv[3]), float(argv[4]))
+    elif cmd == "sctp-stream":
+        return stream(argv[2], int(argv[3]), float(argv[4]), argv[5])
     elif cmd == "fetch":
         return fetch(argv[2], int(argv[3]), argv[4], float(argv[5]))
     elif cmd == "fetch-many":
