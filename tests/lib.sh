@@ -378,6 +378,12 @@ sctp_echo() {
 	echo "SCTP $4 bytes to $1 port $2: same bytes back"
 }
 
+# conns_total: the connections the director's service table counted, all
+# real servers together; conns_are N: they are N (ip_vs.ko sums its
+# per-CPU counters every 2 s: wait_for them).
+conns_total() { dir $IPVSADM -L -n --stats --exact | awk '$1 == "->" { n += $3 } END { print n + 0 }'; }
+conns_are() { [ "$(conns_total)" = "$1" ]; }
+
 # lvs_service PROTO METHOD SCHED [WEIGHTS...]: on the director, the
 # service PROTO (-t|-u) VIP:8080 and VIP:8081 with the three real servers
 # (port 8080/8081) by METHOD (nat|dr|tun), weights 1 unless given.

@@ -20,6 +20,7 @@ test_forward() {
 	lvs_service -t "$method" rr
 	lvs_service -u "$method" rr
 	forward_round "$VIP"
+	wait_for 10 conns_are 8 || fail "the connections counted add up to $(conns_total), not 8"
 	dir $IPVSADM -L -n --stats
 	# Every real server saw traffic (rr over 4 TCP and 4 UDP transfers).
 	local n

@@ -16,11 +16,6 @@ OUT=$(mktemp -d /tmp/rvs-v6.XXXXXX)
 RVS_KEEP_NS=1
 trap 'use ip_vs >/dev/null 2>&1; cleanup_ns; rm -rf "$OUT"; unload_all' EXIT
 
-# conns_total: the connections the service table counted, all real
-# servers together.
-conns_total() { dir $IPVSADM -L -n --stats --exact | awk '$1 == "->" { n += $3 } END { print n + 0 }'; }
-conns_are() { [ "$(conns_total)" = "$1" ]; }
-
 # record NAME IMPL N: the service table's real servers with their
 # connection counts, and the connection entries (protocol, state, virtual
 # and real server; the client's port varies), for the comparison, once the
@@ -148,7 +143,8 @@ test_persist6() {
 # test_pmtu6 IMPL: the real servers' segment at MTU 1400, the client's at
 # 1500. NAT: a 1450-byte UDP datagram gets the client the director's Packet
 # Too Big with 1400 and no answer; the next one (sent in fragments) comes
-# back. TUN: a 300 kB TCP transfer completes through path MTU discovery
+# back; a Packet Too Big from beyond the director about a flow reaches the
+# client translated (its path MTU to the VIP 1280). TUN: a 300 kB TCP transfer completes through path MTU discovery
 # (1360: room for the outer IPv6 header; TCP's MSS does not know it).
 test_pmtu6() {
 	local impl=$1
@@ -162,6 +158,26 @@ test_pmtu6() {
 	expect_eq "nat: the path MTU the client learnt" "mtu 1400" \
 		"$(cli ip -6 route get "$VIP6" | grep -o 'mtu [0-9]*')"
 	transfer udp 1402 "$VIP6"
+	# A Packet Too Big from beyond the director (sent by the real server
+	# as a router there would) about the datagram it forwarded to it:
+	# translated, it reaches the client's socket, whose path MTU to the
+	# VIP becomes 1280 (untranslated, it would name the real server).
+	cli ip -6 route flush cache
+	rm -f "$OUT/ptb-release"
+	cli python3 "$LVS_PY" udp-hold "$VIP6" 8080 40500 "$OUT/ptb-release" >"$OUT/ptb-hold" &
+	wait_for 10 grep -q answer "$OUT/ptb-hold" || fail "nat: no answer to the held flow"
+	local rs i rss=("$rs1" "$rs2" "$rs3")
+	rs=$(dir $IPVSADM -L -c -n | awk '$1 == "UDP" && $4 ~ /:40500$/ {print $6}' | sed 's/^\[\(.*\)\]:.*/\1/')
+	for i in 0 1 2; do [ "${RS_IP6S[$i]}" = "$rs" ] && break; done
+	[ "${RS_IP6S[$i]}" = "$rs" ] || fail "nat: no entry of the held flow ($rs)"
+	ip netns exec "${rss[$i]}" python3 "$LVS_PY" icmp6-ptb "$rs" "$CLIENT_IP6" 1280 \
+		"$CLIENT_IP6" "$rs" 40500 8080
+	wait_for 10 sh -c "ip netns exec $client ip -6 route get $VIP6 | grep -q 'mtu 1280'" ||
+		fail "nat: the Packet Too Big did not reach the client's flow: $(cli ip -6 route get "$VIP6")"
+	cli ip -6 route get "$VIP6" | grep -o 'mtu [0-9]*' >"$OUT/ptb-path.$impl"
+	echo "nat: a Packet Too Big from beyond: the client's path to the VIP: $(cat "$OUT/ptb-path.$impl")"
+	touch "$OUT/ptb-release"
+	wait
 	dir $IPVSADM -C
 	cli ip -6 route flush cache
 	lvs_service6 -t tun rr
@@ -234,7 +250,7 @@ same_answers() {
 	for f in fw-nat-stats fw-nat-conns fw-dr-stats fw-dr-conns fw-tun-stats fw-tun-conns \
 		sched-rr sched-wrr sched-lc sched-wlc sched-sed sched-nq sched-fo sched-ovf sched-sh \
 		sched-mh sched-dh sched-lblc sched-lblcr persist64 tpl64 persist128 mixed-stats \
-		mixed-conns mixed-refused; do
+		mixed-conns mixed-refused ptb-path; do
 		[ -s "$OUT/$f.ip_vs" ] && [ -s "$OUT/$f.rvs" ] || fail "$f: nothing recorded"
 		expect_eq "$f: ip_vs vs rvs" "$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
 	done
@@ -251,7 +267,7 @@ for impl in ip_vs rvs; do
 	done
 	tap_case "$impl: IPv6: every scheduler's picks for 200 clients" test_sched6 "$impl"
 	tap_case "$impl: IPv6 persistence by prefix (-M 64, -M 128)" test_persist6 "$impl"
-	tap_case "$impl: IPv6 path MTU over a 1400-byte segment: Packet Too Big by NAT, 300 kB by TUN" \
+	tap_case "$impl: IPv6 path MTU over a 1400-byte segment: Packet Too Big by NAT and from beyond it, 300 kB by TUN" \
 		test_pmtu6 "$impl"
 	tap_case "$impl: IPv6 GUE and GRE tunnels (checksum options): payloads back byte for byte" \
 		test_tunnels6 "$impl"

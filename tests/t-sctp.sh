@@ -42,8 +42,6 @@ entries() {
 	dir $IPVSADM -L -c -n | awk -v v="$vip" -v p="${1:-}" \
 		'$1 == "SCTP" && index($5, v ":") == 1 && (p == "" || $5 == v ":" p) {print $3, $5, $6}' | sort
 }
-conns_total() { dir $IPVSADM -L -n --stats --exact | awk '$1 == "->" { n += $3 } END { print n + 0 }'; }
-conns_are() { [ "$(conns_total)" = "$1" ]; }
 all_closed() { [ -z "$(entries | awk '$1 != "CLOSED"')" ]; }
 n_established() { [ "$(entries "$1" | awk '$1 == "ESTABLISHED"' | wc -l)" = "$2" ]; }
 

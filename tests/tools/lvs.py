@@ -15,6 +15,13 @@
                                 one datagram; prints "answer", "refused" (an
                                 ICMP port unreachable came back) or "timeout"
                                 (after SECONDS, 5 by default)
+  lvs.py udp-hold ADDR PORT SPORT UNTIL
+                                one datagram from SPORT, its answer awaited
+                                ("answer"), the socket held until the file
+                                UNTIL exists
+  lvs.py icmp6-ptb SRC DST MTU QSRC QDST QSPORT QDPORT
+                                an ICMPv6 Packet Too Big (MTU) from SRC to DST
+                                about a UDP datagram QSRC:QSPORT -> QDST:QDPORT
   lvs.py reuse ADDR PORT N SPORT
                                 N TCP connections one after the other, all
                                 from source port SPORT, each reset by the
@@ -237,6 +244,32 @@ def sctp_names(addr, port, n, src, until):
         time.sleep(0.05)
     for s in held:
         s.close()
+
+
+def udp_hold(addr, port, sport, until):
+    # One datagram from port sport, its answer awaited; the socket then
+    # held (so that ICMP errors about the flow find it) until the file
+    # `until` exists.
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.bind((any_addr(addr), sport))
+    s.sendto(b"?", (addr, port))
+    s.recv(100)
+    print("answer", flush=True)
+    while not os.path.exists(until):
+        time.sleep(0.05)
+
+
+def icmp6_ptb(src, dst, mtu, qsrc, qdst, qsport, qdport):
+    # An ICMPv6 Packet Too Big from src to dst quoting a 1400-byte UDP
+    # datagram qsrc:qsport -> qdst:qdport (the kernel sums it).
+    udp = struct.pack("!HHHH", qsport, qdport, 1400 - 40, 0) + bytes(32)
+    quoted = struct.pack("!IHBB16s16s", 6 << 28, 1400 - 40, 17, 63,
+                         socket.inet_pton(socket.AF_INET6, qsrc),
+                         socket.inet_pton(socket.AF_INET6, qdst)) + udp
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.bind((src, 0))
+    s.sendto(struct.pack("!BBHI", 2, 0, 0, mtu) + quoted, (dst, 0))
 
 
 def read_line(s):
@@ -526,6 +559,10 @@ def main(argv):
         sctp_echo(argv[2], int(argv[3]), argv[4])
     elif cmd == "sctp-names":
         sctp_names(argv[2], int(argv[3]), int(argv[4]), argv[5], argv[6] if len(argv) > 6 else "")
+    elif cmd == "udp-hold":
+        udp_hold(argv[2], int(argv[3]), int(argv[4]), argv[5])
+    elif cmd == "icmp6-ptb":
+        icmp6_ptb(argv[2], argv[3], int(argv[4]), argv[5], argv[6], int(argv[7]), int(argv[8]))
     elif cmd == "reuse":
         reuse(argv[2], int(argv[3]), int(argv[4]), int(argv[5]), "--fin" in argv)
     elif cmd == "udp":
