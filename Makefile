@@ -90,14 +90,15 @@ prof: all
 test-interop: all
 	@tests/interop.sh
 
-# The packet-path tests (t-dataplane, t-ipv6, t-badtraffic) on the KASAN kernel
+# The packet-path tests (t-dataplane, t-ipv6, t-sctp, t-badtraffic, t-conntab:
+# the table growing and shrinking under traffic and expiry) on the KASAN kernel
 # (generic KASAN, outline; built on first use and cached), with an rvs.ko
 # built for it. Too slow under TCG for make test: see README.
 test-kasan: all
 	@ko=$$(RVS_KERNEL_VARIANT=kasan qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=kasan RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-7200} \
 		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-3600} \
-		qemu/vm.sh run 'RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh" tests/vm-suite.sh'
+		qemu/vm.sh run 'RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh tests/t-conntab.sh" tests/vm-suite.sh'
 
 # The tests of the packet path, of concurrent control and of namespaces on
 # the lockdep kernel (lockdep and PROVE_RCU; built on first use and cached),
@@ -107,7 +108,7 @@ test-lockdep: all
 	@ko=$$(RVS_KERNEL_VARIANT=lockdep qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=lockdep RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-5400} \
 		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-2400} \
-		RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh tests/t-ctl-concurrency.sh tests/t-topology.sh" \
+		RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh tests/t-conntab.sh tests/t-sync.sh tests/t-ctl-concurrency.sh tests/t-topology.sh" \
 		qemu/vm.sh run tests/vm-suite.sh
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)

@@ -367,13 +367,13 @@ lvs_sctp_servers() {
 	rs_servers sctp-serve 8080 "[ \$(grep -c . /proc/net/sctp/eps) -gt 8 ]"
 }
 
-# sctp_echo ADDR PORT SRC SIZE: SIZE random bytes over one SCTP
-# association from the client's address SRC to ADDR:PORT and back,
-# compared ($OUT: the test's directory).
+# sctp_echo ADDR PORT SRC SIZE [SPORT]: SIZE random bytes over one SCTP
+# association from the client's address SRC (port SPORT, else any) to
+# ADDR:PORT and back, compared ($OUT: the test's directory).
 sctp_echo() {
 	head -c "$4" /dev/urandom >"$OUT/in"
 	rm -f "$OUT/out"
-	cli timeout 60 python3 "$LVS_PY" sctp-echo "$1" "$2" "$3" <"$OUT/in" >"$OUT/out"
+	cli timeout 60 python3 "$LVS_PY" sctp-echo "$1" "$2" "$3" ${5:+"$5"} <"$OUT/in" >"$OUT/out"
 	cmp "$OUT/in" "$OUT/out" || fail "SCTP $4 bytes to $1 port $2: the echo differs"
 	echo "SCTP $4 bytes to $1 port $2: same bytes back"
 }

@@ -275,10 +275,66 @@ assert dests == 7, dests
 	unload_all
 }
 
+# --json's document restores the table it lists (-R --json), on both
+# modules: every kind of service and server option; flags are names.
+json_table() {
+	$RVSADM -S -n
+	$RVSADM -L -n --thresholds
+	$RVSADM -L -n --tun-info
+	$RVSADM -L -n --persistent-conn
+}
+test_json_roundtrip() {
+	local impl
+	for impl in ip_vs rvs; do
+		load_impl "$impl"
+		$RVSADM -A -t 203.0.113.10:80 -s wlc -p 300 -M 255.255.255.0
+		$RVSADM -a -t 203.0.113.10:80 -r 198.51.100.11:8080 -m -w 3 -x 100 -y 10
+		$RVSADM -a -t 203.0.113.10:80 -r 198.51.100.12 -i --tun-type gue --tun-port 6080 --tun-remcsum
+		$RVSADM -a -t 203.0.113.10:80 -r 198.51.100.13 -i --tun-type gre --tun-csum -w 0
+		$RVSADM -A -u 203.0.113.10:5060 -s rr -p 60 -o
+		$RVSADM -a -u 203.0.113.10:5060 -r 198.51.100.11 -g
+		$RVSADM -A -f 42 -6 -s sh -b sh-fallback,sh-port
+		$RVSADM -a -f 42 -6 -r 2001:db8:2::11 -g -w 5
+		$RVSADM -A --sctp-service "[$VIP6]:9" -s mh -b mh-port -p 30 -M 64
+		$RVSADM -a --sctp-service "[$VIP6]:9" -r "[2001:db8:2::12]:9" -i
+		json_table >"/tmp/before.$impl"
+		$RVSADM -L -n --json >"/tmp/table.$impl.json"
+		python3 - "/tmp/table.$impl.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for s in d["services"]:
+    assert all(isinstance(f, str) for f in s["flags"]), s["flags"]
+    for r in s["destinations"]:
+        assert r["tun_type"] in (None, "ipip", "gue", "gre"), r
+        assert r["tun_csum"] in (None, "nocsum", "csum", "remcsum"), r
+assert [s["flags"] for s in d["services"]][0] == ["persistent", "hashed"], d["services"][0]["flags"]
+PY
+		# -S --json is the same document.
+		expect_eq "$impl: -S --json is -L --json" "$(cat "/tmp/table.$impl.json")" "$($RVSADM -S -n --json)"
+		$RVSADM -C
+		[ -z "$($RVSADM -S -n)" ] || fail "$impl: the table was not cleared"
+		$RVSADM -R --json <"/tmp/table.$impl.json"
+		json_table >"/tmp/after.$impl"
+		cat "/tmp/after.$impl"
+		expect_eq "$impl: the table restored from --json" "$(cat "/tmp/before.$impl")" "$(cat "/tmp/after.$impl")"
+		# A bad document is refused in words, nothing applied.
+		local out rc=0
+		$RVSADM -C
+		out=$(echo '{"services": [{"protocol": "ICMP", "address": "192.0.2.1", "port": 1}]}' | $RVSADM -R --json 2>&1) || rc=$?
+		echo "$out (exit $rc)"
+		[ "$rc" = 2 ] && grep -q 'unknown protocol "ICMP"' <<<"$out" || fail "$impl: a bad document was not refused"
+		[ -z "$($RVSADM -S -n)" ] || fail "$impl: a refused document changed the table"
+		$RVSADM -C
+	done
+	expect_eq "the restored tables of ip_vs.ko and rvs.ko" "$(cat /tmp/after.ip_vs)" "$(cat /tmp/after.rvs)"
+	unload_all
+}
+
 trap 'cleanup_ns; unload_all >/dev/null 2>&1' EXIT
 tap_case "rvs.ko loads with ip_vs absent; ipvsadm -L -n prints the empty table" test_empty_table
 tap_case "rvsadm -L -n prints what ipvsadm prints, on rvs.ko" test_rvsadm_equals_ipvsadm_on_rvs
 tap_case "rvsadm -L -n --json on rvs.ko" test_json
+tap_case "rvsadm -R --json restores what -L --json lists (both modules); flags as names" test_json_roundtrip
 tap_case "GET_INFO and GET_CONFIG answer as ip_vs.ko's do" test_differential_info
 tap_case "conn_tab_bits sizes the table as ip_vs.ko's does" test_conn_tab_bits
 tap_case "rvs.ko refuses to load beside ip_vs.ko (family exists)" test_mutual_exclusion

@@ -7,8 +7,9 @@
 #            rs1 rs2 rs3                                   replays sync)
 #
 # - the messages a master sends for the same traffic (TCP uploads, UDP
-#   flows, a persistent UDP service's templates), recorded by the peer and
-#   decoded field by field, are the same, for version 1 and version 0;
+#   flows, a persistent UDP service's templates, an IPv6 UDP flow, an SCTP
+#   association by NAT), recorded by the peer and decoded field by field,
+#   are the same, for version 1 and version 0 (which has no IPv6 entry);
 # - ip_vs.ko's recorded messages replayed into a backup give the same
 #   connection table and counters on both modules;
 # - two directors (master, backup) and a NAT or DR download: the virtual
@@ -26,13 +27,15 @@ trap 'cleanup_ns; rm -rf "$OUT"; unload_all >/dev/null 2>&1' EXIT
 
 # sync_topology: lib.sh's topology, the director set up for NAT, a peer
 # on the sync link, the services: TCP VIP:9000 (a sink on each real server),
-# UDP VIP:8080 (echo) and UDP VIP:8081 persistent (-p 300), rr, NAT.
+# UDP VIP:8080 (echo), UDP VIP:8081 persistent (-p 300), UDP [VIP6]:8080
+# (echo) and SCTP VIP:8090 (echo on the real servers' 8080), rr, NAT.
 sync_topology() {
 	setup_topology
 	lvs_director
 	sync_peer "$director"
 	lvs_real_servers
 	lvs_servers 8080
+	lvs_sctp_servers
 	local ns i
 	for ns in "$rs1" "$rs2" "$rs3"; do
 		ip netns exec "$ns" socat -u TCP-LISTEN:9000,fork,reuseaddr OPEN:/dev/null </dev/null >/dev/null 2>&1 &
@@ -43,21 +46,26 @@ sync_topology() {
 	dir $IPVSADM -A -t "$VIP:9000" -s rr
 	dir $IPVSADM -A -u "$VIP:8080" -s rr
 	dir $IPVSADM -A -u "$VIP:8081" -s rr -p 300
+	dir $IPVSADM -A -u "[$VIP6]:8080" -s rr
+	dir $IPVSADM --add-service --sctp-service "$VIP:8090" -s rr
 	for i in 0 1 2; do
 		dir $IPVSADM -a -t "$VIP:9000" -r "${RS_IPS[$i]}:9000" -m
 		dir $IPVSADM -a -u "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
 		dir $IPVSADM -a -u "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m
+		dir $IPVSADM -a -u "[$VIP6]:8080" -r "[${RS_IP6S[$i]}]:8080" -m
+		dir $IPVSADM -a --sctp-service "$VIP:8090" -r "${RS_IPS[$i]}:8080" -m
 	done
 }
 
-# udp_flow PORT SPORT N: N datagrams from SPORT, each answered before the
-# next.
+# udp_flow PORT SPORT N [VIP]: N datagrams from SPORT, each answered before
+# the next.
 udp_flow() {
-	cli python3 - "$VIP" "$1" "$2" "$3" <<'PY'
+	cli python3 - "${4:-$VIP}" "$1" "$2" "$3" <<'PY'
 import socket, sys
 vip, port, sport, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", sport))
+af = socket.AF_INET6 if ":" in vip else socket.AF_INET
+s = socket.socket(af, socket.SOCK_DGRAM)
+s.bind(("::" if af == socket.AF_INET6 else "0.0.0.0", sport))
 s.settimeout(5)
 for i in range(n):
     s.sendto(b"x%d" % i, (vip, port))
@@ -65,12 +73,15 @@ for i in range(n):
 PY
 }
 
-# traffic: three UDP flows of 5 datagrams, a persistent UDP flow, then
-# three TCP uploads of 300 kB, each from a fixed source port.
+# traffic: three UDP flows of 5 datagrams, a persistent UDP flow, an IPv6
+# UDP flow, an SCTP association (20 kB echoed, closed), then three TCP
+# uploads of 300 kB, each from a fixed source port.
 traffic() {
 	local i
 	for i in 1 2 3; do udp_flow 8080 "5000$i" 5; done
 	udp_flow 8081 6001 5
+	udp_flow 8080 6002 5 "$VIP6"
+	sctp_echo "$VIP" 8090 "$CLIENT_IP" 20000 7001
 	for i in 1 2 3; do
 		head -c 300000 /dev/zero | cli socat -u - "TCP:$VIP:9000,sourceport=4000$i,reuseaddr"
 	done
@@ -118,9 +129,21 @@ compare_messages() {
 	# The traffic must show every kind: TCP states, UDP, templates.
 	local t
 	for t in ' proto=6 .*state=1 ' ' proto=6 .*state=7 ' ' proto=6 .*state=5 ' ' proto=17 .*:8080 ' \
-		' proto=17 .*c=192.0.2.2:0 '; do
+		' proto=17 .*c=192.0.2.2:0 ' ' proto=132 .*v=203.0.113.10:8090 '; do
 		grep -q "$t" "$OUT/rvs-v$v.txt" || fail "no entry matching '$t'"
 	done
+	# IPv6 entries go in version 1 only (version 0 has no room for them).
+	if [ "$v" = 1 ]; then
+		grep -q " type=1 proto=17 .*v=$VIP6:8080 " "$OUT/rvs-v$v.txt" || fail "no IPv6 entry"
+	fi
+}
+
+# distinct FILE: the connections (protocol and addresses) in FILE's
+# messages.
+distinct() {
+	python3 "$SYNCMSG" decode "$1" |
+		awk '{ k = ""; for (i = 1; i <= NF; i++) if ($i ~ /^(proto|c|v|d)=/) k = k " " $i; print k }' |
+		sort -u | wc -l
 }
 
 test_messages_v1() { compare_messages 1; }
@@ -139,8 +162,12 @@ replay() {
 	dir $IPVSADM --start-daemon backup --mcast-interface s0
 	wait_for 20 dir sh -c "ss -Huln | grep -q ':8848 '" 2>/dev/null || true
 	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$2" >/dev/null
-	# 3 uploads, 3 UDP flows, the persistent flow and its template.
-	wait_for 20 conns_ge 8 ||
+	# 3 uploads, 3 UDP flows, the persistent flow and its template, the
+	# SCTP association, the IPv6 flow (version 1).
+	local n
+	n=$(distinct "$2")
+	[ "$n" -ge 9 ] || fail "only $n connections recorded in $2"
+	wait_for 20 conns_ge "$n" ||
 		fail "the backup did not take the connections"
 	table
 	cleanup_ns
@@ -268,9 +295,14 @@ test_fuzz() {
 	ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/ip_vs-v1.hex" >/dev/null
 	wait_for 20 sh -c "ip netns exec $director $IPVSADM -L -c -n | grep -q '192.0.2.2:40003 .*$VIP:9000'" ||
 		fail "the genuine messages after the fuzz were not taken"
-	# Every entry is bound to one of the real servers (rvs keeps no other).
-	local bad
-	bad=$(dir tail -n +2 /proc/net/ip_vs_conn | awk '$6 != "C633640B" && $6 != "C633640C" && $6 != "C633640D"')
+	# Every entry is bound to one of the real servers (rvs keeps no other),
+	# as /proc/net/ip_vs_conn writes their addresses.
+	local bad rs
+	rs=$(python3 -c 'import ipaddress, sys
+for a in sys.argv[1:]:
+    a = ipaddress.ip_address(a)
+    print(a.exploded if a.version == 6 else "%08X" % int(a))' "${RS_IPS[@]}" "${RS_IP6S[@]}")
+	bad=$(dir tail -n +2 /proc/net/ip_vs_conn | awk -v rs="$rs" 'BEGIN { split(rs, a, "\n"); for (i in a) ok[a[i]] = 1 } !($6 in ok)')
 	[ -z "$bad" ] || fail "entries not bound to a real server: $bad"
 	dir tail -n +2 /proc/net/ip_vs_conn | wc -l
 	dmesg | tail -n +"$((before + 1))" | { grep -v 'sync thread' || true; } | tee "$OUT/dmesg"

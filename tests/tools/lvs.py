@@ -45,7 +45,7 @@
                                 SCTP servers bound to each ADDR alone: PORT
                                 echoes, PORT+1 answers NAME and holds the
                                 association until the client ends it
-  lvs.py sctp-echo ADDR PORT SRC
+  lvs.py sctp-echo ADDR PORT SRC [SPORT]
                                 stdin over one SCTP association from SRC and
                                 back to stdout, then shut down
   lvs.py sctp-names ADDR PORT N SRC [UNTIL]
@@ -205,20 +205,21 @@ def sctp_serve(port, name, addrs):
         time.sleep(3600)
 
 
-def sctp_connect(addr, port, src):
+def sctp_connect(addr, port, src, sport=0):
     s = sctp_socket(addr)
     s.settimeout(20)
     # From the client's one address (else the INIT offers all of them).
-    s.bind((src, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, sport))
     s.connect((addr, port))
     return s
 
 
-def sctp_echo(addr, port, src):
+def sctp_echo(addr, port, src, sport=0):
     # stdin to addr:port and back to stdout, over one association (SCTP
     # has no half-close: the bytes are counted back, then it is shut down).
     data = sys.stdin.buffer.read()
-    s = sctp_connect(addr, port, src)
+    s = sctp_connect(addr, port, src, sport)
     t = threading.Thread(target=s.sendall, args=(data,))
     t.start()
     got = bytearray()
@@ -556,7 +557,7 @@ def main(argv):
     elif cmd == "sctp-serve":
         sctp_serve(int(argv[2]), argv[3], argv[4:])
     elif cmd == "sctp-echo":
-        sctp_echo(argv[2], int(argv[3]), argv[4])
+        sctp_echo(argv[2], int(argv[3]), argv[4], int(argv[5]) if len(argv) > 5 else 0)
     elif cmd == "sctp-names":
         sctp_names(argv[2], int(argv[3]), int(argv[4]), argv[5], argv[6] if len(argv) > 6 else "")
     elif cmd == "udp-hold":

@@ -514,6 +514,52 @@ fn af_name(af: u16) -> &'static str {
     }
 }
 
+/// The service flags as names (`--json`): what ipvsadm's `-L` shows as
+/// words; a bit no version of ip_vs defines as `bit-N`.
+pub fn svc_flag_names(flags: u32) -> Vec<String> {
+    const NAMES: [(u32, &str); 6] = [
+        (IP_VS_SVC_F_PERSISTENT, "persistent"),
+        (IP_VS_SVC_F_HASHED, "hashed"),
+        (IP_VS_SVC_F_ONEPACKET, "one-packet"),
+        (IP_VS_SVC_F_SCHED1, "sched-1"),
+        (IP_VS_SVC_F_SCHED2, "sched-2"),
+        (IP_VS_SVC_F_SCHED3, "sched-3"),
+    ];
+    (0..32)
+        .map(|b| 1u32 << b)
+        .filter(|bit| flags & bit != 0)
+        .map(|bit| match NAMES.iter().find(|(f, _)| *f == bit) {
+            Some((_, n)) => (*n).to_string(),
+            None => format!("bit-{}", bit.trailing_zeros()),
+        })
+        .collect()
+}
+
+/// A tunnelling destination's encapsulation (`--tun-type`'s word), None
+/// for the other methods.
+pub fn tun_type_name(d: &Dest) -> Option<&'static str> {
+    if d.fwd_method & IP_VS_CONN_F_FWD_MASK != IP_VS_CONN_F_TUNNEL {
+        return None;
+    }
+    Some(match d.tun_type {
+        IP_VS_CONN_F_TUNNEL_TYPE_GUE => "gue",
+        IP_VS_CONN_F_TUNNEL_TYPE_GRE => "gre",
+        _ => "ipip",
+    })
+}
+
+/// GUE's and GRE's checksum option (`--tun-nocsum|csum|remcsum`'s word).
+pub fn tun_csum_name(d: &Dest) -> Option<&'static str> {
+    match tun_type_name(d) {
+        Some("gue") | Some("gre") => Some(match d.tun_flags {
+            IP_VS_TUNNEL_ENCAP_FLAG_CSUM => "csum",
+            IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM => "remcsum",
+            _ => "nocsum",
+        }),
+        _ => None,
+    }
+}
+
 /// The same listing as JSON.
 pub fn render_json(info: &Info, entries: &[Entry]) -> Value {
     let services: Vec<Value> = entries
@@ -534,7 +580,7 @@ pub fn render_json(info: &Info, entries: &[Entry]) -> Value {
                 "fwmark": if s.fwmark != 0 { json!(s.fwmark) } else { Value::Null },
                 "scheduler": s.sched_name,
                 "sched_flags": sched_flag_names(&s.sched_name, s.flags),
-                "flags": s.flags,
+                "flags": svc_flag_names(s.flags),
                 "persistent": persistent,
                 "timeout": if persistent { json!(s.timeout) } else { Value::Null },
                 "netmask": netmask,
@@ -552,9 +598,9 @@ pub fn render_json(info: &Info, entries: &[Entry]) -> Value {
                     "active_conns": d.active_conns,
                     "inactive_conns": d.inact_conns,
                     "persistent_conns": d.persist_conns,
-                    "tun_type": d.tun_type,
-                    "tun_port": d.tun_port,
-                    "tun_flags": d.tun_flags,
+                    "tun_type": tun_type_name(d),
+                    "tun_port": if tun_type_name(d) == Some("gue") { json!(d.tun_port) } else { Value::Null },
+                    "tun_csum": tun_csum_name(d),
                     "stats": stats_json(&d.best_stats()),
                 })).collect::<Vec<_>>(),
             })

@@ -8,6 +8,7 @@
 mod args;
 mod cmd;
 mod conn;
+mod json;
 mod list;
 mod names;
 
@@ -23,8 +24,8 @@ Usage:
   rvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [--pe name] [-b flags] [-o]
   rvsadm -D virtual-service
   rvsadm -C
-  rvsadm -R                   restore rules from standard input
-  rvsadm -S [-n]              save rules to standard output
+  rvsadm -R [--json]          restore rules (or a -L --json listing) from standard input
+  rvsadm -S [-n] [--json]     save rules (or the -L --json listing) to standard output
   rvsadm -a|e virtual-service -r server-address [-g|i|m] [-w weight] [-x upper] [-y lower]
                               [--tun-type ipip|gue|gre] [--tun-port p] [--tun-nocsum|--tun-csum|--tun-remcsum]
   rvsadm -d virtual-service -r server-address
@@ -146,17 +147,34 @@ fn list(a: &Args) -> Result<String, Failure> {
 fn save(a: &Args) -> Result<String, Failure> {
     let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
     let e = entries(&mut c, &a.format)?;
+    if a.format.json {
+        let info = c
+            .info()
+            .map_err(fail_kernel("cannot read IPVS information"))?;
+        return Ok(json_text(list::render_json(&info, &e)));
+    }
     Ok(list::render_rules(&e, &a.format))
 }
 
-/// `-R`: every line of standard input as a command; stops at the first
-/// failure and says which line it was and what had been applied.
-fn restore() -> Result<(), Failure> {
+/// `-R`: every line of standard input as a command (with `--json`: the
+/// commands that rebuild the table of a `-L --json` document); stops at
+/// the first failure and says which line it was and what had been applied.
+fn restore(json: bool) -> Result<(), Failure> {
     let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
     let stdin = std::io::stdin();
+    let lines: Vec<String> = if json {
+        let doc: serde_json::Value = serde_json::from_reader(stdin.lock())
+            .map_err(|e| Failure::Usage(format!("standard input is not JSON: {e}")))?;
+        json::rules(&doc).map_err(|e| Failure::Usage(format!("cannot restore the JSON: {e}")))?
+    } else {
+        stdin
+            .lock()
+            .lines()
+            .collect::<Result<_, _>>()
+            .map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?
+    };
     let mut applied = 0usize;
-    for (n, line) in stdin.lock().lines().enumerate() {
-        let line = line.map_err(|e| Failure::Usage(format!("cannot read standard input: {e}")))?;
+    for (n, line) in lines.iter().enumerate() {
         let words: Vec<String> = line.split_whitespace().map(String::from).collect();
         if words.is_empty() || words[0].starts_with('#') {
             continue;
@@ -216,7 +234,7 @@ fn main() -> ExitCode {
             Ok(t) => return print(&t),
             Err(e) => Err(e),
         },
-        Some(Command::Restore) => restore(),
+        Some(Command::Restore) => restore(a.format.json),
         _ => Client::connect()
             .map_err(fail_kernel("cannot reach IPVS"))
             .and_then(|mut c| cmd::execute(&mut c, &a)),
