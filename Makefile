@@ -11,6 +11,7 @@
 #   make test-lockdep the packet-path and locking tests on a lockdep kernel
 #   make test-interop live sync between rvs.ko and ip_vs.ko in two VMs
 #   make captures regenerate the netlink test vectors of tool/ipvs
+#   make install  rvsadm, its manual page and completion, rvs.ko (DESTDIR, PREFIX)
 
 SHELL := /bin/bash
 RVS_CACHE ?= $(HOME)/.cache/rvs
@@ -21,7 +22,9 @@ KMAKE_VARS := LLVM=1 ARCH=x86_64 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
 	BINDGEN=$(HOME)/.cargo/bin/bindgen
 KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
-.PHONY: prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
+PREFIX ?= /usr/local
+
+.PHONY: install prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
 
 all: module tool
 
@@ -38,6 +41,18 @@ module: kernel
 tool: deps
 	@cd tool && $(CARGO) build --release --quiet
 	@echo "[rvs] built $(CURDIR)/tool/target/release/rvsadm"
+
+# rvsadm into PREFIX/sbin, its manual page and bash completion into
+# PREFIX/share, rvs.ko into the custom kernel's modules directory
+# (lib/modules/RELEASE/extra, then depmod), all under DESTDIR when given.
+install: all
+	install -D -m 0755 tool/target/release/rvsadm $(DESTDIR)$(PREFIX)/sbin/rvsadm
+	install -D -m 0644 tool/rvsadm/rvsadm.8 $(DESTDIR)$(PREFIX)/share/man/man8/rvsadm.8
+	install -D -m 0644 tool/rvsadm/completion/rvsadm \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/rvsadm
+	@env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) \
+		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
+	@echo "[rvs] installed rvsadm, rvsadm.8, its completion and rvs.ko under $(DESTDIR)/"
 
 # Host checks of the userspace and of the module's pure logic.
 check: deps
@@ -93,7 +108,7 @@ test-interop: all
 # The packet-path tests (t-dataplane, t-ipv6, t-sctp, t-badtraffic, t-conntab:
 # the table growing and shrinking under traffic and expiry) on the KASAN kernel
 # (generic KASAN, outline; built on first use and cached), with an rvs.ko
-# built for it. Too slow under TCG for make test: see README.
+# built for it. Too slow under TCG for make test: see docs/testing.md.
 test-kasan: all
 	@ko=$$(RVS_KERNEL_VARIANT=kasan qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=kasan RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-7200} \
@@ -103,7 +118,7 @@ test-kasan: all
 # The tests of the packet path, of concurrent control and of namespaces on
 # the lockdep kernel (lockdep and PROVE_RCU; built on first use and cached),
 # with an rvs.ko built for it. Nearly twice as slow under TCG as the test
-# kernel, so not in make test: see README.
+# kernel, so not in make test: see docs/testing.md.
 test-lockdep: all
 	@ko=$$(RVS_KERNEL_VARIANT=lockdep qemu/build-module.sh) && \
 	RVS_KERNEL_VARIANT=lockdep RVS_KO=$$ko RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-5400} \

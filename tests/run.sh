@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
 mkdir -p tests/out
-rm -f tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/bench-conntab.rc tests/out/interop.rc tests/out/interop.log \
+rm -f tests/out/demo.rc tests/out/demo.log tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/bench-conntab.rc tests/out/interop.rc tests/out/interop.log \
 	tests/out/vm-suite-leak.rc tests/out/vm-suite-side.rc tests/out/bench.log tests/out/bench.secs
 
 result() { # result NAME RC
@@ -55,6 +55,42 @@ done)
 result "rust/: unsafe only in rust/sys/, no panicking calls" $?
 [ -n "$nounsafe$panics" ] && printf '%s\n' $nounsafe "$panics"
 
+echo "# ---- host: the manual page and the bash completion"
+man_out=$(MANWIDTH=80 man --warnings -l tool/rvsadm/rvsadm.8 2>&1 >/dev/null)
+[ -z "$man_out" ] && MANWIDTH=80 man -l tool/rvsadm/rvsadm.8 2>/dev/null | grep -q '^EXIT STATUS'
+result "man --warnings -l rvsadm.8 renders without a warning" $?
+[ -n "$man_out" ] && echo "$man_out" | head -n 20
+# Every option rvsadm takes is in the manual page and the completion.
+missing=$(for o in $(grep -oE '^\s*\(Some\(.[a-zA-Z0-9].\), "[a-z0-9-]+"|^\s*\(None, "[a-z0-9-]+"' tool/rvsadm/src/args.rs | grep -oE '"[a-z0-9-]+"$' | tr -d '"'); do
+	grep -qF -- "\-\-${o//-/\\-}" tool/rvsadm/rvsadm.8 || echo "rvsadm.8: --$o"
+	grep -qE -- "--$o( |\"|$)" tool/rvsadm/completion/rvsadm || echo "completion: --$o"
+done)
+[ -z "$missing" ] && [ "$(grep -cE '^\s*\((Some|None)' tool/rvsadm/src/args.rs)" -gt 40 ]
+result "every option of rvsadm is in rvsadm.8 and in its bash completion" $?
+[ -n "$missing" ] && echo "$missing"
+reply=$(bash -c 'source tool/rvsadm/completion/rvsadm; COMP_WORDS=(rvsadm -A -t 192.0.2.1:80 -s w); COMP_CWORD=5; _rvsadm; echo "${COMPREPLY[*]}"')
+[ "$reply" = "wrr wlc" ]
+result "the bash completion completes -s w to 'wrr wlc'" $?
+
+echo "# ---- make install (into tests/out/install), then in the VM: modprobe rvs from it, its rvsadm lists"
+dest=$PWD/tests/out/install
+rm -rf "$dest"
+installed() {
+	make -s install DESTDIR="$dest" >tests/out/install.log 2>&1 || return 1
+	local f
+	for f in usr/local/sbin/rvsadm usr/local/share/man/man8/rvsadm.8 \
+		usr/local/share/bash-completion/completions/rvsadm lib/modules/*/extra/rvs.ko lib/modules/*/modules.dep; do
+		[ -s "$dest"/$f ] || { echo "# not installed: $f"; return 1; }
+	done
+}
+installed
+result "make install DESTDIR=...: rvsadm, rvsadm.8, the completion, rvs.ko and modules.dep" $?
+out=$(qemu/vm.sh run "modprobe -d '$dest' rvs && grep '^rvs ' /proc/modules && '$dest/usr/local/sbin/rvsadm' -L -n" 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+[ "$rc" = 0 ] && grep -q '^rvs ' <<<"$out" && grep -q '^IP Virtual Server version 1.2.1' <<<"$out"
+result "the installed rvs.ko loads by modprobe (its modules.dep), the installed rvsadm lists its table" $?
+
 echo "# ---- host: the VM runner"
 # (One boot for two checks: the output passed, and no network card: a card
 # has a device behind it in sysfs; tunnels, dummy and lo do not.)
@@ -91,7 +127,19 @@ echo "${PIPESTATUS[0]}" >tests/out/bench-dp.rc
 RVS_BENCH_SYNC=20000 tests/bench-sync.sh 2>&1 | tee tests/out/bench-sync.log
 echo "${PIPESTATUS[0]}" >tests/out/bench-sync.rc
 RVS_BENCH_LEVELS="1000 5000" RVS_BENCH_SECS=1 RVS_BENCH_IDLE=1 tests/bench-conntab.sh 2>&1 | tee tests/out/bench-conntab.log
-echo "${PIPESTATUS[0]}" >tests/out/bench-conntab.rc'
+echo "${PIPESTATUS[0]}" >tests/out/bench-conntab.rc
+tests/demo.sh >tests/out/demo.log 2>&1
+echo "$?" >tests/out/demo.rc'
+}
+
+# demo_ok: make demo (run in the benchmarks' boot) ended well, and its
+# summary shows each method's connections spread as its scheduler and
+# weights say (the expected column equal to the counted ones).
+demo_ok() {
+	[ "$(cat tests/out/demo.rc 2>/dev/null)" = 0 ] || return 1
+	[ "$(awk '/^(NAT|DR|TUN) / && NF >= 6 {
+		n++; for (i = 0; i < 3; i++) if ($(NF - 5 + i) != $(NF - 2 + i)) bad++
+	} END { print n + 0, bad + 0 }' tests/out/demo.log)" = "3 0" ]
 }
 
 echo "# ---- VM suite"
@@ -168,6 +216,10 @@ result "sync benchmark: 20,000 connections replayed into an ip_vs.ko and an rvs.
 	"$(cat tests/out/bench-sync.rc 2>/dev/null || echo 1)"
 result "scale benchmark: 1,000 and 5,000 entries in ip_vs.ko (4096 and 2^20 buckets) and rvs.ko, traffic through each" \
 	"$(cat tests/out/bench-conntab.rc 2>/dev/null || echo 1)"
+echo "# ---- make demo (in the same boot)"
+sed -n '/^== summary/,/^-- /p' tests/out/demo.log 2>/dev/null | sed '$d'
+demo_ok
+result "make demo: NAT, DR and TUN each spread 12 connections as its scheduler says (4 4 4, 6 4 2, 4 4 4)" $?
 
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $failn failed, $skip skipped"
