@@ -33,3 +33,22 @@ if ! "$RVS_CARGO_BIN/bindgen" --version 2>/dev/null | grep -q '0\.73\.2'; then
 	rvs_log "installing bindgen-cli 0.73.2 (cargo install)"
 	cargo install bindgen-cli --version 0.73.2 --locked --quiet
 fi
+
+# Prometheus's promtool and node_exporter for tests/t-metrics.sh: the
+# binaries only, taken out of Debian's packages into $RVS_CACHE/tools/bin
+# (installing the packages would start their services on this machine).
+tools="$RVS_CACHE/tools"
+if [ ! -x "$tools/bin/promtool" ] || [ ! -x "$tools/bin/prometheus-node-exporter" ]; then
+	rvs_log "fetching promtool and prometheus-node-exporter (Debian packages, unpacked into $tools)"
+	tmp=$(mktemp -d)
+	if ! (cd "$tmp" && apt-get download prometheus prometheus-node-exporter) >"$tmp/log" 2>&1; then
+		[ "$(id -u)" = 0 ] && sudo= || sudo=sudo
+		$sudo apt-get update -q >>"$tmp/log" 2>&1 || true
+		(cd "$tmp" && apt-get download prometheus prometheus-node-exporter) >>"$tmp/log" 2>&1 ||
+			{ tail -n 20 "$tmp/log" >&2; rvs_die "apt-get download of prometheus failed"; }
+	fi
+	mkdir -p "$tools/bin"
+	for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$tmp/root"; done
+	cp "$tmp/root/usr/bin/promtool" "$tmp/root/usr/bin/prometheus-node-exporter" "$tools/bin/"
+	rm -rf "$tmp"
+fi

@@ -165,7 +165,10 @@ test_pmtu6() {
 	cli ip -6 route flush cache
 	rm -f "$OUT/ptb-release"
 	cli python3 "$LVS_PY" udp-hold "$VIP6" 8080 40500 "$OUT/ptb-release" >"$OUT/ptb-hold" &
-	wait_for 10 grep -q answer "$OUT/ptb-hold" || fail "nat: no answer to the held flow"
+	# (A case that fails below releases the holder, which ends within 120 s
+	# anyway: the next case binds the same port.)
+	trap 'touch "$OUT/ptb-release"' EXIT
+	wait_for 30 grep -q answer "$OUT/ptb-hold" || fail "nat: no answer to the held flow"
 	local rs i rss=("$rs1" "$rs2" "$rs3")
 	rs=$(dir $IPVSADM -L -c -n | awk '$1 == "UDP" && $4 ~ /:40500$/ {print $6}' | sed 's/^\[\(.*\)\]:.*/\1/')
 	for i in 0 1 2; do [ "${RS_IP6S[$i]}" = "$rs" ] && break; done
@@ -178,6 +181,7 @@ test_pmtu6() {
 	echo "nat: a Packet Too Big from beyond: the client's path to the VIP: $(cat "$OUT/ptb-path.$impl")"
 	touch "$OUT/ptb-release"
 	wait
+	trap - EXIT
 	dir $IPVSADM -C
 	cli ip -6 route flush cache
 	lvs_service6 -t tun rr

@@ -250,14 +250,16 @@ def sctp_names(addr, port, n, src, until):
 def udp_hold(addr, port, sport, until):
     # One datagram from port sport, its answer awaited; the socket then
     # held (so that ICMP errors about the flow find it) until the file
-    # `until` exists.
+    # `until` exists, 120 s at most.
     s = socket.socket(family(addr), socket.SOCK_DGRAM)
-    s.settimeout(5)
+    s.settimeout(20)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((any_addr(addr), sport))
     s.sendto(b"?", (addr, port))
     s.recv(100)
     print("answer", flush=True)
-    while not os.path.exists(until):
+    end = time.monotonic() + 120
+    while not os.path.exists(until) and time.monotonic() < end:
         time.sleep(0.05)
 
 

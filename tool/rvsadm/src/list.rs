@@ -109,7 +109,7 @@ pub fn cmp_dests(a: &Dest, b: &Dest) -> i32 {
     i32::from(a.port) - i32::from(b.port)
 }
 
-fn proto_name(p: u16) -> &'static str {
+pub fn proto_name(p: u16) -> &'static str {
     match p {
         IPPROTO_TCP => "TCP",
         IPPROTO_UDP => "UDP",
@@ -506,7 +506,7 @@ fn stats_json(s: &Stats) -> Value {
     })
 }
 
-fn af_name(af: u16) -> &'static str {
+pub fn af_name(af: u16) -> &'static str {
     match af {
         AF_INET => "inet",
         AF_INET6 => "inet6",

@@ -10,6 +10,7 @@ mod cmd;
 mod conn;
 mod json;
 mod list;
+mod metrics;
 mod names;
 
 use args::{Args, Command, Format};
@@ -35,6 +36,8 @@ Usage:
   rvsadm --start-daemon master|backup --mcast-interface ifname [--syncid id]
                               [--sync-maxlen len] [--mcast-group addr] [--mcast-port port] [--mcast-ttl ttl]
   rvsadm --stop-daemon master|backup [--syncid id]
+  rvsadm metrics [--listen addr:port]
+                              the table in Prometheus's text format (over HTTP with --listen)
 virtual-service: -t|u|--sctp-service host[:port] | -f fwmark [-6]
 List options:
   -n --numeric  --stats  --rate  --thresholds  --persistent-conn  -X --exact
@@ -201,8 +204,54 @@ fn print(text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// One scrape: everything over netlink, in one pass.
+fn scrape() -> Result<String, Failure> {
+    let mut c = Client::connect().map_err(fail_kernel("cannot reach IPVS"))?;
+    let info = c
+        .info()
+        .map_err(fail_kernel("cannot read IPVS information"))?;
+    let t = c
+        .timeouts()
+        .map_err(fail_kernel("cannot read the timeouts"))?;
+    let d = c
+        .daemons()
+        .map_err(fail_kernel("cannot list sync daemons"))?;
+    let e = entries(&mut c, &args::Format::default())?;
+    Ok(metrics::render(&info, &t, &e, &d))
+}
+
+/// `rvsadm metrics [--listen ADDR:PORT]`.
+fn metrics_command(rest: &[String]) -> ExitCode {
+    match rest {
+        [] => match scrape() {
+            Ok(t) => print(&t),
+            Err(e) => {
+                eprintln!("rvsadm: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        },
+        [l, addr] if l == "--listen" => {
+            match metrics::serve(addr, &|| scrape().map_err(|e| e.to_string())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("rvsadm: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("rvsadm: metrics takes only --listen ADDR:PORT (try 'rvsadm -h')");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let a = match args::parse(std::env::args().skip(1)) {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("metrics") {
+        return metrics_command(&argv[1..]);
+    }
+    let a = match args::parse(argv) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("rvsadm: {e} (try 'rvsadm -h')");

@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `rvsadm metrics [--listen ADDR:PORT]`: the virtual server table's
+//! counters, rates, connection counts and settings in Prometheus's text
+//! exposition format (0.0.4), read over the IPVS netlink family only (no
+//! /proc), from rvs.ko or ip_vs.ko; with `--listen`, served over HTTP to a
+//! scraper at every request.
+
+use crate::list::{af_name, fwd_name, proto_name, Entry};
+use rvs_ipvs::model::{Daemon, Info, Stats, Timeouts};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+/// A label value with `\`, `"` and newlines escaped as the format says.
+fn esc(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// One metric family: its HELP and TYPE lines, then its samples.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    kind: &'static str,
+    samples: Vec<(String, u64)>,
+}
+
+impl Family {
+    fn new(name: &'static str, kind: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            help,
+            kind,
+            samples: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, labels: &str, v: u64) {
+        self.samples.push((labels.to_string(), v));
+    }
+
+    fn write(&self, out: &mut String) {
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
+        for (l, v) in &self.samples {
+            if l.is_empty() {
+                let _ = writeln!(out, "{} {v}", self.name);
+            } else {
+                let _ = writeln!(out, "{}{{{l}}} {v}", self.name);
+            }
+        }
+    }
+}
+
+/// The labels that name a virtual service.
+fn service_labels(e: &Entry) -> String {
+    let s = &e.svc;
+    let (proto, addr, port) = if s.fwmark != 0 {
+        (String::new(), String::new(), String::new())
+    } else {
+        (
+            proto_name(s.protocol).to_lowercase(),
+            s.addr.map(|a| a.to_string()).unwrap_or_default(),
+            s.port.to_string(),
+        )
+    };
+    format!(
+        "family=\"{}\",protocol=\"{}\",address=\"{}\",port=\"{}\",fwmark=\"{}\"",
+        af_name(s.af),
+        esc(&proto),
+        esc(&addr),
+        port,
+        if s.fwmark != 0 {
+            s.fwmark.to_string()
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// The counters and rates of one set of stats, into the families given in
+/// the order: connections, packets in/out, bytes in/out, then the rates.
+fn add_stats(f: &mut [Family], labels: &str, s: &Stats) {
+    let vals = [
+        s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, s.cps, s.inpps, s.outpps, s.inbps,
+        s.outbps,
+    ];
+    for (fam, v) in f.iter_mut().zip(vals) {
+        fam.add(labels, v);
+    }
+}
+
+fn stats_families(prefix: &str) -> Vec<Family> {
+    // (Names are 'static: one table per prefix.)
+    let n: [&'static str; 10] = match prefix {
+        "service" => [
+            "ipvs_service_connections_total",
+            "ipvs_service_incoming_packets_total",
+            "ipvs_service_outgoing_packets_total",
+            "ipvs_service_incoming_bytes_total",
+            "ipvs_service_outgoing_bytes_total",
+            "ipvs_service_connections_per_second",
+            "ipvs_service_incoming_packets_per_second",
+            "ipvs_service_outgoing_packets_per_second",
+            "ipvs_service_incoming_bytes_per_second",
+            "ipvs_service_outgoing_bytes_per_second",
+        ],
+        _ => [
+            "ipvs_server_connections_total",
+            "ipvs_server_incoming_packets_total",
+            "ipvs_server_outgoing_packets_total",
+            "ipvs_server_incoming_bytes_total",
+            "ipvs_server_outgoing_bytes_total",
+            "ipvs_server_connections_per_second",
+            "ipvs_server_incoming_packets_per_second",
+            "ipvs_server_outgoing_packets_per_second",
+            "ipvs_server_incoming_bytes_per_second",
+            "ipvs_server_outgoing_bytes_per_second",
+        ],
+    };
+    let help: [&'static str; 10] = if prefix == "service" {
+        [
+            "Connections scheduled by the virtual service.",
+            "Packets from clients to the virtual service.",
+            "Packets from the real servers back to clients.",
+            "Bytes from clients to the virtual service.",
+            "Bytes from the real servers back to clients.",
+            "Connections per second (the kernel's rate estimator).",
+            "Incoming packets per second (the kernel's rate estimator).",
+            "Outgoing packets per second (the kernel's rate estimator).",
+            "Incoming bytes per second (the kernel's rate estimator).",
+            "Outgoing bytes per second (the kernel's rate estimator).",
+        ]
+    } else {
+        [
+            "Connections scheduled to the real server.",
+            "Packets from clients forwarded to the real server.",
+            "Packets from the real server back to clients.",
+            "Bytes from clients forwarded to the real server.",
+            "Bytes from the real server back to clients.",
+            "Connections per second (the kernel's rate estimator).",
+            "Incoming packets per second (the kernel's rate estimator).",
+            "Outgoing packets per second (the kernel's rate estimator).",
+            "Incoming bytes per second (the kernel's rate estimator).",
+            "Outgoing bytes per second (the kernel's rate estimator).",
+        ]
+    };
+    n.iter()
+        .zip(help)
+        .enumerate()
+        .map(|(i, (n, h))| Family::new(n, if i < 5 { "counter" } else { "gauge" }, h))
+        .collect()
+}
+
+/// The whole exposition: what the kernel reported in one pass.
+pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) -> String {
+    let mut out = String::new();
+    let mut tab = Family::new(
+        "ipvs_connection_table_size",
+        "gauge",
+        "The connection table's size as -L reports it (size=).",
+    );
+    tab.add("", u64::from(info.conn_tab_size));
+    tab.write(&mut out);
+    let mut ver = Family::new(
+        "ipvs_info",
+        "gauge",
+        "The IPVS version the kernel reports (always 1).",
+    );
+    ver.add(&format!("version=\"{}\"", info.version_string()), 1);
+    ver.write(&mut out);
+    let mut tmo = Family::new(
+        "ipvs_timeout_seconds",
+        "gauge",
+        "The timeouts of --set: established TCP, TCP after FIN, UDP.",
+    );
+    tmo.add("state=\"tcp\"", u64::from(t.tcp));
+    tmo.add("state=\"tcpfin\"", u64::from(t.tcp_fin));
+    tmo.add("state=\"udp\"", u64::from(t.udp));
+    tmo.write(&mut out);
+    let mut dmn = Family::new(
+        "ipvs_sync_daemon",
+        "gauge",
+        "A connection synchronisation daemon that runs (1), by kind.",
+    );
+    for d in daemons {
+        let kind = if d.state & 1 != 0 { "master" } else { "backup" };
+        dmn.add(
+            &format!(
+                "kind=\"{kind}\",interface=\"{}\",syncid=\"{}\"",
+                esc(&d.mcast_ifn),
+                d.syncid
+            ),
+            1,
+        );
+    }
+    dmn.write(&mut out);
+
+    let mut svc_info = Family::new(
+        "ipvs_service_info",
+        "gauge",
+        "A virtual service (1), with its scheduler and persistence.",
+    );
+    let mut svc_stats = stats_families("service");
+    let mut weight = Family::new(
+        "ipvs_server_weight",
+        "gauge",
+        "The real server's weight (0: quiesced).",
+    );
+    let mut active = Family::new(
+        "ipvs_server_connections_active",
+        "gauge",
+        "The real server's active connections (ActiveConn).",
+    );
+    let mut inactive = Family::new(
+        "ipvs_server_connections_inactive",
+        "gauge",
+        "The real server's inactive connections (InActConn).",
+    );
+    let mut persistent = Family::new(
+        "ipvs_server_connections_persistent",
+        "gauge",
+        "The persistence templates of the real server (PersistConn).",
+    );
+    let mut upper = Family::new(
+        "ipvs_server_threshold_upper",
+        "gauge",
+        "The real server's upper connection threshold (0: none).",
+    );
+    let mut lower = Family::new(
+        "ipvs_server_threshold_lower",
+        "gauge",
+        "The real server's lower connection threshold (0: none).",
+    );
+    let mut rs_stats = stats_families("server");
+    for e in entries {
+        let sl = service_labels(e);
+        let s = &e.svc;
+        svc_info.add(
+            &format!(
+                "{sl},scheduler=\"{}\",persistent=\"{}\"",
+                esc(&s.sched_name),
+                if s.flags & rvs_ipvs::consts::IP_VS_SVC_F_PERSISTENT != 0 {
+                    s.timeout
+                } else {
+                    0
+                }
+            ),
+            1,
+        );
+        add_stats(&mut svc_stats, &sl, &s.best_stats());
+        for d in &e.dests {
+            let dl = format!(
+                "{sl},server_address=\"{}\",server_port=\"{}\",forward=\"{}\"",
+                esc(&d.addr.map(|a| a.to_string()).unwrap_or_default()),
+                d.port,
+                fwd_name(d.fwd_method).to_lowercase()
+            );
+            weight.add(&dl, u64::try_from(d.weight).unwrap_or(0));
+            active.add(&dl, u64::from(d.active_conns));
+            inactive.add(&dl, u64::from(d.inact_conns));
+            persistent.add(&dl, u64::from(d.persist_conns));
+            upper.add(&dl, u64::from(d.u_threshold));
+            lower.add(&dl, u64::from(d.l_threshold));
+            add_stats(&mut rs_stats, &dl, &d.best_stats());
+        }
+    }
+    svc_info.write(&mut out);
+    for f in &svc_stats {
+        f.write(&mut out);
+    }
+    for f in [&weight, &active, &inactive, &persistent, &upper, &lower] {
+        f.write(&mut out);
+    }
+    for f in &rs_stats {
+        f.write(&mut out);
+    }
+    out
+}
+
+/// `--listen`: answer every HTTP request with a fresh exposition
+/// (`GET /metrics`; 404 for another path), one request at a time.
+pub fn serve(addr: &str, scrape: &dyn Fn() -> Result<String, String>) -> Result<(), String> {
+    let l = TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    eprintln!("rvsadm: serving metrics on http://{addr}/metrics");
+    for conn in l.incoming() {
+        let Ok(mut c) = conn else { continue };
+        let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = c.set_write_timeout(Some(Duration::from_secs(5)));
+        // The request line and headers (at most 8 kB; the body, if any, is
+        // not read).
+        let mut req = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") && req.len() < 8192 {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => req.extend_from_slice(&buf[..n]),
+            }
+        }
+        let line = String::from_utf8_lossy(&req);
+        let mut words = line.split_whitespace();
+        let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let (status, ctype, body) = if method != "GET" && method != "HEAD" {
+            (
+                "405 Method Not Allowed",
+                "text/plain",
+                "GET only\n".to_string(),
+            )
+        } else if path != "/metrics" && !path.starts_with("/metrics?") {
+            ("404 Not Found", "text/plain", "see /metrics\n".to_string())
+        } else {
+            match scrape() {
+                Ok(b) => ("200 OK", "text/plain; version=0.0.4; charset=utf-8", b),
+                Err(e) => ("503 Service Unavailable", "text/plain", format!("{e}\n")),
+            }
+        };
+        let head = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = c.write_all(head.as_bytes());
+        if method != "HEAD" {
+            let _ = c.write_all(body.as_bytes());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvs_ipvs::model::{Dest, Service};
+
+    #[test]
+    fn exposition_has_every_family_once_with_its_samples() {
+        let svc = Service {
+            af: 2,
+            protocol: 6,
+            addr: Some("203.0.113.10".parse().unwrap()),
+            port: 80,
+            sched_name: "wlc".into(),
+            flags: 1,
+            timeout: 300,
+            stats: Stats {
+                conns: 12,
+                inpkts: 60,
+                ..Stats::default()
+            },
+            ..Service::default()
+        };
+        let d = Dest {
+            af: 2,
+            addr: Some("198.51.100.11".parse().unwrap()),
+            port: 8080,
+            weight: 3,
+            active_conns: 2,
+            inact_conns: 5,
+            ..Dest::default()
+        };
+        let e = vec![Entry {
+            svc,
+            dests: vec![d],
+        }];
+        let daemons = vec![Daemon {
+            state: 1,
+            mcast_ifn: "eth\"1".into(),
+            syncid: 7,
+            ..Daemon::default()
+        }];
+        let t = render(
+            &Info {
+                version: 0x010201,
+                conn_tab_size: 4096,
+            },
+            &Timeouts {
+                tcp: 900,
+                tcp_fin: 120,
+                udp: 300,
+            },
+            &e,
+            &daemons,
+        );
+        let sl =
+            "family=\"inet\",protocol=\"tcp\",address=\"203.0.113.10\",port=\"80\",fwmark=\"\"";
+        for want in [
+            "ipvs_connection_table_size 4096".to_string(),
+            "ipvs_info{version=\"1.2.1\"} 1".to_string(),
+            "ipvs_timeout_seconds{state=\"tcpfin\"} 120".to_string(),
+            "ipvs_sync_daemon{kind=\"master\",interface=\"eth\\\"1\",syncid=\"7\"} 1".to_string(),
+            format!("ipvs_service_info{{{sl},scheduler=\"wlc\",persistent=\"300\"}} 1"),
+            format!("ipvs_service_connections_total{{{sl}}} 12"),
+            format!("ipvs_service_incoming_packets_total{{{sl}}} 60"),
+            format!("ipvs_server_weight{{{sl},server_address=\"198.51.100.11\",server_port=\"8080\",forward=\"masq\"}} 3"),
+            format!("ipvs_server_connections_inactive{{{sl},server_address=\"198.51.100.11\",server_port=\"8080\",forward=\"masq\"}} 5"),
+        ] {
+            assert!(t.lines().any(|l| l == want), "no line {want} in\n{t}");
+        }
+        // Each family's HELP and TYPE once, before its samples.
+        let types: Vec<&str> = t.lines().filter(|l| l.starts_with("# TYPE ")).collect();
+        let mut names: Vec<&str> = types.iter().map(|l| l.split(' ').nth(2).unwrap()).collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert_eq!(n, 31);
+    }
+}
