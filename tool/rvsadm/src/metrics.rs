@@ -204,36 +204,37 @@ pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) 
         "A virtual service (1), with its scheduler and persistence.",
     );
     let mut svc_stats = stats_families("service");
-    let mut weight = Family::new(
-        "ipvs_server_weight",
-        "gauge",
-        "The real server's weight (0: quiesced).",
-    );
-    let mut active = Family::new(
-        "ipvs_server_connections_active",
-        "gauge",
-        "The real server's active connections (ActiveConn).",
-    );
-    let mut inactive = Family::new(
-        "ipvs_server_connections_inactive",
-        "gauge",
-        "The real server's inactive connections (InActConn).",
-    );
-    let mut persistent = Family::new(
-        "ipvs_server_connections_persistent",
-        "gauge",
-        "The persistence templates of the real server (PersistConn).",
-    );
-    let mut upper = Family::new(
-        "ipvs_server_threshold_upper",
-        "gauge",
-        "The real server's upper connection threshold (0: none).",
-    );
-    let mut lower = Family::new(
-        "ipvs_server_threshold_lower",
-        "gauge",
-        "The real server's lower connection threshold (0: none).",
-    );
+    // The real servers' gauges, in the order of their values below.
+    const SERVER_GAUGES: [(&str, &str); 6] = [
+        (
+            "ipvs_server_weight",
+            "The real server's weight (0: quiesced).",
+        ),
+        (
+            "ipvs_server_connections_active",
+            "The real server's active connections (ActiveConn).",
+        ),
+        (
+            "ipvs_server_connections_inactive",
+            "The real server's inactive connections (InActConn).",
+        ),
+        (
+            "ipvs_server_connections_persistent",
+            "The persistence templates of the real server (PersistConn).",
+        ),
+        (
+            "ipvs_server_threshold_upper",
+            "The real server's upper connection threshold (0: none).",
+        ),
+        (
+            "ipvs_server_threshold_lower",
+            "The real server's lower connection threshold (0: none).",
+        ),
+    ];
+    let mut rs_gauges: Vec<Family> = SERVER_GAUGES
+        .iter()
+        .map(|(n, h)| Family::new(n, "gauge", h))
+        .collect();
     let mut rs_stats = stats_families("server");
     for e in entries {
         let sl = service_labels(e);
@@ -258,12 +259,17 @@ pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) 
                 d.port,
                 fwd_name(d.fwd_method).to_lowercase()
             );
-            weight.add(&dl, u64::try_from(d.weight).unwrap_or(0));
-            active.add(&dl, u64::from(d.active_conns));
-            inactive.add(&dl, u64::from(d.inact_conns));
-            persistent.add(&dl, u64::from(d.persist_conns));
-            upper.add(&dl, u64::from(d.u_threshold));
-            lower.add(&dl, u64::from(d.l_threshold));
+            let vals = [
+                u64::try_from(d.weight).unwrap_or(0),
+                u64::from(d.active_conns),
+                u64::from(d.inact_conns),
+                u64::from(d.persist_conns),
+                u64::from(d.u_threshold),
+                u64::from(d.l_threshold),
+            ];
+            for (f, v) in rs_gauges.iter_mut().zip(vals) {
+                f.add(&dl, v);
+            }
             add_stats(&mut rs_stats, &dl, &d.best_stats());
         }
     }
@@ -271,7 +277,7 @@ pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) 
     for f in &svc_stats {
         f.write(&mut out);
     }
-    for f in [&weight, &active, &inactive, &persistent, &upper, &lower] {
+    for f in &rs_gauges {
         f.write(&mut out);
     }
     for f in &rs_stats {
