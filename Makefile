@@ -12,6 +12,7 @@
 #   make test-interop live sync between rvs.ko and ip_vs.ko in two VMs
 #   make captures regenerate the netlink test vectors of tool/ipvs
 #   make install  rvsadm, its manual page and completion, rvs.ko (DESTDIR, PREFIX)
+#   make deb      Debian packages: the kernel, rvs.ko for it, rvsadm (tool/target/deb/)
 
 SHELL := /bin/bash
 RVS_CACHE ?= $(HOME)/.cache/rvs
@@ -24,7 +25,7 @@ KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
 PREFIX ?= /usr/local
 
-.PHONY: install prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
+.PHONY: deb install prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
 
 all: module tool
 
@@ -53,6 +54,11 @@ install: all
 	@env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) \
 		INSTALL_MOD_PATH=$(DESTDIR) INSTALL_MOD_DIR=extra modules_install
 	@echo "[rvs] installed rvsadm, rvsadm.8, its completion and rvs.ko under $(DESTDIR)/"
+
+# Debian packages of the custom kernel, of rvs.ko for it and of rvsadm
+# (with its manual page and completion), into tool/target/deb/.
+deb: all
+	@qemu/make-deb.sh
 
 # Host checks of the userspace and of the module's pure logic.
 check: deps

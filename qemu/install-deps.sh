@@ -9,7 +9,7 @@ source "$(dirname "$0")/env.sh"
 packages=(rustc-web rust-web-src linux-source-6.12 clang lld llvm libclang-dev
 	flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static kmod
 	iproute2 iputils-ping socat ipvsadm util-linux procps python3 ethtool nftables
-	keepalived bird2)
+	keepalived bird2 debootstrap)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,8 @@
 # RVS_VM_ICOUNT (TCG only: QEMU's -icount shift, e.g. 0; the guest's clock
 # then counts instructions, 2^shift ns each, so that time measured in the
 # guest no longer depends on how fast the host runs it: the benchmarks),
+# RVS_VM_KIMG (another kernel image to boot, e.g. the one of make deb's
+# package; the modules stay those of RVS_KERNEL_VARIANT's build),
 # RVS_VM_TBCOUNT (TCG only: a built tests/tools/tbcount.c, QEMU's plugin
 # that counts the guest's instructions; the guest asks it for snapshots in
 # /rvs-out: make prof), RVS_VM_CONSOLE (a file that gets the guest's whole
@@ -36,7 +38,7 @@ esac
 
 kdir="$RVS_CACHE/$RVS_KERNEL_PREFIX"
 [ -e "$kdir/.done" ] || rvs_die "no $RVS_KERNEL_VARIANT kernel built in $kdir: run 'make kernel'"
-kimg="$kdir/linux/arch/x86/boot/bzImage"
+kimg="${RVS_VM_KIMG:-$kdir/linux/arch/x86/boot/bzImage}"
 modroot="$(cd "$kdir" && pwd -P)/modroot"
 
 # The initramfs: busybox and our /init, rebuilt when either changes.

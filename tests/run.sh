@@ -91,6 +91,50 @@ echo "$out" | sed 's/^/# /'
 [ "$rc" = 0 ] && grep -q '^rvs ' <<<"$out" && grep -q '^IP Virtual Server version 1.2.1' <<<"$out"
 result "the installed rvs.ko loads by modprobe (its modules.dep), the installed rvsadm lists its table" $?
 
+echo "# ---- make deb, then in a VM booted from the packaged kernel: the packages into a clean Debian 12 root"
+# The root: debootstrap's minbase of bookworm (and kmod), made once and
+# kept in the cache; each run installs into a fresh copy of it, chrooted
+# into from the VM (the VM's own root is an overlay on the host's, where
+# dpkg's renames fail).
+debs() {
+	make -s deb >tests/out/deb.log 2>&1 || return 1
+	[ "$(ls tool/target/deb/*.deb | wc -l)" = 3 ] || return 1
+	rm -rf tests/out/deb-boot tests/out/debroot
+	dpkg-deb -x tool/target/deb/linux-image-*.deb tests/out/deb-boot
+	local root=${RVS_CACHE:-$HOME/.cache/rvs}/debian12-root
+	if [ ! -e "$root/.done" ]; then
+		rm -rf "$root"
+		debootstrap --variant=minbase --include=kmod bookworm "$root" >tests/out/debootstrap.log 2>&1 ||
+			{ tail -n 5 tests/out/debootstrap.log; return 1; }
+		touch "$root/.done"
+	fi
+	cp -a "$root" tests/out/debroot
+	mkdir tests/out/debroot/debs
+	cp tool/target/deb/*.deb tests/out/debroot/debs/
+}
+debs
+result "make deb: the kernel, rvs.ko and rvsadm packages; a clean Debian 12 root (debootstrap)" $?
+out=$(RVS_VM_KIMG=$(ls tests/out/deb-boot/boot/vmlinuz-*) qemu/vm.sh run '
+r=$PWD/tests/out/debroot rel=$(uname -r)
+for m in proc sys dev; do mount --bind /$m $r/$m; done
+chroot $r sh -c "
+! command -v rvsadm && [ ! -e /lib/modules/$rel ] || { echo installed before the packages; exit 1; }
+dpkg -i /debs/*.deb >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; exit 1; }
+echo installed: \$(dpkg-query -W -f=\"\\\${Status}\\n\" linux-image-$rel-rvs rvs-modules-$rel rvsadm | grep -c \"install ok installed\")
+modprobe rvs && grep \"^rvs \" /proc/modules && rvsadm -A -t 192.0.2.1:80 -s wlc && rvsadm -L -n &&
+ls -1 /usr/share/man/man8/rvsadm.8.gz /usr/share/bash-completion/completions/rvsadm &&
+rvsadm -C && modprobe -r rvs && dpkg -r rvsadm rvs-modules-$rel >/dev/null &&
+[ ! -e /lib/modules/$rel/extra/rvs.ko ] && [ ! -e /usr/sbin/rvsadm ] && echo removed"
+rc=$?
+for m in proc sys dev; do umount $r/$m; done
+exit $rc' 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+[ "$rc" = 0 ] && grep -q '^installed: 3' <<<"$out" && grep -q '^TCP  192.0.2.1:80 wlc' <<<"$out" &&
+	grep -q '^/usr/share/man/man8/rvsadm.8.gz' <<<"$out" && grep -q '^removed' <<<"$out"
+result "in a VM booted from the packaged kernel, the packages install into the clean root (dpkg -i): modprobe rvs, rvsadm -L -n, its manual page; then removed" $?
+rm -rf tests/out/debroot
+
 echo "# ---- host: the VM runner"
 # (One boot for two checks: the output passed, and no network card: a card
 # has a device behind it in sysfs; tunnels, dummy and lo do not.)
