@@ -513,6 +513,25 @@ tunnel_round() {
 	dir $IPVSADM -C
 }
 
+# gre_csum_dev ip|ip6 add|del: on each real server a GRE (ip6gre) device
+# of that family expecting checksums (icsum), or none. GRE with checksums
+# is taken by such a tunnel (the fallback gre0/ip6gre0 drops them), and
+# only by it.
+gre_csum_dev() {
+	local i rss=("$rs1" "$rs2" "$rs3") type=gre ips=("${RS_IPS[@]}")
+	if [ "$1" = ip6 ]; then
+		type=ip6gre
+		ips=("${RS_IP6S[@]}")
+	fi
+	for i in 0 1 2; do
+		ip -n "${rss[$i]}" link del grecsum 2>/dev/null || true
+		[ "$2" = add ] || continue
+		ip -n "${rss[$i]}" link add grecsum type "$type" local "${ips[$i]}" icsum
+		ip -n "${rss[$i]}" link set grecsum up
+		[ "$1" = ip6 ] || ip netns exec "${rss[$i]}" sysctl -qw net.ipv4.conf.grecsum.rp_filter=0
+	done
+}
+
 # encap_receivers ip|ip6 on|off: on the real servers, the GUE port 6080
 # (fou) and the fallback GRE device of that family, and an nft table
 # rvs_encap counting what comes in by them (encap_count); off: all that

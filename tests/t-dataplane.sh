@@ -517,19 +517,6 @@ test_localnode() {
 	wait $pid 2>/dev/null || true
 }
 
-# gre_csum_dev add|del: on each real server a GRE device expecting
-# checksums (icsum), or none.
-gre_csum_dev() {
-	local i rss=("$rs1" "$rs2" "$rs3")
-	for i in 0 1 2; do
-		ip -n "${rss[$i]}" link del grecsum 2>/dev/null || true
-		[ "$1" = add ] || continue
-		ip -n "${rss[$i]}" link add grecsum type gre local "${RS_IPS[$i]}" icsum
-		ip -n "${rss[$i]}" link set grecsum up
-		ip netns exec "${rss[$i]}" sysctl -qw net.ipv4.conf.grecsum.rp_filter=0
-	done
-}
-
 # test_tunnels IMPL: --tun-type gue (without checksum, with one, with
 # remote checksum offload) and gre (without and with a checksum): TCP and
 # UDP payloads through the VIP come back byte for byte (offload on and
@@ -543,11 +530,11 @@ test_tunnels() {
 		"gue --tun-port 6080 --tun-remcsum" "gre --tun-nocsum" "gre --tun-csum"; do
 		# GRE with checksums is taken by a tunnel that expects them (the
 		# fallback gre0 drops them), and only by it.
-		gre_csum_dev "$([ "$opt" = "gre --tun-csum" ] && echo add || echo del)"
+		gre_csum_dev ip "$([ "$opt" = "gre --tun-csum" ] && echo add || echo del)"
 		tunnel_round ip "$opt"
 	done
 	offload on
-	gre_csum_dev del
+	gre_csum_dev ip del
 	encap_receivers ip off
 }
 

@@ -229,7 +229,7 @@ test_mixed() {
 }
 
 # test_tunnels6 IMPL: --tun-type gue (without and with a checksum, remote
-# checksum offload) and gre (without a checksum) over IPv6: TCP and UDP
+# checksum offload) and gre (without and with a checksum) over IPv6: TCP and UDP
 # payloads through the IPv6 VIP come back byte for byte (offload on and
 # off), decapsulated by the real servers' IPv6 fou port (into t6) and
 # ip6gre0; their input counters show the packets came in that
@@ -239,12 +239,14 @@ test_tunnels6() {
 	use "$impl"
 	encap_receivers ip6 on
 	for opt in "gue --tun-port 6080 --tun-nocsum" "gue --tun-port 6080 --tun-csum" \
-		"gue --tun-port 6080 --tun-remcsum" "gre --tun-nocsum"; do
+		"gue --tun-port 6080 --tun-remcsum" "gre --tun-nocsum" "gre --tun-csum"; do
+		gre_csum_dev ip6 "$([ "$opt" = "gre --tun-csum" ] && echo add || echo del)"
 		# Offload on only: the IPv4 tunnels' test and the IPv6 forwarding
 		# cases cover complete checksums.
 		tunnel_round ip6 "$opt" on
 	done
 	offload on
+	gre_csum_dev ip6 del
 	encap_receivers ip6 off
 }
 
