@@ -247,41 +247,52 @@ case ${RVS_KERNEL_VARIANT:-test} in
 bench) kind="benchmark kernel (no lockdep, kmemleak)" ;;
 *) kind="${RVS_KERNEL_VARIANT:-test} kernel: its debugging options distort the ratios; make bench uses the benchmark kernel" ;;
 esac
-echo
-clock="the host's clock"
-[ -z "${RVS_VM_ICOUNT:-}" ] || clock="instructions as time (QEMU -icount shift=$RVS_VM_ICOUNT)"
-echo "data plane: median of $ROUNDS rounds of $SECS s per figure (bulk: of $BULK streams a round)," \
-	"$(nproc) vCPUs, $clock, $kind"
-printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
-# row LABEL METHOD FIGURE ROUTING: one line of the table.
-row() {
-	printf '%-30s %10s %10s %10s %10s %12s\n' "$1" "${R[$4,$3]}" \
-		"${R[ip_vs-$2,$3]}" "${R[rvs-$2,$3]}" \
-		"$(ratio "${R[rvs-$2,$3]}" "${R[ip_vs-$2,$3]}")" \
-		"$(ratio "${R[rvs-$2,$3]}" "${R[$4,$3]}")"
-}
-for m in $METHODS; do
-	base=routing fam=
-	if [[ $m == *6 ]]; then base=routing6 fam=" IPv6"; fi
-	for f in udp cps bulk; do
-		case $f in
-		udp) what="UDP 64 B (packets/s)" ;;
-		cps) what="TCP (connections/s)" ;;
-		bulk) what="TCP bulk (Mbit/s)" ;;
-		esac
-		# (IPv6's small datagrams make 84-byte frames.)
-		[ -z "$fam" ] || what=${what/64 B/small}
-		lab=${m%6}
-		row "${lab^^}$fam $what" "$m" "$f" "$base"
+# table: the data-plane table and the memory table.
+table() {
+	echo
+	clock="the host's clock"
+	[ -z "${RVS_VM_ICOUNT:-}" ] || clock="instructions as time (QEMU -icount shift=$RVS_VM_ICOUNT)"
+	echo "data plane: median of $ROUNDS rounds of $SECS s per figure (bulk: of $BULK streams a round)," \
+		"$(nproc) vCPUs, $clock, $kind"
+	printf '%-30s %10s %10s %10s %10s %12s\n' "" routing ip_vs.ko rvs.ko rvs/ip_vs rvs/routing
+	# row LABEL METHOD FIGURE ROUTING: one line of the table.
+	row() {
+		printf '%-30s %10s %10s %10s %10s %12s\n' "$1" "${R[$4,$3]}" \
+			"${R[ip_vs-$2,$3]}" "${R[rvs-$2,$3]}" \
+			"$(ratio "${R[rvs-$2,$3]}" "${R[ip_vs-$2,$3]}")" \
+			"$(ratio "${R[rvs-$2,$3]}" "${R[$4,$3]}")"
+	}
+	for m in $METHODS; do
+		base=routing fam=
+		if [[ $m == *6 ]]; then base=routing6 fam=" IPv6"; fi
+		for f in udp cps bulk; do
+			case $f in
+			udp) what="UDP 64 B (packets/s)" ;;
+			cps) what="TCP (connections/s)" ;;
+			bulk) what="TCP bulk (Mbit/s)" ;;
+			esac
+			# (IPv6's small datagrams make 84-byte frames.)
+			[ -z "$fam" ] || what=${what/64 B/small}
+			lab=${m%6}
+			row "${lab^^}$fam $what" "$m" "$f" "$base"
+		done
 	done
-done
-for m in $SCTP; do
-	row "${m^^} SCTP (associations/s)" "$m" sctp routing
-done
+	for m in $SCTP; do
+		row "${m^^} SCTP (associations/s)" "$m" sctp routing
+	done
+	echo
+	echo "memory per connection entry ($NCONNS UDP entries; the growth of their slab cache)"
+	printf '%-30s %10s %10s %10s\n' "" ip_vs.ko rvs.ko rvs/ip_vs
+	printf '%-30s %10s %10s %10s\n' "bytes per IPv4 entry" "${R[ip_vs,mem]}" "${R[rvs,mem]}" \
+		"$(ratio "${R[rvs,mem]}" "${R[ip_vs,mem]}")"
+	printf '%-30s %10s %10s %10s\n' "bytes per IPv6 entry" "${R[ip_vs,mem6]}" "${R[rvs,mem6]}" \
+		"$(ratio "${R[rvs,mem6]}" "${R[ip_vs,mem6]}")"
+}
+# The table, kept in tests/out/bench-dp.txt, and drawn as a picture beside
+# it (tests/out/bench-dp.svg: a group of bars a row, rvs.ko beside ip_vs.ko
+# and routing).
+mkdir -p "$RVS_ROOT/tests/out"
+table | tee "$RVS_ROOT/tests/out/bench-dp.txt"
+rows=$(python3 "$RVS_ROOT/tests/tools/benchsvg.py" "$RVS_ROOT/tests/out/bench-dp.txt" "$RVS_ROOT/tests/out/bench-dp.svg")
 echo
-echo "memory per connection entry ($NCONNS UDP entries; the growth of their slab cache)"
-printf '%-30s %10s %10s %10s\n' "" ip_vs.ko rvs.ko rvs/ip_vs
-printf '%-30s %10s %10s %10s\n' "bytes per IPv4 entry" "${R[ip_vs,mem]}" "${R[rvs,mem]}" \
-	"$(ratio "${R[rvs,mem]}" "${R[ip_vs,mem]}")"
-printf '%-30s %10s %10s %10s\n' "bytes per IPv6 entry" "${R[ip_vs,mem6]}" "${R[rvs,mem6]}" \
-	"$(ratio "${R[rvs,mem6]}" "${R[ip_vs,mem6]}")"
+echo "(drawn: tests/out/bench-dp.svg, $rows rows)"

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 pass=0 failn=0 skip=0
 mkdir -p tests/out
-rm -f tests/out/demo.rc tests/out/demo.log tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/bench-conntab.rc tests/out/interop.rc tests/out/interop.log \
+rm -f tests/out/demo.rc tests/out/demo.log tests/out/bench-dp.svg tests/out/bench-dp.txt tests/out/bench-ctl.rc tests/out/bench-dp.rc tests/out/bench-sync.rc tests/out/bench-conntab.rc tests/out/interop.rc tests/out/interop.log \
 	tests/out/vm-suite-leak.rc tests/out/vm-suite-side.rc tests/out/bench.log tests/out/bench.secs
 
 result() { # result NAME RC
@@ -258,6 +258,18 @@ result "data-plane benchmark: traffic by routing, ip_vs.ko and rvs.ko (NAT, TUN,
 	"$(cat tests/out/bench-dp.rc 2>/dev/null || echo 1)"
 result "sync benchmark: 20,000 connections replayed into an ip_vs.ko and an rvs.ko backup, every one taken" \
 	"$(cat tests/out/bench-sync.rc 2>/dev/null || echo 1)"
+# The picture of the data-plane table: one bar group of three a row.
+svg_rows() {
+	python3 - tests/out/bench-dp.svg tests/out/bench-dp.txt <<'PY'
+import sys, xml.dom.minidom
+bars = [r for r in xml.dom.minidom.parse(sys.argv[1]).getElementsByTagName("rect") if r.getAttribute("height") != "12"]
+num = lambda w: w.replace(".", "", 1).isdigit()
+rows = sum(1 for l in open(sys.argv[2]) if len(l.split()) >= 6 and all(map(num, l.split()[-5:])) and not num(l.split()[-6]))
+sys.exit(0 if rows >= 9 and len(bars) - 1 == 3 * rows else 1)
+PY
+}
+svg_rows
+result "data-plane benchmark: its table drawn in tests/out/bench-dp.svg (three bars a row)" $?
 result "scale benchmark: 1,000 and 5,000 entries in ip_vs.ko (4096 and 2^20 buckets) and rvs.ko, traffic through each" \
 	"$(cat tests/out/bench-conntab.rc 2>/dev/null || echo 1)"
 echo "# ---- make demo (in the same boot)"
