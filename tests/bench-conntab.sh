@@ -132,6 +132,17 @@ for cfg in "${CONFIGS[@]}"; do
 			peak=$(sort -n "$OUT/kmem" | tail -n1)
 			R[$name,list]="$ms ($((lines - 1)) lines)"
 			R[$name,listmem]=$((${peak:-$k0} - k0))
+			# The tools' listings: ipvsadm reads /proc; rvsadm asks
+			# rvs.ko over netlink (RVS_CMD_GET_CONN), ip_vs.ko's /proc.
+			for tool in ipvsadm rvsadm; do
+				bin=$IPVSADM
+				[ "$tool" = ipvsadm ] || bin=$RVSADM
+				t0=$(date +%s%N)
+				lines=$(dir timeout 60 "$bin" -L -c -n | wc -l)
+				ms=$((($(date +%s%N) - t0) / 1000000))
+				[ "$ms" -lt 60000 ] || ms=">60000"
+				R[$name,$tool]="$ms ($((lines > 2 ? lines - 2 : 0)) entries)"
+			done
 		fi
 	done
 	c1=$(cache_kb "$cache")
@@ -175,5 +186,7 @@ echo "|---|---|---|---|"
 echo "| CPU ticks (1/HZ) busy in $IDLE s, entries idle (entries) | ${R[ip_vs,idle]} | ${R[ip_vs-20,idle]} | ${R[rvs,idle]} |"
 echo "| ms to read /proc/net/ip_vs_conn (lines) | ${R[ip_vs,list]} | ${R[ip_vs-20,list]} | ${R[rvs,list]} |"
 echo "| kB of kernel memory at most above before, reading it | ${R[ip_vs,listmem]} | ${R[ip_vs-20,listmem]} | ${R[rvs,listmem]} |"
+echo "| ms to list them: ipvsadm -L -c -n (/proc) | ${R[ip_vs,ipvsadm]} | ${R[ip_vs-20,ipvsadm]} | ${R[rvs,ipvsadm]} |"
+echo "| ms to list them: rvsadm -L -c -n (rvs.ko: netlink) | ${R[ip_vs,rvsadm]} | ${R[ip_vs-20,rvsadm]} | ${R[rvs,rvsadm]} |"
 echo "| bytes per entry (slab growth) | ${R[ip_vs,mem]} | ${R[ip_vs-20,mem]} | ${R[rvs,mem]} |"
 echo "| buckets at ${LEVELS[-1]} entries | 4096 | 1048576 | ${R[rvs,buckets]} |"

@@ -130,3 +130,51 @@ pub(crate) mod stats_attr {
 /// Name lengths (`IP_VS_SCHEDNAME_MAXLEN`, `IP_VS_PENAME_MAXLEN`).
 pub(crate) const SCHEDNAME_MAXLEN: u16 = 16;
 pub(crate) const PENAME_MAXLEN: u16 = 16;
+
+/// rvs's own command of the family (not in ip_vs: numbered far from its
+/// commands, which stay as they are): the connection table, dumped with
+/// filters applied in the kernel.
+pub(crate) const RVS_CMD_GET_CONN: u8 = 0x80;
+
+/// The filters of a GET_CONN request (its own policy, validated strictly):
+/// each given one must match.
+pub(crate) mod conn_filter {
+    /// A service (nested `IPVS_SVC_ATTR_*`: af, protocol, addr, port or
+    /// fwmark), as IPVS_CMD_ATTR_SERVICE.
+    pub(crate) const SERVICE: u16 = 1;
+    /// A real server (nested `IPVS_DEST_ATTR_ADDR`, `_PORT` and
+    /// `_ADDR_FAMILY`), as IPVS_CMD_ATTR_DEST.
+    pub(crate) const DEST: u16 = 2;
+    /// The client's address (16 bytes, an IPv4 one in the first 4), with
+    /// CLIENT_AF and CLIENT_PREFIX (bits; the whole address if absent).
+    pub(crate) const CLIENT: u16 = 3;
+    pub(crate) const CLIENT_AF: u16 = 4;
+    pub(crate) const CLIENT_PREFIX: u16 = 5;
+    /// The state's name as listed (`ESTABLISHED`, `SYN_RECV`, ...).
+    pub(crate) const STATE: u16 = 6;
+    pub(crate) const MAX: u16 = STATE;
+}
+
+/// A GET_CONN reply: one CONN nest a message, with these attributes.
+pub(crate) mod conn_attr {
+    pub(crate) const CONN: u16 = 1;
+    pub(crate) const AF: u16 = 1;
+    pub(crate) const PROTOCOL: u16 = 2;
+    /// Addresses are 16 bytes (`union nf_inet_addr`), ports network-order.
+    pub(crate) const CADDR: u16 = 3;
+    pub(crate) const CPORT: u16 = 4;
+    pub(crate) const VADDR: u16 = 5;
+    pub(crate) const VPORT: u16 = 6;
+    pub(crate) const DADDR: u16 = 7;
+    pub(crate) const DPORT: u16 = 8;
+    /// The real server's family (a tunnel's may differ from AF).
+    pub(crate) const DEST_AF: u16 = 9;
+    /// The state's name, as /proc/net/ip_vs_conn lists it.
+    pub(crate) const STATE: u16 = 10;
+    /// Seconds until it expires.
+    pub(crate) const EXPIRES: u16 = 11;
+    /// `IP_VS_CONN_F_*` as ip_vs's sync sends them.
+    pub(crate) const FLAGS: u16 = 12;
+    /// The firewall mark of its service (0 for others).
+    pub(crate) const FWMARK: u16 = 13;
+}

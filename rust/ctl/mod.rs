@@ -5,6 +5,7 @@
 //! ip_vs.ko (net/netfilter/ipvs/ip_vs_ctl.c).
 
 pub(crate) mod abi;
+mod conndump;
 pub(crate) mod procfs;
 
 use core::ffi::CStr;
@@ -17,7 +18,7 @@ use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service, TRASH_PERIOD_SECS};
 use crate::sys::genl::{
-    Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, Request, Writer, ADMIN_PERM,
+    Attr, Dump, FamilySpec, Handler, Op, OpKind, Policy, PolicyOp, Request, Writer, ADMIN_PERM,
     VALIDATE_LIBERAL,
 };
 use crate::sys::jiffies;
@@ -115,12 +116,21 @@ static OPS: [Op; 16] = [
     op(cmd::FLUSH, OpKind::Do),
 ];
 
+/// rvs's own commands, beyond ip_vs's (each with its own policy, so that
+/// ip_vs's commands and attributes stay exactly as they are).
+static POLICY_OPS: [PolicyOp; 1] = [PolicyOp::dump::<Ipvs>(
+    abi::RVS_CMD_GET_CONN,
+    ADMIN_PERM,
+    &conndump::FILTER_POLICY,
+)];
+
 /// The family, registered by the module.
 pub(crate) static FAMILY: FamilySpec = FamilySpec {
     name: c_str!("IPVS"),
     version: abi::IPVS_GENL_VERSION,
     policy: &POLICY,
     ops: &OPS,
+    policy_ops: &POLICY_OPS,
     resv_start_op: cmd::FLUSH + 1,
     netnsok: true,
 };
@@ -596,6 +606,10 @@ impl Handler for Ipvs {
         let Some(st) = dump.net().state::<NetState>() else {
             return Err(ENODEV);
         };
+        // The connection table needs no configuration lock.
+        if dump.cmd() == abi::RVS_CMD_GET_CONN {
+            return conndump::dump(dump, st);
+        }
         let ctl = st.ctl.lock();
         match dump.cmd() {
             cmd::GET_SERVICE => {

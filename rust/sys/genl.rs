@@ -138,6 +138,37 @@ impl Op {
     }
 }
 
+/// An operation with an attribute policy of its own (`struct genl_ops`):
+/// for commands a family adds beyond its first `resv_start_op`, which the
+/// core validates strictly against that policy (flags, lengths, nesting,
+/// no unknown attribute), the family's own policy staying as it is.
+#[repr(transparent)]
+pub(crate) struct PolicyOp(bindings::genl_ops);
+
+// SAFETY: immutable after construction; holds function pointers and a
+// pointer to a `'static` policy, which the kernel only reads.
+unsafe impl Sync for PolicyOp {}
+
+impl PolicyOp {
+    /// A dump-only operation for command `cmd`, answered by `H`, its
+    /// request checked against `policy` (indexed by attribute type).
+    pub(crate) const fn dump<H: Handler>(cmd: u8, flags: u8, policy: &'static [Policy]) -> Self {
+        Self(bindings::genl_ops {
+            doit: None,
+            start: None,
+            dumpit: Some(dumpit_trampoline::<H>),
+            done: None,
+            policy: policy.as_ptr().cast(),
+            // A policy has at most a few dozen entries.
+            maxattr: policy.len().saturating_sub(1) as ffi::c_uint,
+            cmd,
+            internal_flags: 0,
+            flags,
+            validate: 0,
+        })
+    }
+}
+
 /// The description of a family, `'static` so the kernel may keep pointers.
 pub(crate) struct FamilySpec {
     /// `GENL_NAMSIZ`-bounded family name.
@@ -149,6 +180,9 @@ pub(crate) struct FamilySpec {
     pub(crate) policy: &'static [Policy],
     /// The operations.
     pub(crate) ops: &'static [Op],
+    /// Operations with policies of their own (command numbers from
+    /// `resv_start_op` on).
+    pub(crate) policy_ops: &'static [PolicyOp],
     /// First command number that is validated strictly (`resv_start_op`).
     pub(crate) resv_start_op: u8,
     /// Whether the family answers in every network namespace.
@@ -186,6 +220,7 @@ impl Family {
         let name = spec.name.as_bytes_with_nul();
         let maxattr = spec.policy.len().checked_sub(1).ok_or(EINVAL)?;
         let n_ops: u8 = spec.ops.len().try_into()?;
+        let n_policy_ops: u8 = spec.policy_ops.len().try_into()?;
         let family = KBox::pin(Opaque::new(bindings::genl_family::default()), GFP_KERNEL)?;
         let raw = family.get();
         // SAFETY: `raw` points to our zeroed, pinned allocation, not shared
@@ -203,6 +238,10 @@ impl Family {
         f.policy = spec.policy.as_ptr().cast();
         f.small_ops = spec.ops.as_ptr().cast();
         f.n_small_ops = n_ops;
+        if n_policy_ops > 0 {
+            f.ops = spec.policy_ops.as_ptr().cast();
+            f.n_ops = n_policy_ops;
+        }
         f.resv_start_op = spec.resv_start_op;
         f.set_netnsok(u8::from(spec.netnsok));
         f.module = module.as_ptr();

@@ -145,9 +145,21 @@ def main():
     stats = {"ok": 0, "refused": 0, "noanswer": 0}
     errnos = {}
     for seq in range(2, count + 2):
-        cmd = r.randrange(0, 20)
+        # One message in seven is rvs's connection dump (RVS_CMD_GET_CONN,
+        # 0x80: strictly validated filters) with random filters.
+        cmd = 0x80 if r.random() < 1 / 7 else r.randrange(0, 20)
         k = r.random()
-        if k < 0.4:
+        if cmd == 0x80:
+            attrs = b""
+            for _ in range(r.randrange(0, 5)):
+                t = r.randrange(0, 9)
+                if t == 1:
+                    attrs += nla(1 | 0x8000, valid_service(r))
+                elif t == 2:
+                    attrs += nla(2 | 0x8000, valid_dest(r))
+                else:
+                    attrs += nla(t, os.urandom(r.choice((0, 1, 2, 4, 16, 17, 40))))
+        elif k < 0.4:
             attrs = rand_nest(r)
         else:
             attrs = nla(1, valid_service(r))
@@ -155,7 +167,8 @@ def main():
                 attrs += nla(2, valid_dest(r))
             if r.random() < 0.2:
                 attrs += nla(4, struct.pack("I", r.getrandbits(32)))
-        flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if r.random() < 0.2 else 0)
+        dumps = 0.8 if cmd == 0x80 else 0.2
+        flags = NLM_F_REQUEST | NLM_F_ACK | (NLM_F_DUMP if r.random() < dumps else 0)
         m = msg(fam, flags, seq, cmd, attrs)
         if r.random() < 0.5:
             m = mutate(r, m)

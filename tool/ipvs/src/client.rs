@@ -6,8 +6,8 @@
 
 use crate::consts::*;
 use crate::message::IpvsMessage;
-use crate::model::{Dest, Info, Service, Timeouts};
-use crate::nla::{IpvsAttr, SvcAttr};
+use crate::model::{addr_to_raw, ConnEntry, ConnFilter, Dest, Info, Service, Timeouts};
+use crate::nla::{DestAttr, IpvsAttr, SvcAttr};
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
 };
@@ -301,6 +301,59 @@ impl Client {
             for a in m.nlas {
                 if let IpvsAttr::Dest(attrs) = a {
                     v.push(Dest::from_attrs(&attrs, svc.af));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// rvs.ko's connection dump (`RVS_CMD_GET_CONN`), filtered in the
+    /// kernel; ip_vs.ko, which has no such command, answers EOPNOTSUPP.
+    pub fn conns(&mut self, f: &ConnFilter) -> Result<Vec<ConnEntry>> {
+        use netlink_packet_core::{DefaultNla, Nla};
+        let af = |a: &std::net::IpAddr| if a.is_ipv6() { AF_INET6 } else { AF_INET };
+        let mut nlas = Vec::new();
+        if let Some(k) = &f.service {
+            nlas.push(IpvsAttr::Service(k.clone()));
+        }
+        if let Some((addr, port)) = &f.server {
+            nlas.push(IpvsAttr::Dest(vec![
+                DestAttr::Addr(addr_to_raw(*addr)),
+                DestAttr::Port(*port),
+                DestAttr::AddrFamily(af(addr)),
+            ]));
+        }
+        if let Some((addr, bits)) = &f.client {
+            nlas.push(IpvsAttr::Other(DefaultNla::new(
+                RVS_CONN_FILTER_CLIENT,
+                addr_to_raw(*addr),
+            )));
+            nlas.push(IpvsAttr::Other(DefaultNla::new(
+                RVS_CONN_FILTER_CLIENT_AF,
+                af(addr).to_ne_bytes().to_vec(),
+            )));
+            nlas.push(IpvsAttr::Other(DefaultNla::new(
+                RVS_CONN_FILTER_CLIENT_PREFIX,
+                vec![*bits],
+            )));
+        }
+        if let Some(st) = &f.state {
+            let mut b = st.as_bytes().to_vec();
+            b.push(0);
+            nlas.push(IpvsAttr::Other(DefaultNla::new(RVS_CONN_FILTER_STATE, b)));
+        }
+        // The command is validated strictly: nests carry NLA_F_NESTED.
+        let mut m = IpvsMessage::new(RVS_CMD_GET_CONN, nlas);
+        m.nest_flag = true;
+        let mut v = Vec::new();
+        for r in self.transact(GenlMessage::from_payload(m), true)? {
+            for a in r.payload.nlas {
+                if let IpvsAttr::Other(nla) = a {
+                    if nla.kind() == RVS_CONN_ATTR_CONN {
+                        let mut buf = vec![0u8; nla.value_len()];
+                        nla.emit_value(&mut buf);
+                        v.push(ConnEntry::from_nest(&buf).map_err(Error::Decode)?);
+                    }
                 }
             }
         }

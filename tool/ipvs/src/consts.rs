@@ -113,3 +113,29 @@ pub const AF_INET6: u16 = 10;
 pub const IPPROTO_TCP: u16 = 6;
 pub const IPPROTO_UDP: u16 = 17;
 pub const IPPROTO_SCTP: u16 = 132;
+
+/// rvs's own command (rvs.ko only; ip_vs.ko answers EOPNOTSUPP): the
+/// connection table dumped, with filters applied in the kernel.
+pub const RVS_CMD_GET_CONN: u8 = 0x80;
+/// Its request's filters (strictly validated: nests carry NLA_F_NESTED).
+pub const RVS_CONN_FILTER_SERVICE: u16 = 1;
+pub const RVS_CONN_FILTER_DEST: u16 = 2;
+pub const RVS_CONN_FILTER_CLIENT: u16 = 3;
+pub const RVS_CONN_FILTER_CLIENT_AF: u16 = 4;
+pub const RVS_CONN_FILTER_CLIENT_PREFIX: u16 = 5;
+pub const RVS_CONN_FILTER_STATE: u16 = 6;
+/// Its reply: one CONN nest a message.
+pub const RVS_CONN_ATTR_CONN: u16 = 1;
+pub const RVS_CONN_ATTR_AF: u16 = 1;
+pub const RVS_CONN_ATTR_PROTOCOL: u16 = 2;
+pub const RVS_CONN_ATTR_CADDR: u16 = 3;
+pub const RVS_CONN_ATTR_CPORT: u16 = 4;
+pub const RVS_CONN_ATTR_VADDR: u16 = 5;
+pub const RVS_CONN_ATTR_VPORT: u16 = 6;
+pub const RVS_CONN_ATTR_DADDR: u16 = 7;
+pub const RVS_CONN_ATTR_DPORT: u16 = 8;
+pub const RVS_CONN_ATTR_DEST_AF: u16 = 9;
+pub const RVS_CONN_ATTR_STATE: u16 = 10;
+pub const RVS_CONN_ATTR_EXPIRES: u16 = 11;
+pub const RVS_CONN_ATTR_FLAGS: u16 = 12;
+pub const RVS_CONN_ATTR_FWMARK: u16 = 13;

@@ -256,3 +256,96 @@ impl Daemon {
         d
     }
 }
+
+/// One connection of rvs.ko's connection dump (`RVS_CMD_GET_CONN`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnEntry {
+    pub af: u16,
+    pub protocol: u16,
+    /// The addresses as the kernel keeps them (16 bytes; IPv4 in the
+    /// first 4), ports host-order.
+    pub caddr: [u8; 16],
+    pub cport: u16,
+    pub vaddr: [u8; 16],
+    pub vport: u16,
+    pub daddr: [u8; 16],
+    pub dport: u16,
+    /// The real server's family (a tunnel's may differ from `af`).
+    pub dest_af: u16,
+    pub state: String,
+    /// Seconds until it expires.
+    pub expires: u32,
+    pub flags: u32,
+    pub fwmark: u32,
+}
+
+impl ConnEntry {
+    /// Decodes the attributes inside a CONN nest.
+    pub fn from_nest(value: &[u8]) -> Result<Self, String> {
+        use netlink_packet_core::NlasIterator;
+        let mut c = Self::default();
+        let a16 = |v: &[u8]| -> Result<[u8; 16], String> {
+            v.get(..16)
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| "short address".to_string())
+        };
+        let u16n = |v: &[u8]| -> Result<u16, String> {
+            Ok(u16::from_ne_bytes(
+                v.get(..2)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short u16")?,
+            ))
+        };
+        let u16b = |v: &[u8]| -> Result<u16, String> {
+            Ok(u16::from_be_bytes(
+                v.get(..2)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short port")?,
+            ))
+        };
+        let u32n = |v: &[u8]| -> Result<u32, String> {
+            Ok(u32::from_ne_bytes(
+                v.get(..4)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short u32")?,
+            ))
+        };
+        for nla in NlasIterator::new(value) {
+            let nla = nla.map_err(|e| e.to_string())?;
+            let v = nla.value();
+            match nla.kind() {
+                RVS_CONN_ATTR_AF => c.af = u16n(v)?,
+                RVS_CONN_ATTR_PROTOCOL => c.protocol = u16n(v)?,
+                RVS_CONN_ATTR_CADDR => c.caddr = a16(v)?,
+                RVS_CONN_ATTR_CPORT => c.cport = u16b(v)?,
+                RVS_CONN_ATTR_VADDR => c.vaddr = a16(v)?,
+                RVS_CONN_ATTR_VPORT => c.vport = u16b(v)?,
+                RVS_CONN_ATTR_DADDR => c.daddr = a16(v)?,
+                RVS_CONN_ATTR_DPORT => c.dport = u16b(v)?,
+                RVS_CONN_ATTR_DEST_AF => c.dest_af = u16n(v)?,
+                RVS_CONN_ATTR_STATE => {
+                    let s = v.split(|b| *b == 0).next().unwrap_or(v);
+                    c.state = String::from_utf8_lossy(s).into_owned();
+                }
+                RVS_CONN_ATTR_EXPIRES => c.expires = u32n(v)?,
+                RVS_CONN_ATTR_FLAGS => c.flags = u32n(v)?,
+                RVS_CONN_ATTR_FWMARK => c.fwmark = u32n(v)?,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// The filters of a connection dump; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct ConnFilter {
+    /// A service's key attributes ([`Service::key_attrs`]).
+    pub service: Option<Vec<SvcAttr>>,
+    /// A real server: its address and port.
+    pub server: Option<(IpAddr, u16)>,
+    /// A client address and prefix length.
+    pub client: Option<(IpAddr, u8)>,
+    /// A state's name as listed (`ESTABLISHED`, ...).
+    pub state: Option<String>,
+}

@@ -407,6 +407,10 @@ impl IpvsAttr {
         buf: &NlaBuffer<&T>,
     ) -> Result<Self, DecodeError> {
         let p = buf.value();
+        // rvs's connection dump has attributes of its own (model::ConnEntry).
+        if cmd == RVS_CMD_GET_CONN {
+            return Ok(Self::Other(DefaultNla::parse(buf)?));
+        }
         let info = cmd == IPVS_CMD_SET_INFO || cmd == IPVS_CMD_GET_INFO;
         Ok(match (info, buf.kind()) {
             (true, IPVS_INFO_ATTR_VERSION) => Self::InfoVersion(parse_u32(p).context("version")?),

@@ -83,6 +83,11 @@ pub struct Args {
     pub mcast_port: Option<u16>,
     pub mcast_ttl: Option<u8>,
     pub sync_maxlen: Option<u16>,
+    /// `-L -c`'s filters (rvs's own options): a real server
+    /// (`--server addr[:port]`), clients (`--client addr[/bits]`), a state.
+    pub conn_server: Option<String>,
+    pub conn_client: Option<String>,
+    pub conn_state: Option<String>,
     /// The options given, as bits of `OPTNAMES`.
     pub opts: u64,
 }
@@ -392,6 +397,9 @@ const OPTS: &[(Option<char>, &str, Val)] = &[
     (None, "syncid", Val::One),
     (Some('6'), "ipv6", Val::None),
     (None, "json", Val::None),
+    (None, "server", Val::One),
+    (None, "client", Val::One),
+    (None, "state", Val::One),
     (Some('c'), "connection", Val::None),
     (None, "tun-info", Val::None),
     (None, "mcast-group", Val::One),
@@ -704,6 +712,9 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, UsageError
                     a.sync_maxlen = Some(number(&s, "sync-maxlen", 1, 65535 - 20 - 8)?);
                 }
                 "json" => a.format.json = true,
+                "server" => a.conn_server = Some(take("--server")?),
+                "client" => a.conn_client = Some(take("--client")?),
+                "state" => a.conn_state = Some(take("--state")?),
                 "connection" => a.format.connection = true,
                 _ => return err(format!("unknown option --{name}")),
             }

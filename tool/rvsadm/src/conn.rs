@@ -10,6 +10,7 @@
 use crate::args::Format;
 use crate::list::addrport;
 use rvs_ipvs::consts::*;
+use rvs_ipvs::model::{ConnEntry, ConnFilter, Service};
 use serde_json::{json, Value};
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -98,6 +99,72 @@ pub fn parse(text: &str) -> Vec<Conn> {
     text.lines().skip(1).filter_map(parse_line).collect()
 }
 
+/// An entry of rvs.ko's connection dump as /proc/net/ip_vs_conn writes
+/// it, read back by [`parse_line`]: so that both sources list alike, down
+/// to how ipvsadm shows a real server of the other family.
+pub fn from_entry(e: &ConnEntry) -> Option<Conn> {
+    let text = |af: u16, a: &[u8; 16]| -> String {
+        if af == AF_INET6 {
+            a.chunks(2)
+                .map(|c| format!("{:02x}{:02x}", c[0], c[1]))
+                .collect::<Vec<_>>()
+                .join(":")
+        } else {
+            format!("{:02X}{:02X}{:02X}{:02X}", a[0], a[1], a[2], a[3])
+        }
+    };
+    let proto = match e.protocol {
+        IPPROTO_TCP => "TCP",
+        IPPROTO_UDP => "UDP",
+        IPPROTO_SCTP => "SCTP",
+        _ => "IP",
+    };
+    parse_line(&format!(
+        "{proto} {} {:04X} {} {:04X} {} {:04X} {} {}",
+        text(e.af, &e.caddr),
+        e.cport,
+        text(e.af, &e.vaddr),
+        e.vport,
+        text(e.dest_af, &e.daddr),
+        e.dport,
+        e.state,
+        e.expires
+    ))
+}
+
+/// Whether the first `bits` bits of two addresses are the same.
+fn prefix_eq(a: IpAddr, b: IpAddr, bits: u8) -> bool {
+    let (x, y, len): (u128, u128, u32) = match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u32::from(a).into(), u32::from(b).into(), 32),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (a.into(), b.into(), 128),
+        _ => return false,
+    };
+    let bits = u32::from(bits).min(len);
+    bits == 0 || (x ^ y) >> (len - bits) == 0
+}
+
+/// The same filters as rvs.ko applies, for /proc/net/ip_vs_conn's entries
+/// (ip_vs.ko): a service by protocol, address and port (a firewall mark
+/// is not in the file), a real server, a client prefix, a state.
+pub fn keep(c: &Conn, f: &ConnFilter, svc: Option<&Service>) -> bool {
+    if let Some(s) = svc {
+        if proto_number(&c.protocol) != s.protocol || Some(c.vaddr) != s.addr || c.vport != s.port {
+            return false;
+        }
+    }
+    if let Some((addr, port)) = f.server {
+        if c.daddr != addr || c.dport != port {
+            return false;
+        }
+    }
+    if let Some((addr, bits)) = f.client {
+        if !prefix_eq(c.caddr, addr, bits) {
+            return false;
+        }
+    }
+    f.state.as_ref().is_none_or(|st| *st == c.state)
+}
+
 fn proto_number(p: &str) -> u16 {
     match p {
         "TCP" => IPPROTO_TCP,
@@ -180,6 +247,72 @@ UDP 2001:0db8:0001:0000:0000:0000:0000:0002 0035 2001:0db8:0010:0000:0000:0000:0
             numeric: true,
             ..Format::default()
         }
+    }
+
+    #[test]
+    fn a_dumped_entry_reads_as_its_proc_line() {
+        let proc = parse(TEXT);
+        let mut e = ConnEntry {
+            af: AF_INET,
+            protocol: IPPROTO_TCP,
+            cport: 0xA1B2,
+            vport: 80,
+            dport: 8080,
+            dest_af: AF_INET,
+            state: "ESTABLISHED".into(),
+            expires: 899,
+            ..ConnEntry::default()
+        };
+        e.caddr[..4].copy_from_slice(&[192, 0, 2, 2]);
+        e.vaddr[..4].copy_from_slice(&[203, 0, 113, 10]);
+        e.daddr[..4].copy_from_slice(&[198, 51, 100, 11]);
+        assert_eq!(from_entry(&e).as_ref(), proc.first());
+        let mut six = ConnEntry {
+            af: AF_INET6,
+            protocol: IPPROTO_UDP,
+            cport: 53,
+            vport: 53,
+            dport: 53,
+            dest_af: AF_INET6,
+            state: "UDP".into(),
+            expires: 178,
+            ..ConnEntry::default()
+        };
+        six.caddr = "2001:db8:1::2".parse::<Ipv6Addr>().unwrap().octets();
+        six.vaddr = "2001:db8:10::10".parse::<Ipv6Addr>().unwrap().octets();
+        six.daddr = "2001:db8:2::11".parse::<Ipv6Addr>().unwrap().octets();
+        let mut want = proc[1].clone();
+        want.pe_name.clear();
+        want.pe_data.clear();
+        assert_eq!(from_entry(&six), Some(want));
+    }
+
+    #[test]
+    fn filters_as_the_kernel_does() {
+        let c = &parse(TEXT)[0];
+        let f = |server: Option<(&str, u16)>, client: Option<(&str, u8)>, state: Option<&str>| {
+            ConnFilter {
+                service: None,
+                server: server.map(|(a, p)| (a.parse().unwrap(), p)),
+                client: client.map(|(a, b)| (a.parse().unwrap(), b)),
+                state: state.map(String::from),
+            }
+        };
+        assert!(keep(c, &f(None, None, None), None));
+        assert!(keep(
+            c,
+            &f(
+                Some(("198.51.100.11", 8080)),
+                Some(("192.0.2.0", 24)),
+                Some("ESTABLISHED")
+            ),
+            None
+        ));
+        assert!(!keep(c, &f(Some(("198.51.100.11", 80)), None, None), None));
+        assert!(!keep(c, &f(None, Some(("192.0.3.0", 24)), None), None));
+        assert!(keep(c, &f(None, Some(("192.0.3.0", 22)), None), None));
+        assert!(!keep(c, &f(None, None, Some("TIME_WAIT")), None));
+        assert!(!keep(c, &f(None, Some(("2001:db8::", 32)), None), None));
     }
 
     #[test]

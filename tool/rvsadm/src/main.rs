@@ -15,7 +15,12 @@ mod names;
 
 use args::{Args, Command, Format};
 use cmd::Failure;
+use rvs_ipvs::consts::IPPROTO_TCP;
+use rvs_ipvs::model::ConnFilter;
 use rvs_ipvs::Client;
+
+/// `EOPNOTSUPP`: ip_vs.ko's answer to rvs's own commands.
+const EOPNOTSUPP: i32 = 95;
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
@@ -42,6 +47,7 @@ virtual-service: -t|u|--sctp-service host[:port] | -f fwmark [-6]
 List options:
   -n --numeric  --stats  --rate  --thresholds  --persistent-conn  -X --exact
   --sort --nosort  --timeout  --daemon  --tun-info  -c --connection  --json
+  with -c: --server addr[:port]  --client addr[/bits]  --state name
 The command comes first; which options go with it is ipvsadm's table.
 ";
 
@@ -69,14 +75,15 @@ fn json_text(v: serde_json::Value) -> String {
 
 fn list(a: &Args) -> Result<String, Failure> {
     let f = &a.format;
+    if !f.connection
+        && (a.conn_server.is_some() || a.conn_client.is_some() || a.conn_state.is_some())
+    {
+        return Err(Failure::Usage(
+            "--server, --client and --state filter the connections: with -L -c".into(),
+        ));
+    }
     if f.connection {
-        let text = std::fs::read_to_string(conn::CONN_PROC_FILE).map_err(|e| {
-            Failure::File(format!(
-                "cannot open file {}: {e} (no IPVS connection table here)",
-                conn::CONN_PROC_FILE
-            ))
-        })?;
-        let conns = conn::parse(&text);
+        let conns = connections(a)?;
         return Ok(if f.json {
             json_text(conn::render_json(&conns))
         } else {
@@ -145,6 +152,73 @@ fn list(a: &Args) -> Result<String, Failure> {
     } else {
         list::render_text(&info, &e, f)
     })
+}
+
+/// `-L -c`'s filters (a service, `--server`, `--client`, `--state`).
+fn conn_filter(a: &Args) -> Result<(ConnFilter, Option<rvs_ipvs::model::Service>), Failure> {
+    let mut f = ConnFilter::default();
+    let svc = match a.svc {
+        Some(_) => Some(cmd::service_model(a)?),
+        None => None,
+    };
+    f.service = svc.as_ref().map(|s| s.key_attrs());
+    if let Some(s) = &a.conn_server {
+        let proto = svc.as_ref().map_or(IPPROTO_TCP, |s| s.protocol);
+        let e = cmd::parse_endpoint(s, proto)
+            .ok_or_else(|| Failure::Usage(format!("illegal server address `{s}' for --server")))?;
+        let port = e.port.or(svc.as_ref().map(|s| s.port)).unwrap_or(0);
+        f.server = Some((e.addr, port));
+    }
+    if let Some(c) = &a.conn_client {
+        let (addr, bits) = c.split_once('/').unwrap_or((c, ""));
+        let addr: std::net::IpAddr = addr
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse()
+            .map_err(|_| Failure::Usage(format!("illegal client address `{c}' for --client")))?;
+        let max = if addr.is_ipv6() { 128 } else { 32 };
+        let bits = if bits.is_empty() {
+            max
+        } else {
+            bits.parse::<u8>()
+                .ok()
+                .filter(|b| *b <= max)
+                .ok_or_else(|| {
+                    Failure::Usage(format!("illegal prefix length in `{c}' for --client"))
+                })?
+        };
+        f.client = Some((addr, bits));
+    }
+    f.state = a.conn_state.clone();
+    Ok((f, svc))
+}
+
+/// The connection table: rvs.ko's dump over netlink, filtered in the
+/// kernel; from ip_vs.ko (no such command) /proc/net/ip_vs_conn, as
+/// ipvsadm reads it, filtered here.
+fn connections(a: &Args) -> Result<Vec<conn::Conn>, Failure> {
+    let (f, svc) = conn_filter(a)?;
+    match Client::connect().and_then(|mut c| c.conns(&f)) {
+        Ok(v) => return Ok(v.iter().filter_map(conn::from_entry).collect()),
+        Err(e) if e.errno() == Some(EOPNOTSUPP) || e == rvs_ipvs::Error::NoFamily => {}
+        Err(e) => return Err(Failure::Kernel("cannot list the connections".into(), e)),
+    }
+    if svc.as_ref().is_some_and(|s| s.fwmark != 0) {
+        return Err(Failure::Usage(
+            "ip_vs.ko lists no firewall mark in /proc/net/ip_vs_conn: filtering by a \
+             firewall-mark service needs rvs.ko"
+                .into(),
+        ));
+    }
+    let text = std::fs::read_to_string(conn::CONN_PROC_FILE).map_err(|e| {
+        Failure::File(format!(
+            "cannot open file {}: {e} (no IPVS connection table here)",
+            conn::CONN_PROC_FILE
+        ))
+    })?;
+    Ok(conn::parse(&text)
+        .into_iter()
+        .filter(|c| conn::keep(c, &f, svc.as_ref()))
+        .collect())
 }
 
 fn save(a: &Args) -> Result<String, Failure> {
