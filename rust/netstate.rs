@@ -544,6 +544,11 @@ impl Tables {
         self.secure_tcp.load(Ordering::Relaxed)
     }
 
+    /// drop_packet's rate now (one new connection in it dropped; 0: off).
+    pub(crate) fn drop_rate(&self) -> i32 {
+        self.drop_rate.load(Ordering::Relaxed)
+    }
+
     /// Whether drop_packet drops this new connection (`ip_vs_todrop`).
     pub(crate) fn todrop(&self) -> bool {
         let rate = self.drop_rate.load(Ordering::Relaxed);

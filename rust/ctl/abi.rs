@@ -178,3 +178,37 @@ pub(crate) mod conn_attr {
     /// The firewall mark of its service (0 for others).
     pub(crate) const FWMARK: u16 = 13;
 }
+
+/// rvs's own command: the connection table's figures (a `doit`; no
+/// attribute in the request), for `rvsadm metrics`.
+pub(crate) const RVS_CMD_GET_TABLE: u8 = 0x81;
+
+/// Its reply's attributes (u64 counts, u32 settings).
+pub(crate) mod table_attr {
+    /// Padding of the 64-bit attributes.
+    pub(crate) const PAD: u16 = 1;
+    pub(crate) const ENTRIES: u16 = 2;
+    pub(crate) const BUCKETS: u16 = 3;
+    /// The most entries it takes.
+    pub(crate) const MAX: u16 = 4;
+    /// New connections refused because the table was full.
+    pub(crate) const REFUSED_FULL: u16 = 5;
+    /// Embryonic entries that gave way to new connections (evict_on_full).
+    pub(crate) const EVICTED: u16 = 6;
+    /// 1 while secure_tcp's state table is in force.
+    pub(crate) const SECURE_TCP_ON: u16 = 7;
+    /// drop_packet's rate now (one new connection in it dropped; 0: off).
+    pub(crate) const DROP_RATE: u16 = 8;
+    /// The sysctls of the defences, as /proc/sys/net/ipv4/vs/ has them.
+    pub(crate) const AMEMTHRESH: u16 = 9;
+    pub(crate) const DROP_ENTRY: u16 = 10;
+    pub(crate) const DROP_PACKET: u16 = 11;
+    pub(crate) const SECURE_TCP: u16 = 12;
+    /// Entries by state: a STATES nest of STATE nests.
+    pub(crate) const STATES: u16 = 13;
+    pub(crate) const STATE: u16 = 1;
+    pub(crate) const STATE_PROTOCOL: u16 = 1;
+    pub(crate) const STATE_NAME: u16 = 2;
+    pub(crate) const STATE_COUNT: u16 = 3;
+    pub(crate) const STATE_PAD: u16 = 4;
+}

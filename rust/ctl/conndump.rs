@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! rvs's own command of the IPVS family, `RVS_CMD_GET_CONN` (ip_vs has
+//! rvs's own commands of the IPVS family. `RVS_CMD_GET_TABLE`: the
+//! connection table's figures for `rvsadm metrics` (entries by state, its
+//! size and limit, refusals, the defences). `RVS_CMD_GET_CONN` (ip_vs has
 //! none: ipvsadm reads /proc/net/ip_vs_conn): the connection table dumped
 //! over netlink, one message an entry, with filters applied in the kernel
 //! (a service, a real server, a client prefix, a state). The dump walks the
@@ -9,13 +11,15 @@
 //! between two, and resumes at the bucket (and the count of its entries
 //! already sent) where the previous message filled up.
 
-use super::abi::{conn_attr, conn_filter, dest_attr, RVS_CMD_GET_CONN};
+use super::abi::RVS_CMD_GET_TABLE;
+use super::abi::{conn_attr, conn_filter, dest_attr, table_attr, RVS_CMD_GET_CONN};
 use super::{payload, svc_attrs, DEST_POLICY, SVC_POLICY};
 use crate::conn::{Conn, ConnTable};
+use crate::netstate::sysctl_idx;
 use crate::netstate::NetState;
 use crate::proto;
 use crate::svc::spec::{self, SvcKey, AF_INET6};
-use crate::sys::genl::{Dump, Policy, Writer};
+use crate::sys::genl::{Dump, Policy, Request, Writer};
 use crate::sys::sync::{cond_resched, RcuGuard};
 use crate::sys::HZ;
 use core::sync::atomic::Ordering::Relaxed;
@@ -250,4 +254,93 @@ pub(super) fn dump(dump: &mut Dump<'_>, st: &NetState) -> Result {
     dump.set_arg(0, pos as isize);
     dump.set_arg(1, 0);
     Ok(())
+}
+
+/// GET_TABLE takes no attribute.
+pub(super) static NO_ATTR_POLICY: [Policy; 1] = [Policy::unspec()];
+
+/// Protocols counted by state: TCP, UDP, SCTP, other.
+const PROTOS: [u8; 4] = [
+    proto::IPPROTO_TCP,
+    proto::IPPROTO_UDP,
+    proto::IPPROTO_SCTP,
+    0,
+];
+/// States a protocol has at most (their numbers are below it).
+const STATES: usize = 16;
+
+/// The reply of `RVS_CMD_GET_TABLE`: the table's figures and its entries
+/// by state, counted in a walk of the table a bucket at a time (each under
+/// its own RCU read section, rescheduling between two).
+pub(super) fn table(req: &Request<'_>, st: &NetState) -> Result {
+    let t = st.dp.tables();
+    let mut by_state = [[0u64; STATES]; PROTOS.len()];
+    // Templates: "NONE" and "ASSURED" of each protocol.
+    let mut templates = [[0u64; 2]; PROTOS.len()];
+    let mut pos = 0u64;
+    while let Some(cur) = t.conns.list_seek(pos) {
+        {
+            let g = RcuGuard::new();
+            t.conns.list_at(&g, cur, |c| {
+                let p = PROTOS
+                    .iter()
+                    .position(|p| *p == c.protocol)
+                    .unwrap_or(PROTOS.len() - 1);
+                let slot = if c.is_template() {
+                    templates
+                        .get_mut(p)
+                        .and_then(|a| a.get_mut(usize::from(c.template_state() == "ASSURED")))
+                } else {
+                    by_state
+                        .get_mut(p)
+                        .and_then(|a| a.get_mut(usize::from(c.state.load(Relaxed))))
+                };
+                if let Some(n) = slot {
+                    *n = n.saturating_add(1);
+                }
+            });
+        }
+        pos = ConnTable::list_after(cur);
+        cond_resched();
+    }
+    let s = &t.sysctl;
+    let u64_of = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    let i32_as_u32 = |v: i32| u32::try_from(v).unwrap_or(0);
+    req.reply(RVS_CMD_GET_TABLE, |w| {
+        use table_attr::*;
+        w.put_u64(ENTRIES, u64_of(t.conns.len()), PAD)?;
+        w.put_u64(BUCKETS, u64_of(t.conns.buckets()), PAD)?;
+        w.put_u64(MAX, u64_of(t.conns.max()), PAD)?;
+        w.put_u64(REFUSED_FULL, u64_of(t.conns.dropped.load(Relaxed)), PAD)?;
+        w.put_u64(EVICTED, u64_of(t.conns.evicted.load(Relaxed)), PAD)?;
+        w.put_u32(SECURE_TCP_ON, u32::from(t.secure_tcp()))?;
+        w.put_u32(DROP_RATE, i32_as_u32(t.drop_rate()))?;
+        w.put_u32(AMEMTHRESH, i32_as_u32(s.get(sysctl_idx::AMEMTHRESH)))?;
+        w.put_u32(DROP_ENTRY, i32_as_u32(s.get(sysctl_idx::DROP_ENTRY)))?;
+        w.put_u32(DROP_PACKET, i32_as_u32(s.get(sysctl_idx::DROP_PACKET)))?;
+        w.put_u32(SECURE_TCP, i32_as_u32(s.get(sysctl_idx::SECURE_TCP)))?;
+        w.nest(STATES, |w| {
+            for (i, p) in PROTOS.iter().enumerate() {
+                let counts = by_state.get(i).into_iter().flatten().enumerate();
+                let tpl = templates.get(i).into_iter().flatten().enumerate();
+                let states = counts.map(|(st, n)| (proto::state_name(*p, st as u8), n));
+                let tpls = tpl.map(|(a, n)| (if a == 1 { "ASSURED" } else { "NONE" }, n));
+                for (name, n) in Iterator::chain(states, tpls) {
+                    if *n == 0 {
+                        continue;
+                    }
+                    w.nest(STATE, |w| {
+                        w.put_u16(STATE_PROTOCOL, u16::from(*p))?;
+                        let mut b = [0u8; STATE_LEN];
+                        for (d, c) in b.iter_mut().zip(name.as_bytes()) {
+                            *d = *c;
+                        }
+                        w.put(STATE_NAME, b.get(..=name.len()).unwrap_or(&b))?;
+                        w.put_u64(STATE_COUNT, *n, STATE_PAD)
+                    })?;
+                }
+            }
+            Ok(())
+        })
+    })
 }

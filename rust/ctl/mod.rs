@@ -118,11 +118,14 @@ static OPS: [Op; 16] = [
 
 /// rvs's own commands, beyond ip_vs's (each with its own policy, so that
 /// ip_vs's commands and attributes stay exactly as they are).
-static POLICY_OPS: [PolicyOp; 1] = [PolicyOp::dump::<Ipvs>(
-    abi::RVS_CMD_GET_CONN,
-    ADMIN_PERM,
-    &conndump::FILTER_POLICY,
-)];
+static POLICY_OPS: [PolicyOp; 2] = [
+    PolicyOp::dump::<Ipvs>(abi::RVS_CMD_GET_CONN, ADMIN_PERM, &conndump::FILTER_POLICY),
+    PolicyOp::doit::<Ipvs>(
+        abi::RVS_CMD_GET_TABLE,
+        ADMIN_PERM,
+        &conndump::NO_ATTR_POLICY,
+    ),
+];
 
 /// The family, registered by the module.
 pub(crate) static FAMILY: FamilySpec = FamilySpec {
@@ -569,6 +572,7 @@ impl Handler for Ipvs {
             return Err(ENODEV);
         };
         match req.cmd() {
+            abi::RVS_CMD_GET_TABLE => conndump::table(req, st),
             cmd::GET_INFO => req.reply(cmd::SET_INFO, |w| {
                 w.put_u32(info_attr::VERSION, abi::IP_VS_VERSION_CODE)?;
                 w.put_u32(info_attr::CONN_TAB_SIZE, st.conn_tab_size)

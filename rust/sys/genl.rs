@@ -150,13 +150,36 @@ pub(crate) struct PolicyOp(bindings::genl_ops);
 unsafe impl Sync for PolicyOp {}
 
 impl PolicyOp {
+    /// A `doit` operation for command `cmd`, answered by `H`, its request
+    /// checked against `policy` (indexed by attribute type).
+    pub(crate) const fn doit<H: Handler>(cmd: u8, flags: u8, policy: &'static [Policy]) -> Self {
+        Self::with(cmd, flags, policy, Some(doit_trampoline::<H>), None)
+    }
+
     /// A dump-only operation for command `cmd`, answered by `H`, its
-    /// request checked against `policy` (indexed by attribute type).
+    /// request checked against `policy`.
     pub(crate) const fn dump<H: Handler>(cmd: u8, flags: u8, policy: &'static [Policy]) -> Self {
+        Self::with(cmd, flags, policy, None, Some(dumpit_trampoline::<H>))
+    }
+
+    const fn with(
+        cmd: u8,
+        flags: u8,
+        policy: &'static [Policy],
+        doit: Option<
+            unsafe extern "C" fn(*mut bindings::sk_buff, *mut bindings::genl_info) -> ffi::c_int,
+        >,
+        dumpit: Option<
+            unsafe extern "C" fn(
+                *mut bindings::sk_buff,
+                *mut bindings::netlink_callback,
+            ) -> ffi::c_int,
+        >,
+    ) -> Self {
         Self(bindings::genl_ops {
-            doit: None,
+            doit,
             start: None,
-            dumpit: Some(dumpit_trampoline::<H>),
+            dumpit,
             done: None,
             policy: policy.as_ptr().cast(),
             // A policy has at most a few dozen entries.

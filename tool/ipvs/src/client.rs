@@ -6,7 +6,7 @@
 
 use crate::consts::*;
 use crate::message::IpvsMessage;
-use crate::model::{addr_to_raw, ConnEntry, ConnFilter, Dest, Info, Service, Timeouts};
+use crate::model::{addr_to_raw, ConnEntry, ConnFilter, Dest, Info, Service, TableInfo, Timeouts};
 use crate::nla::{DestAttr, IpvsAttr, SvcAttr};
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
@@ -305,6 +305,24 @@ impl Client {
             }
         }
         Ok(v)
+    }
+
+    /// rvs.ko's connection-table figures (`RVS_CMD_GET_TABLE`); ip_vs.ko
+    /// answers EOPNOTSUPP.
+    pub fn table(&mut self) -> Result<TableInfo> {
+        use netlink_packet_core::Nla;
+        let replies = self.request(RVS_CMD_GET_TABLE, vec![], false)?;
+        let mut raw = Vec::new();
+        for m in &replies {
+            for a in &m.nlas {
+                if let IpvsAttr::Other(nla) = a {
+                    let mut buf = vec![0u8; nla.value_len()];
+                    nla.emit_value(&mut buf);
+                    raw.push((nla.kind(), buf));
+                }
+            }
+        }
+        TableInfo::from_attrs(raw.iter().map(|(k, v)| (*k, v.as_slice()))).map_err(Error::Decode)
     }
 
     /// rvs.ko's connection dump (`RVS_CMD_GET_CONN`), filtered in the

@@ -139,3 +139,21 @@ pub const RVS_CONN_ATTR_STATE: u16 = 10;
 pub const RVS_CONN_ATTR_EXPIRES: u16 = 11;
 pub const RVS_CONN_ATTR_FLAGS: u16 = 12;
 pub const RVS_CONN_ATTR_FWMARK: u16 = 13;
+
+/// rvs's own command (rvs.ko only): the connection table's figures.
+pub const RVS_CMD_GET_TABLE: u8 = 0x81;
+pub const RVS_TABLE_ATTR_ENTRIES: u16 = 2;
+pub const RVS_TABLE_ATTR_BUCKETS: u16 = 3;
+pub const RVS_TABLE_ATTR_MAX: u16 = 4;
+pub const RVS_TABLE_ATTR_REFUSED_FULL: u16 = 5;
+pub const RVS_TABLE_ATTR_EVICTED: u16 = 6;
+pub const RVS_TABLE_ATTR_SECURE_TCP_ON: u16 = 7;
+pub const RVS_TABLE_ATTR_DROP_RATE: u16 = 8;
+pub const RVS_TABLE_ATTR_AMEMTHRESH: u16 = 9;
+pub const RVS_TABLE_ATTR_DROP_ENTRY: u16 = 10;
+pub const RVS_TABLE_ATTR_DROP_PACKET: u16 = 11;
+pub const RVS_TABLE_ATTR_SECURE_TCP: u16 = 12;
+pub const RVS_TABLE_ATTR_STATES: u16 = 13;
+pub const RVS_TABLE_STATE_PROTOCOL: u16 = 1;
+pub const RVS_TABLE_STATE_NAME: u16 = 2;
+pub const RVS_TABLE_STATE_COUNT: u16 = 3;

@@ -349,3 +349,94 @@ pub struct ConnFilter {
     /// A state's name as listed (`ESTABLISHED`, ...).
     pub state: Option<String>,
 }
+
+/// rvs.ko's connection-table figures (`RVS_CMD_GET_TABLE`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TableInfo {
+    pub entries: u64,
+    pub buckets: u64,
+    /// The most entries the table takes.
+    pub max: u64,
+    /// New connections refused because the table was full.
+    pub refused_full: u64,
+    /// Embryonic entries that gave way to new connections.
+    pub evicted: u64,
+    pub secure_tcp_on: bool,
+    /// drop_packet's rate now (0: off).
+    pub drop_rate: u32,
+    pub amemthresh: u32,
+    pub drop_entry: u32,
+    pub drop_packet: u32,
+    pub secure_tcp: u32,
+    /// Entries by (protocol, state name), summed.
+    pub states: Vec<(u16, String, u64)>,
+}
+
+impl TableInfo {
+    /// Decodes the reply's attributes (`top`: type and value of each).
+    pub fn from_attrs<'a>(top: impl Iterator<Item = (u16, &'a [u8])>) -> Result<Self, String> {
+        use netlink_packet_core::NlasIterator;
+        let u32n = |v: &[u8]| -> Result<u32, String> {
+            Ok(u32::from_ne_bytes(
+                v.get(..4)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short u32")?,
+            ))
+        };
+        let u64n = |v: &[u8]| -> Result<u64, String> {
+            Ok(u64::from_ne_bytes(
+                v.get(..8)
+                    .and_then(|s| s.try_into().ok())
+                    .ok_or("short u64")?,
+            ))
+        };
+        let mut t = Self::default();
+        for (kind, v) in top {
+            match kind {
+                RVS_TABLE_ATTR_ENTRIES => t.entries = u64n(v)?,
+                RVS_TABLE_ATTR_BUCKETS => t.buckets = u64n(v)?,
+                RVS_TABLE_ATTR_MAX => t.max = u64n(v)?,
+                RVS_TABLE_ATTR_REFUSED_FULL => t.refused_full = u64n(v)?,
+                RVS_TABLE_ATTR_EVICTED => t.evicted = u64n(v)?,
+                RVS_TABLE_ATTR_SECURE_TCP_ON => t.secure_tcp_on = u32n(v)? != 0,
+                RVS_TABLE_ATTR_DROP_RATE => t.drop_rate = u32n(v)?,
+                RVS_TABLE_ATTR_AMEMTHRESH => t.amemthresh = u32n(v)?,
+                RVS_TABLE_ATTR_DROP_ENTRY => t.drop_entry = u32n(v)?,
+                RVS_TABLE_ATTR_DROP_PACKET => t.drop_packet = u32n(v)?,
+                RVS_TABLE_ATTR_SECURE_TCP => t.secure_tcp = u32n(v)?,
+                RVS_TABLE_ATTR_STATES => {
+                    for st in NlasIterator::new(v) {
+                        let st = st.map_err(|e| e.to_string())?;
+                        let (mut p, mut name, mut n) = (0u16, String::new(), 0u64);
+                        for a in NlasIterator::new(st.value()) {
+                            let a = a.map_err(|e| e.to_string())?;
+                            let v = a.value();
+                            match a.kind() {
+                                RVS_TABLE_STATE_PROTOCOL => {
+                                    p = u16::from_ne_bytes(
+                                        v.get(..2)
+                                            .and_then(|s| s.try_into().ok())
+                                            .ok_or("short u16")?,
+                                    )
+                                }
+                                RVS_TABLE_STATE_NAME => {
+                                    let s = v.split(|b| *b == 0).next().unwrap_or(v);
+                                    name = String::from_utf8_lossy(s).into_owned();
+                                }
+                                RVS_TABLE_STATE_COUNT => n = u64n(v)?,
+                                _ => {}
+                            }
+                        }
+                        // (Several state numbers may share a name: UDP's.)
+                        match t.states.iter_mut().find(|(q, m, _)| *q == p && *m == name) {
+                            Some(e) => e.2 += n,
+                            None => t.states.push((p, name, n)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(t)
+    }
+}

@@ -408,7 +408,7 @@ impl IpvsAttr {
     ) -> Result<Self, DecodeError> {
         let p = buf.value();
         // rvs's connection dump has attributes of its own (model::ConnEntry).
-        if cmd == RVS_CMD_GET_CONN {
+        if cmd == RVS_CMD_GET_CONN || cmd == RVS_CMD_GET_TABLE {
             return Ok(Self::Other(DefaultNla::parse(buf)?));
         }
         let info = cmd == IPVS_CMD_SET_INFO || cmd == IPVS_CMD_GET_INFO;

@@ -291,7 +291,17 @@ fn scrape() -> Result<String, Failure> {
         .daemons()
         .map_err(fail_kernel("cannot list sync daemons"))?;
     let e = entries(&mut c, &args::Format::default())?;
-    Ok(metrics::render(&info, &t, &e, &d))
+    let table = match c.table() {
+        Ok(t) => Some(t),
+        Err(e) if e.errno() == Some(EOPNOTSUPP) => None,
+        Err(e) => {
+            return Err(Failure::Kernel(
+                "cannot read the connection table's figures".into(),
+                e,
+            ))
+        }
+    };
+    Ok(metrics::render(&info, &t, &e, &d, table.as_ref()))
 }
 
 /// `rvsadm metrics [--listen ADDR:PORT]`.

@@ -6,7 +6,8 @@
 //! scraper at every request.
 
 use crate::list::{af_name, fwd_name, proto_name, Entry};
-use rvs_ipvs::model::{Daemon, Info, Stats, Timeouts};
+use rvs_ipvs::consts::{IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use rvs_ipvs::model::{Daemon, Info, Stats, TableInfo, Timeouts};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -154,8 +155,93 @@ fn stats_families(prefix: &str) -> Vec<Family> {
         .collect()
 }
 
-/// The whole exposition: what the kernel reported in one pass.
-pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) -> String {
+/// rvs.ko's connection-table figures (none from ip_vs.ko).
+fn table_families(out: &mut String, tab: &TableInfo) {
+    let gauge = |name, help, v: u64, out: &mut String| {
+        let mut f = Family::new(name, "gauge", help);
+        f.add("", v);
+        f.write(out);
+    };
+    gauge(
+        "ipvs_connection_table_entries",
+        "Entries in the connection table (connections and persistence templates).",
+        tab.entries,
+        out,
+    );
+    gauge(
+        "ipvs_connection_table_buckets",
+        "Buckets of the connection table now (it grows and shrinks with its entries).",
+        tab.buckets,
+        out,
+    );
+    gauge(
+        "ipvs_connection_table_limit",
+        "The most entries the connection table takes (conn_max, or by memory).",
+        tab.max,
+        out,
+    );
+    let mut refused = Family::new(
+        "ipvs_connections_refused_total",
+        "counter",
+        "New connections refused, by reason.",
+    );
+    refused.add("reason=\"table_full\"", tab.refused_full);
+    refused.write(out);
+    let mut evicted = Family::new(
+        "ipvs_connections_evicted_total",
+        "counter",
+        "Half-open entries that gave way to a new connection in a full table (evict_on_full).",
+    );
+    evicted.add("", tab.evicted);
+    evicted.write(out);
+    let mut states = Family::new(
+        "ipvs_connection_entries",
+        "gauge",
+        "Entries of the connection table by protocol and state (templates: NONE, ASSURED).",
+    );
+    for (p, name, n) in &tab.states {
+        let proto = match *p {
+            IPPROTO_TCP => "tcp",
+            IPPROTO_UDP => "udp",
+            IPPROTO_SCTP => "sctp",
+            _ => "other",
+        };
+        states.add(&format!("protocol=\"{proto}\",state=\"{}\"", esc(name)), *n);
+    }
+    states.write(out);
+    let mut setting = Family::new(
+        "ipvs_defense_setting",
+        "gauge",
+        "The sysctls of ip_vs's defences against floods (amemthresh in pages; modes 0 to 3).",
+    );
+    for (k, v) in [
+        ("amemthresh", tab.amemthresh),
+        ("drop_entry", tab.drop_entry),
+        ("drop_packet", tab.drop_packet),
+        ("secure_tcp", tab.secure_tcp),
+    ] {
+        setting.add(&format!("sysctl=\"{k}\""), u64::from(v));
+    }
+    setting.write(out);
+    let mut active = Family::new(
+        "ipvs_defense_active",
+        "gauge",
+        "Whether a defence is in force now (drop_packet: its drop rate, 0 when off).",
+    );
+    active.add("defense=\"secure_tcp\"", u64::from(tab.secure_tcp_on));
+    active.add("defense=\"drop_packet\"", u64::from(tab.drop_rate));
+    active.write(out);
+}
+
+/// The whole exposition: what the kernel reported in one pass (`table`:
+/// rvs.ko's connection-table figures, None from ip_vs.ko).
+pub fn render(
+    info: &Info,
+    t: &Timeouts,
+    entries: &[Entry],
+    daemons: &[Daemon],
+    table: Option<&TableInfo>,
+) -> String {
     let mut out = String::new();
     let mut tab = Family::new(
         "ipvs_connection_table_size",
@@ -164,6 +250,9 @@ pub fn render(info: &Info, t: &Timeouts, entries: &[Entry], daemons: &[Daemon]) 
     );
     tab.add("", u64::from(info.conn_tab_size));
     tab.write(&mut out);
+    if let Some(t) = table {
+        table_families(&mut out, t);
+    }
     let mut ver = Family::new(
         "ipvs_info",
         "gauge",
@@ -387,6 +476,7 @@ mod tests {
             },
             &e,
             &daemons,
+            None,
         );
         let sl =
             "family=\"inet\",protocol=\"tcp\",address=\"203.0.113.10\",port=\"80\",fwmark=\"\"";
@@ -411,5 +501,28 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n);
         assert_eq!(n, 31);
+        // With rvs.ko's table figures: eight families more.
+        let tab = TableInfo {
+            entries: 5,
+            buckets: 4096,
+            states: vec![(6, "ESTABLISHED".into(), 3), (17, "UDP".into(), 2)],
+            secure_tcp_on: true,
+            ..TableInfo::default()
+        };
+        let t = render(&Info::default(), &Timeouts::default(), &[], &[], Some(&tab));
+        for want in [
+            "ipvs_connection_table_entries 5",
+            "ipvs_connection_table_buckets 4096",
+            "ipvs_connections_refused_total{reason=\"table_full\"} 0",
+            "ipvs_connection_entries{protocol=\"tcp\",state=\"ESTABLISHED\"} 3",
+            "ipvs_connection_entries{protocol=\"udp\",state=\"UDP\"} 2",
+            "ipvs_defense_active{defense=\"secure_tcp\"} 1",
+        ] {
+            assert!(t.lines().any(|l| l == want), "no line {want} in\n{t}");
+        }
+        assert_eq!(
+            t.lines().filter(|l| l.starts_with("# TYPE ")).count(),
+            31 + 8
+        );
     }
 }
