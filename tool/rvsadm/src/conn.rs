@@ -99,37 +99,51 @@ pub fn parse(text: &str) -> Vec<Conn> {
     text.lines().skip(1).filter_map(parse_line).collect()
 }
 
-/// An entry of rvs.ko's connection dump as /proc/net/ip_vs_conn writes
-/// it, read back by [`parse_line`]: so that both sources list alike, down
-/// to how ipvsadm shows a real server of the other family.
+/// An entry of rvs.ko's connection dump as [`parse_line`] reads it from
+/// /proc/net/ip_vs_conn, so that both sources list alike, down to how
+/// ipvsadm shows a real server of the other family (the client's family
+/// decides: an IPv4 real server of an IPv6 entry reads as `::`, an IPv6
+/// one of an IPv4 entry as its first group's value).
 pub fn from_entry(e: &ConnEntry) -> Option<Conn> {
-    let text = |af: u16, a: &[u8; 16]| -> String {
-        if af == AF_INET6 {
-            a.chunks(2)
-                .map(|c| format!("{:02x}{:02x}", c[0], c[1]))
-                .collect::<Vec<_>>()
-                .join(":")
+    let v4 = |a: &[u8; 16]| IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+    let v6 = |a: &[u8; 16]| IpAddr::V6(Ipv6Addr::from(*a));
+    let (caddr, vaddr, daddr) = if e.af == AF_INET6 {
+        let d = if e.dest_af == AF_INET6 {
+            v6(&e.daddr)
         } else {
-            format!("{:02X}{:02X}{:02X}{:02X}", a[0], a[1], a[2], a[3])
-        }
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        };
+        (v6(&e.caddr), v6(&e.vaddr), d)
+    } else {
+        let d = if e.dest_af == AF_INET6 {
+            IpAddr::V4(Ipv4Addr::from(u32::from(u16::from_be_bytes([
+                e.daddr[0], e.daddr[1],
+            ]))))
+        } else {
+            v4(&e.daddr)
+        };
+        (v4(&e.caddr), v4(&e.vaddr), d)
     };
-    let proto = match e.protocol {
+    let protocol = match e.protocol {
         IPPROTO_TCP => "TCP",
         IPPROTO_UDP => "UDP",
         IPPROTO_SCTP => "SCTP",
         _ => "IP",
     };
-    parse_line(&format!(
-        "{proto} {} {:04X} {} {:04X} {} {:04X} {} {}",
-        text(e.af, &e.caddr),
-        e.cport,
-        text(e.af, &e.vaddr),
-        e.vport,
-        text(e.dest_af, &e.daddr),
-        e.dport,
-        e.state,
-        e.expires
-    ))
+    Some(Conn {
+        protocol: protocol.to_string(),
+        af: if e.af == AF_INET6 { AF_INET6 } else { AF_INET },
+        caddr,
+        cport: e.cport,
+        vaddr,
+        vport: e.vport,
+        daddr,
+        dport: e.dport,
+        state: e.state.clone(),
+        expires: i32::try_from(e.expires).ok()?,
+        pe_name: String::new(),
+        pe_data: String::new(),
+    })
 }
 
 /// Whether the first `bits` bits of two addresses are the same.
@@ -285,6 +299,18 @@ UDP 2001:0db8:0001:0000:0000:0000:0000:0002 0035 2001:0db8:0010:0000:0000:0000:0
         want.pe_name.clear();
         want.pe_data.clear();
         assert_eq!(from_entry(&six), Some(want));
+        // Mixed families, as ipvsadm reads them from the /proc line.
+        let mut mixed = six.clone();
+        mixed.dest_af = AF_INET;
+        mixed.daddr = [0; 16];
+        mixed.daddr[..4].copy_from_slice(&[198, 51, 100, 11]);
+        let line = "UDP 2001:0db8:0001:0000:0000:0000:0000:0002 0035 2001:0db8:0010:0000:0000:0000:0000:0010 0035 C633640B 0035 UDP 178";
+        assert_eq!(from_entry(&mixed), parse_line(line));
+        let mut mixed4 = e.clone();
+        mixed4.dest_af = AF_INET6;
+        mixed4.daddr = "2001:db8:2::11".parse::<Ipv6Addr>().unwrap().octets();
+        let line = "TCP C0000202 A1B2 CB00710A 0050 2001:0db8:0002:0000:0000:0000:0000:0011 1F90 ESTABLISHED 899";
+        assert_eq!(from_entry(&mixed4), parse_line(line));
     }
 
     #[test]
