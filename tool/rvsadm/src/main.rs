@@ -166,7 +166,13 @@ fn conn_filter(a: &Args) -> Result<(ConnFilter, Option<rvs_ipvs::model::Service>
         let proto = svc.as_ref().map_or(IPPROTO_TCP, |s| s.protocol);
         let e = cmd::parse_endpoint(s, proto)
             .ok_or_else(|| Failure::Usage(format!("illegal server address `{s}' for --server")))?;
-        let port = e.port.or(svc.as_ref().map(|s| s.port)).unwrap_or(0);
+        // The service's port when none is given; without a service, one
+        // must be.
+        let port = e.port.or(svc.as_ref().map(|s| s.port)).ok_or_else(|| {
+            Failure::Usage(format!(
+                "--server `{s}': give the real server's port (address:port), or a service"
+            ))
+        })?;
         f.server = Some((e.addr, port));
     }
     if let Some(c) = &a.conn_client {
