@@ -257,6 +257,19 @@ impl Daemon {
     }
 }
 
+/// The first `N` bytes of an attribute's value ("short WHAT" if fewer).
+fn head<const N: usize>(v: &[u8], what: &str) -> Result<[u8; N], String> {
+    v.get(..N)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| format!("short {what}"))
+}
+
+/// A NUL-terminated string attribute's text.
+fn nul_string(v: &[u8]) -> String {
+    let s = v.split(|b| *b == 0).next().unwrap_or(v);
+    String::from_utf8_lossy(s).into_owned()
+}
+
 /// One connection of rvs.ko's connection dump (`RVS_CMD_GET_CONN`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConnEntry {
@@ -284,32 +297,10 @@ impl ConnEntry {
     pub fn from_nest(value: &[u8]) -> Result<Self, String> {
         use netlink_packet_core::NlasIterator;
         let mut c = Self::default();
-        let a16 = |v: &[u8]| -> Result<[u8; 16], String> {
-            v.get(..16)
-                .and_then(|s| s.try_into().ok())
-                .ok_or_else(|| "short address".to_string())
-        };
-        let u16n = |v: &[u8]| -> Result<u16, String> {
-            Ok(u16::from_ne_bytes(
-                v.get(..2)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or("short u16")?,
-            ))
-        };
-        let u16b = |v: &[u8]| -> Result<u16, String> {
-            Ok(u16::from_be_bytes(
-                v.get(..2)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or("short port")?,
-            ))
-        };
-        let u32n = |v: &[u8]| -> Result<u32, String> {
-            Ok(u32::from_ne_bytes(
-                v.get(..4)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or("short u32")?,
-            ))
-        };
+        let a16 = |v: &[u8]| head::<16>(v, "address");
+        let u16n = |v: &[u8]| head(v, "u16").map(u16::from_ne_bytes);
+        let u16b = |v: &[u8]| head(v, "port").map(u16::from_be_bytes);
+        let u32n = |v: &[u8]| head(v, "u32").map(u32::from_ne_bytes);
         for nla in NlasIterator::new(value) {
             let nla = nla.map_err(|e| e.to_string())?;
             let v = nla.value();
@@ -323,10 +314,7 @@ impl ConnEntry {
                 RVS_CONN_ATTR_DADDR => c.daddr = a16(v)?,
                 RVS_CONN_ATTR_DPORT => c.dport = u16b(v)?,
                 RVS_CONN_ATTR_DEST_AF => c.dest_af = u16n(v)?,
-                RVS_CONN_ATTR_STATE => {
-                    let s = v.split(|b| *b == 0).next().unwrap_or(v);
-                    c.state = String::from_utf8_lossy(s).into_owned();
-                }
+                RVS_CONN_ATTR_STATE => c.state = nul_string(v),
                 RVS_CONN_ATTR_EXPIRES => c.expires = u32n(v)?,
                 RVS_CONN_ATTR_FLAGS => c.flags = u32n(v)?,
                 RVS_CONN_ATTR_FWMARK => c.fwmark = u32n(v)?,
@@ -376,20 +364,8 @@ impl TableInfo {
     /// Decodes the reply's attributes (`top`: type and value of each).
     pub fn from_attrs<'a>(top: impl Iterator<Item = (u16, &'a [u8])>) -> Result<Self, String> {
         use netlink_packet_core::NlasIterator;
-        let u32n = |v: &[u8]| -> Result<u32, String> {
-            Ok(u32::from_ne_bytes(
-                v.get(..4)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or("short u32")?,
-            ))
-        };
-        let u64n = |v: &[u8]| -> Result<u64, String> {
-            Ok(u64::from_ne_bytes(
-                v.get(..8)
-                    .and_then(|s| s.try_into().ok())
-                    .ok_or("short u64")?,
-            ))
-        };
+        let u32n = |v: &[u8]| head(v, "u32").map(u32::from_ne_bytes);
+        let u64n = |v: &[u8]| head(v, "u64").map(u64::from_ne_bytes);
         let mut t = Self::default();
         for (kind, v) in top {
             match kind {
@@ -413,16 +389,9 @@ impl TableInfo {
                             let v = a.value();
                             match a.kind() {
                                 RVS_TABLE_STATE_PROTOCOL => {
-                                    p = u16::from_ne_bytes(
-                                        v.get(..2)
-                                            .and_then(|s| s.try_into().ok())
-                                            .ok_or("short u16")?,
-                                    )
+                                    p = head(v, "u16").map(u16::from_ne_bytes)?
                                 }
-                                RVS_TABLE_STATE_NAME => {
-                                    let s = v.split(|b| *b == 0).next().unwrap_or(v);
-                                    name = String::from_utf8_lossy(s).into_owned();
-                                }
+                                RVS_TABLE_STATE_NAME => name = nul_string(v),
                                 RVS_TABLE_STATE_COUNT => n = u64n(v)?,
                                 _ => {}
                             }
@@ -438,5 +407,57 @@ impl TableInfo {
             }
         }
         Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod rvs_tests {
+    use super::*;
+
+    fn nla(t: u16, v: &[u8]) -> Vec<u8> {
+        let mut b = ((4 + v.len()) as u16).to_ne_bytes().to_vec();
+        b.extend_from_slice(&t.to_ne_bytes());
+        b.extend_from_slice(v);
+        b.resize((b.len() + 3) & !3, 0);
+        b
+    }
+
+    #[test]
+    fn decodes_a_dumped_connection_and_the_table_figures() {
+        let mut n = nla(RVS_CONN_ATTR_AF, &AF_INET.to_ne_bytes());
+        n.extend(nla(RVS_CONN_ATTR_CPORT, &4321u16.to_be_bytes()));
+        n.extend(nla(
+            RVS_CONN_ATTR_CADDR,
+            &[192, 0, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        ));
+        n.extend(nla(RVS_CONN_ATTR_STATE, b"TIME_WAIT\0"));
+        n.extend(nla(RVS_CONN_ATTR_EXPIRES, &120u32.to_ne_bytes()));
+        let c = ConnEntry::from_nest(&n).unwrap();
+        assert_eq!(
+            (c.af, c.cport, c.caddr[3], c.expires),
+            (AF_INET, 4321, 2, 120)
+        );
+        assert_eq!(c.state, "TIME_WAIT");
+        assert_eq!(
+            ConnEntry::from_nest(&nla(RVS_CONN_ATTR_CADDR, &[1, 2])).unwrap_err(),
+            "short address"
+        );
+        // Two state numbers of one name are summed.
+        let st = |count: u64| {
+            let mut s = nla(RVS_TABLE_STATE_PROTOCOL, &17u16.to_ne_bytes());
+            s.extend(nla(RVS_TABLE_STATE_NAME, b"UDP\0"));
+            s.extend(nla(RVS_TABLE_STATE_COUNT, &count.to_ne_bytes()));
+            nla(1, &s)
+        };
+        let mut states = st(2);
+        states.extend(st(3));
+        let top = [
+            (RVS_TABLE_ATTR_ENTRIES, 5u64.to_ne_bytes().to_vec()),
+            (RVS_TABLE_ATTR_SECURE_TCP_ON, 1u32.to_ne_bytes().to_vec()),
+            (RVS_TABLE_ATTR_STATES, states),
+        ];
+        let t = TableInfo::from_attrs(top.iter().map(|(k, v)| (*k, v.as_slice()))).unwrap();
+        assert_eq!((t.entries, t.secure_tcp_on), (5, true));
+        assert_eq!(t.states, vec![(17, "UDP".to_string(), 5)]);
     }
 }
