@@ -816,6 +816,7 @@ fn packet_out(
         return Some(Verdict::Drop);
     }
     count_out(dp, &conn, skb.len());
+    conn.note_reply();
     let t = dp.timeouts();
     if ip.protocol == IPPROTO_TCP {
         conn.tcp_packet(

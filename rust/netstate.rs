@@ -54,7 +54,7 @@ pub(crate) struct Sysctl {
     pub(crate) vals: [AtomicI32; NVALS],
 }
 
-const NSYSCTL: usize = 29;
+const NSYSCTL: usize = 30;
 /// Values: one per entry, two for sync_threshold (threshold, period).
 const NVALS: usize = NSYSCTL + 1;
 
@@ -109,6 +109,11 @@ pub(crate) mod sysctl_idx {
     /// ip_vs's: an SCTP association may start with any chunk but an ABORT
     /// (not only an INIT), for one a failed-over director never saw begin.
     pub(crate) const SLOPPY_SCTP: usize = 29;
+    /// rvs's own: a backup takes sync messages whose source is one of its
+    /// own addresses (0, the default: dropped; an unprivileged local user
+    /// could otherwise forge them: a master's own messages do not loop
+    /// back to it).
+    pub(crate) const SYNC_ACCEPT_LOCAL: usize = 30;
 }
 
 static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
@@ -141,6 +146,7 @@ static SYSCTL_TEMPLATE: Template<NSYSCTL> = Template([
     IntEntry::new(c"conn_max"),
     IntEntry::checked(c"secure_tcp", Check::DefenseMode),
     IntEntry::new(c"sloppy_sctp"),
+    IntEntry::new(c"sync_accept_local"),
 ]);
 
 impl Sysctl {
@@ -176,12 +182,13 @@ impl Sysctl {
                 0,
                 // Defences: amemthresh 1024 pages, am_droprate 10, both
                 // modes 0; evict_on_full on, conn_max by memory;
-                // secure_tcp 0; sloppy_sctp 0.
+                // secure_tcp 0; sloppy_sctp 0; sync_accept_local 0.
                 1024,
                 10,
                 0,
                 0,
                 1,
+                0,
                 0,
                 0,
                 0,
@@ -425,7 +432,6 @@ impl DataPlane {
                     max_tab_bits(),
                     net.as_ptr() as usize,
                     max_conns(4),
-                    max_conns(2),
                 )?,
                 stats: Stats::new()?,
                 est_lock: EstLock::new()?,
@@ -532,7 +538,10 @@ impl Tables {
         }
         self.conns
             .set_limits(s.get(EVICT_ON_FULL) != 0, s.get(CONN_MAX));
-        if lvl.drop_entry {
+        // drop_entry's mode 1 engages when memory is short, and when the
+        // table is at its bound (a table capped by conn_max is full long
+        // before memory is short).
+        if lvl.drop_entry || (self.conns.full() && matches!(s.get(DROP_ENTRY), 1 | 2)) {
             let mut c = *todrop.lock();
             self.conns.random_drop(&mut c);
             *todrop.lock() = c;

@@ -740,12 +740,13 @@ same_picks() {
 			"$(cat "$OUT/$f.ip_vs")" "$(cat "$OUT/$f.rvs")"
 	done
 	# Every sysctl of rvs.ko but its own (expire_quiescent_udp,
-	# evict_on_full, conn_max) is ip_vs's, with ip_vs's default.
+	# evict_on_full, conn_max, sync_accept_local) is ip_vs's, with ip_vs's
+	# default.
 	[ -s "$OUT/sysctl.ip_vs" ] && [ -s "$OUT/sysctl.rvs" ] || fail "sysctls: nothing recorded"
 	expect_eq "sysctls and their defaults, rvs vs ip_vs" \
-		"$(grep -Ev '^(expire_quiescent_udp|evict_on_full|conn_max):' "$OUT/sysctl.rvs")" \
+		"$(grep -Ev '^(expire_quiescent_udp|evict_on_full|conn_max|sync_accept_local):' "$OUT/sysctl.rvs")" \
 		"$(awk -F: 'NR == FNR { n[$1]; next } $1 in n' "$OUT/sysctl.rvs" "$OUT/sysctl.ip_vs")"
-	echo "sysctls of rvs.ko, all ip_vs's but three: $(cut -d: -f1 "$OUT/sysctl.rvs" | tr '\n' ' ')"
+	echo "sysctls of rvs.ko, all ip_vs's but four: $(cut -d: -f1 "$OUT/sysctl.rvs" | tr '\n' ' ')"
 }
 
 lvs_setup

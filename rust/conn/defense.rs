@@ -122,9 +122,122 @@ pub(crate) fn todrop_entry(counters: &mut [i32; 9], in_pkts: u32, idle: u64, hz:
     true
 }
 
+/// The order in which entries of a full table give way to a new
+/// connection (rvs's own: ip_vs has no bound): half-open ones first (a TCP
+/// SYN_RECV or SYNACK, an SCTP INIT), then those whose real server never
+/// answered (NAT), then persistence templates that control no connection,
+/// then the least recently used idle entry (DR and TUN, whose real
+/// servers' answers the director does not see, and everything else).
+pub(crate) const EVICT_HALF_OPEN: u8 = 0;
+pub(crate) const EVICT_UNANSWERED: u8 = 1;
+pub(crate) const EVICT_TEMPLATE: u8 = 2;
+pub(crate) const EVICT_IDLE: u8 = 3;
+/// The number of classes.
+pub(crate) const EVICT_CLASSES: usize = 4;
+
+/// What eviction looks at in an entry.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct EvictView {
+    pub(crate) template: bool,
+    /// A TCP or SCTP handshake not finished.
+    pub(crate) half_open: bool,
+    /// By NAT, and no packet of the real server's seen yet.
+    pub(crate) unanswered: bool,
+    /// A template's connections.
+    pub(crate) controls: u32,
+    /// A packet used it since it was last put at the end of its list.
+    pub(crate) used_since: bool,
+}
+
+/// An entry's eviction class now.
+pub(crate) fn evict_class(e: &EvictView) -> u8 {
+    if e.template {
+        EVICT_TEMPLATE
+    } else if e.half_open {
+        EVICT_HALF_OPEN
+    } else if e.unanswered {
+        EVICT_UNANSWERED
+    } else {
+        EVICT_IDLE
+    }
+}
+
+/// What happens to the entry at the head of the eviction list of `list`.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Evict {
+    /// It gives way (if no packet is using it).
+    Take,
+    /// Its class changed: to that list.
+    Move(u8),
+    /// It stays (a template controlling connections, an idle-class entry
+    /// used since it was last looked at): to the end of its list.
+    Keep,
+}
+
+/// The verdict on `e`, at the head of list `list`.
+pub(crate) fn evict_verdict(list: u8, e: &EvictView) -> Evict {
+    let c = evict_class(e);
+    if c != list {
+        return Evict::Move(c);
+    }
+    match c {
+        EVICT_TEMPLATE if e.controls != 0 => Evict::Keep,
+        EVICT_IDLE if e.used_since => Evict::Keep,
+        _ => Evict::Take,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eviction_order() {
+        let v = |f: fn(&mut EvictView)| {
+            let mut e = EvictView::default();
+            f(&mut e);
+            e
+        };
+        let half = v(|e| e.half_open = true);
+        let unans = v(|e| e.unanswered = true);
+        let tpl = v(|e| e.template = true);
+        let busy_tpl = v(|e| {
+            e.template = true;
+            e.controls = 2
+        });
+        let idle = v(|_| {});
+        let used = v(|e| e.used_since = true);
+        // A half-open entry is half-open whether answered or not.
+        let half_unans = v(|e| {
+            e.half_open = true;
+            e.unanswered = true
+        });
+        assert_eq!(evict_class(&half), EVICT_HALF_OPEN);
+        assert_eq!(evict_class(&half_unans), EVICT_HALF_OPEN);
+        assert_eq!(evict_class(&unans), EVICT_UNANSWERED);
+        assert_eq!(evict_class(&tpl), EVICT_TEMPLATE);
+        assert_eq!(evict_class(&idle), EVICT_IDLE);
+        assert_eq!(evict_verdict(EVICT_HALF_OPEN, &half), Evict::Take);
+        assert_eq!(evict_verdict(EVICT_UNANSWERED, &unans), Evict::Take);
+        assert_eq!(evict_verdict(EVICT_TEMPLATE, &tpl), Evict::Take);
+        assert_eq!(evict_verdict(EVICT_TEMPLATE, &busy_tpl), Evict::Keep);
+        assert_eq!(evict_verdict(EVICT_IDLE, &idle), Evict::Take);
+        assert_eq!(evict_verdict(EVICT_IDLE, &used), Evict::Keep);
+        // A handshake that finished moves on; an answered NAT entry too.
+        assert_eq!(
+            evict_verdict(EVICT_HALF_OPEN, &unans),
+            Evict::Move(EVICT_UNANSWERED)
+        );
+        assert_eq!(
+            evict_verdict(EVICT_UNANSWERED, &idle),
+            Evict::Move(EVICT_IDLE)
+        );
+        assert_eq!(
+            evict_verdict(EVICT_IDLE, &half),
+            Evict::Move(EVICT_HALF_OPEN)
+        );
+        assert!(EVICT_IDLE as usize == EVICT_CLASSES - 1);
+    }
 
     fn modes(e: i32, p: i32, s: i32) -> Modes {
         Modes {

@@ -29,8 +29,9 @@ use kernel::sync::Arc;
 use crate::proto::{self, sctp, tcp, Dir, Timeouts};
 use crate::svc::rt::DestRt;
 use crate::svc::spec::Fwd;
+use crate::sys::memcg::Memcg;
 use crate::sys::rcuhash::{
-    Expiring, Fate, FromSlab, SlabCache, SlabOf, StaticSlab, Timed, TimedTable,
+    Expiring, Fate, FromSlab, Judge, SlabCache, SlabOf, StaticSlab, Timed, TimedTable,
 };
 use crate::sys::sync::RcuGuard;
 use crate::sys::{jiffies, random_u32, HZ};
@@ -59,6 +60,9 @@ const F_TPL_INVALID: u32 = 0x8000_0000;
 /// rvs's own: made by a client on the director (LOCAL_OUT), whose replies
 /// come in at LOCAL_IN; counted in [`ConnTable::local`].
 const F_LOCAL_CLIENT: u32 = 0x4000_0000;
+/// rvs's own: a packet of the real server's has been seen (NAT: an entry
+/// without it is the first to go from a full table after half-open ones).
+const F_REPLIED: u32 = 0x2000_0000;
 /// `IP_VS_CONN_F_SYNC`: made by a sync message (on a backup).
 pub(crate) const F_SYNC: u32 = 0x0020;
 
@@ -296,6 +300,41 @@ impl Conn {
         }
     }
 
+    /// What eviction from a full table looks at; `seen`: when the entry
+    /// was last put at the end of its eviction list (low 32 bits of
+    /// jiffies).
+    fn evict_view(&self, seen: u32) -> defense::EvictView {
+        let f = self.flags.load(Ordering::Relaxed);
+        let state = self.state.load(Ordering::Relaxed);
+        let template = f & F_TEMPLATE != 0;
+        let half_open = !template
+            && match self.protocol {
+                proto::IPPROTO_TCP => {
+                    matches!(
+                        state,
+                        tcp::NONE | tcp::SYN_SENT | tcp::SYN_RECV | tcp::SYNACK
+                    )
+                }
+                proto::IPPROTO_SCTP => state < sctp::ESTABLISHED,
+                _ => false,
+            };
+        // The last packet's time: its deadline less its timeout.
+        let last = self
+            .expires
+            .load(Ordering::Relaxed)
+            .wrapping_sub(u64::from(self.timeout.load(Ordering::Relaxed)));
+        defense::EvictView {
+            template,
+            half_open,
+            unanswered: self.fwd == Fwd::Masq && f & F_REPLIED == 0,
+            controls: match &self.control {
+                Some(c) if template => c.n.load(Ordering::Relaxed),
+                _ => 0,
+            },
+            used_since: ((last as u32).wrapping_sub(seen) as i32) > 0,
+        }
+    }
+
     /// Whether it is the entry `k` describes (and not one ended early).
     fn is(&self, k: &Key) -> bool {
         self.protocol == k.protocol
@@ -382,6 +421,14 @@ impl core::ops::Deref for ConnRef<'_> {
 }
 
 impl ConnRef<'_> {
+    /// Notes a packet of the real server's (once: no store after the
+    /// first).
+    pub(crate) fn note_reply(&self) {
+        if self.flags.load(Ordering::Relaxed) & F_REPLIED == 0 {
+            self.flags.fetch_or(F_REPLIED, Ordering::Relaxed);
+        }
+    }
+
     /// Moves the TCP state machine for a packet going `dir` with `flags`,
     /// updates the destination's active/inactive counts and the timeout.
     pub(crate) fn tcp_packet(
@@ -535,7 +582,6 @@ impl Expiring for Conn {
     }
 
     fn gone(&self, ctx: &ConnShared) {
-        TOTAL.fetch_sub(1, Ordering::Relaxed);
         if self.flags.load(Ordering::Relaxed) & F_LOCAL_CLIENT != 0 {
             ctx.local.fetch_sub(1, Ordering::Relaxed);
         }
@@ -633,12 +679,11 @@ impl Key {
     }
 }
 
-/// Buckets looked at for an embryonic entry to evict when the table is
-/// full.
-const EVICT_TRIES: usize = 16;
+/// Entries judged at most for one eviction from a full table (list heads
+/// looked at: see `RcuHashTable::evict_listed`).
+const EVICT_STEPS: usize = 32;
 
-/// Entries in the tables of every namespace: bounded as a whole too.
-static TOTAL: AtomicUsize = AtomicUsize::new(0);
+const _: () = assert!(crate::sys::rcuhash::CLASSES == defense::EVICT_CLASSES);
 
 /// One namespace's connections.
 pub(crate) struct ConnTable {
@@ -646,36 +691,35 @@ pub(crate) struct ConnTable {
     seed: u64,
     net: usize,
     /// Most entries in this namespace (by memory, and as `conn_max` sets
-    /// it: `cap`), and in all together.
+    /// it: `cap`). Each namespace has its own bound: one filling its
+    /// table does not fill another's.
     max: usize,
     cap: AtomicUsize,
-    max_total: usize,
-    /// When full, a new connection takes the place of an embryonic one.
+    /// When full, a new connection takes the place of an entry that
+    /// matters less (`defense::EVICT_*`).
     evict: AtomicBool,
     /// The table's size (bits) when the namespace gets its first service,
     /// and the most it grows to.
     start_bits: u32,
     max_bits: u32,
     full_warned: AtomicBool,
+    /// The memory cgroup its entries and arrays are charged to: that of
+    /// whoever gave the namespace its first service.
+    memcg: Memcg,
     /// New connections refused because the table was full.
     pub(crate) dropped: AtomicUsize,
-    /// Embryonic entries that gave way to new ones in a full table.
-    pub(crate) evicted: AtomicUsize,
+    /// Entries that gave way to new ones in a full table, by class
+    /// (`defense::EVICT_*`).
+    pub(crate) evicted: [AtomicUsize; defense::EVICT_CLASSES],
 }
 
 impl ConnTable {
-    /// The table of namespace `net`, holding at most `max` entries (and
-    /// `max_total` in all namespaces). Its buckets come with the first
+    /// The table of namespace `net`, holding at most `max` entries. Its
+    /// buckets come with the first
     /// service ([`ConnTable::ensure`]), `1 << start_bits` of them; it grows
     /// and shrinks with its entries ([`ConnTable::fit`]) up to `1 <<
     /// max_bits`.
-    pub(crate) fn new(
-        start_bits: u32,
-        max_bits: u32,
-        net: usize,
-        max: usize,
-        max_total: usize,
-    ) -> Result<Self> {
+    pub(crate) fn new(start_bits: u32, max_bits: u32, net: usize, max: usize) -> Result<Self> {
         let seed = u64::from(random_u32()) << 32 | u64::from(random_u32());
         Ok(Self {
             tab: TimedTable::new_empty(ConnShared {
@@ -685,19 +729,20 @@ impl ConnTable {
             net,
             max,
             cap: AtomicUsize::new(max),
-            max_total,
             evict: AtomicBool::new(true),
             start_bits,
             max_bits,
             full_warned: AtomicBool::new(false),
+            memcg: Memcg::new(),
             dropped: AtomicUsize::new(0),
-            evicted: AtomicUsize::new(0),
+            evicted: [const { AtomicUsize::new(0) }; defense::EVICT_CLASSES],
         })
     }
 
     /// Gives the table its buckets if it has none yet (the namespace's
     /// first service), charged to the caller's memory cgroup. May sleep.
     pub(crate) fn ensure(&self) -> Result {
+        self.memcg.take_current();
         if self.tab.buckets() == 0 {
             self.tab.resize(self.start_bits, GFP_KERNEL_ACCOUNT)?;
         }
@@ -718,7 +763,8 @@ impl ConnTable {
             tab_size::fit_bits(self.tab.len() as u64, bits, self.start_bits, self.max_bits)
         {
             // Without memory for a larger array the table stays as it is.
-            let _ = self.tab.resize(want, GFP_KERNEL);
+            let _m = self.memcg.scope();
+            let _ = self.tab.resize(want, GFP_KERNEL_ACCOUNT);
         }
     }
 
@@ -748,17 +794,49 @@ impl ConnTable {
         self.cap.store(cap, Ordering::Relaxed);
     }
 
-    /// Makes room for one entry: a TCP connection in SYN_RECV (or SYNACK)
-    /// that no packet uses gives way, from a few buckets picked at random.
-    fn evict_embryonic(&self) -> bool {
-        self.tab.evict(EVICT_TRIES, |c| {
-            c.protocol == proto::IPPROTO_TCP
-                && !c.is_template()
-                && matches!(c.state.load(Ordering::Relaxed), tcp::SYN_RECV | tcp::SYNACK)
-                && c.refcnt
-                    .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-        })
+    /// Entries that gave way to new ones in a full table, all classes.
+    pub(crate) fn evicted_total(&self) -> usize {
+        self.evicted
+            .iter()
+            .fold(0usize, |n, e| n.saturating_add(e.load(Ordering::Relaxed)))
+    }
+
+    /// Whether the table is at its bound.
+    pub(crate) fn full(&self) -> bool {
+        self.tab.len() >= self.cap.load(Ordering::Relaxed)
+    }
+
+    /// Makes room for one entry, in stripe `hash`'s first: an entry not in
+    /// use gives way, in the order of `defense::EVICT_*`; bounded work
+    /// (`EVICT_STEPS` list heads), no scan of the table.
+    fn evict_one(&self, hash: u32) -> bool {
+        let from = (hash >> 27) as usize;
+        let taken =
+            self.tab.evict_listed(
+                from,
+                EVICT_STEPS,
+                |c, list, seen| match defense::evict_verdict(list, &c.evict_view(seen)) {
+                    defense::Evict::Move(to) => Judge::Move(to),
+                    defense::Evict::Keep => Judge::Keep,
+                    defense::Evict::Take => {
+                        if c.refcnt
+                            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+                            .is_ok()
+                        {
+                            Judge::Take
+                        } else {
+                            Judge::Keep
+                        }
+                    }
+                },
+            );
+        match taken.and_then(|c| self.evicted.get(usize::from(c))) {
+            Some(n) => {
+                n.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
     }
 
     /// ip_vs's drop_entry (`ip_vs_random_dropentry`), once a second while
@@ -914,10 +992,10 @@ impl ConnTable {
     }
 
     fn insert<'g>(&'g self, g: &'g RcuGuard, n: NewConn, flags: u32) -> Option<ConnRef<'g>> {
-        let full = self.tab.len() >= self.cap.load(Ordering::Relaxed)
-            || TOTAL.load(Ordering::Relaxed) >= self.max_total;
-        if full && self.evict.load(Ordering::Relaxed) && self.evict_embryonic() {
-            self.evicted.fetch_add(1, Ordering::Relaxed);
+        let h = self.hash(n.protocol, &n.caddr, n.cport);
+        let full = self.full();
+        if full && self.evict.load(Ordering::Relaxed) && self.evict_one(h) {
+            // Room made.
         } else if full {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             if !self.full_warned.swap(true, Ordering::Relaxed) {
@@ -928,7 +1006,6 @@ impl ConnTable {
             }
             return None;
         }
-        let h = self.hash(n.protocol, &n.caddr, n.cport);
         let k = Key {
             protocol: n.protocol,
             af: n.af as u8,
@@ -951,13 +1028,24 @@ impl ConnTable {
         if flags & F_LOCAL_CLIENT != 0 {
             local.fetch_add(1, Ordering::Relaxed);
         }
-        let linked = self.tab.insert_if(h, conn, first, |c| !c.is(&k));
+        // Its eviction class as it starts (a connection of TCP or SCTP is
+        // half-open until its protocol says otherwise); looked at again
+        // when it reaches the head of its list.
+        let class = defense::evict_class(&defense::EvictView {
+            template: flags & F_TEMPLATE != 0,
+            half_open: matches!(n.protocol, proto::IPPROTO_TCP | proto::IPPROTO_SCTP),
+            unanswered: conn.fwd == Fwd::Masq,
+            ..Default::default()
+        });
+        let linked = {
+            let _m = self.memcg.scope();
+            self.tab.insert_if(h, conn, first, class, |c| !c.is(&k))
+        };
         if flags & F_LOCAL_CLIENT != 0 && !matches!(linked, Ok(true)) {
             local.fetch_sub(1, Ordering::Relaxed);
         }
         match linked {
             Ok(true) => {
-                TOTAL.fetch_add(1, Ordering::Relaxed);
                 if k.template == 0 {
                     n.dest.conn_bound();
                 }

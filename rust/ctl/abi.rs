@@ -193,7 +193,8 @@ pub(crate) mod table_attr {
     pub(crate) const MAX: u16 = 4;
     /// New connections refused because the table was full.
     pub(crate) const REFUSED_FULL: u16 = 5;
-    /// Embryonic entries that gave way to new connections (evict_on_full).
+    /// Entries that gave way to new connections in a full table
+    /// (evict_on_full), all classes.
     pub(crate) const EVICTED: u16 = 6;
     /// 1 while secure_tcp's state table is in force.
     pub(crate) const SECURE_TCP_ON: u16 = 7;
@@ -211,4 +212,11 @@ pub(crate) mod table_attr {
     pub(crate) const STATE_NAME: u16 = 2;
     pub(crate) const STATE_COUNT: u16 = 3;
     pub(crate) const STATE_PAD: u16 = 4;
+    /// The same by class, in the order they give way: half-open entries,
+    /// entries never answered (NAT), templates without connections, the
+    /// least recently used idle ones.
+    pub(crate) const EVICTED_HALF_OPEN: u16 = 14;
+    pub(crate) const EVICTED_UNANSWERED: u16 = 15;
+    pub(crate) const EVICTED_TEMPLATE: u16 = 16;
+    pub(crate) const EVICTED_IDLE: u16 = 17;
 }

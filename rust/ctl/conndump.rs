@@ -312,7 +312,18 @@ pub(super) fn table(req: &Request<'_>, st: &NetState) -> Result {
         w.put_u64(BUCKETS, u64_of(t.conns.buckets()), PAD)?;
         w.put_u64(MAX, u64_of(t.conns.max()), PAD)?;
         w.put_u64(REFUSED_FULL, u64_of(t.conns.dropped.load(Relaxed)), PAD)?;
-        w.put_u64(EVICTED, u64_of(t.conns.evicted.load(Relaxed)), PAD)?;
+        w.put_u64(EVICTED, u64_of(t.conns.evicted_total()), PAD)?;
+        for (a, n) in [
+            EVICTED_HALF_OPEN,
+            EVICTED_UNANSWERED,
+            EVICTED_TEMPLATE,
+            EVICTED_IDLE,
+        ]
+        .iter()
+        .zip(t.conns.evicted.iter())
+        {
+            w.put_u64(*a, u64_of(n.load(Relaxed)), PAD)?;
+        }
         w.put_u32(SECURE_TCP_ON, u32::from(t.secure_tcp()))?;
         w.put_u32(DROP_RATE, i32_as_u32(t.drop_rate()))?;
         w.put_u32(AMEMTHRESH, i32_as_u32(s.get(sysctl_idx::AMEMTHRESH)))?;

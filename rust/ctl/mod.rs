@@ -120,7 +120,7 @@ static OPS: [Op; 16] = [
 /// ip_vs's commands and attributes stay exactly as they are).
 static POLICY_OPS: [PolicyOp; 2] = [
     PolicyOp::dump::<Ipvs>(abi::RVS_CMD_GET_CONN, ADMIN_PERM, &conndump::FILTER_POLICY),
-    PolicyOp::doit::<Ipvs>(
+    PolicyOp::doit::<Ipvs, _>(
         abi::RVS_CMD_GET_TABLE,
         ADMIN_PERM,
         &conndump::NO_ATTR_POLICY,

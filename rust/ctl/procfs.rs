@@ -255,8 +255,8 @@ impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
 /// /proc/net/rvs_conn_tab (rvs's own): the connection table's entries,
 /// its buckets now (it grows and shrinks with its entries), the most
 /// entries it takes, new connections refused because it was full,
-/// embryonic entries that gave way to new ones then, and whether
-/// secure_tcp's state table is in force.
+/// entries that gave way to new ones then (all, then by class in the order
+/// they go), and whether secure_tcp's state table is in force.
 impl ProcShow for TabFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("rvs_conn_tab");
     type Data = Tables;
@@ -270,8 +270,14 @@ impl ProcShow for TabFile {
             c.buckets(),
             c.max(),
             c.dropped.load(Relaxed),
-            c.evicted.load(Relaxed),
+            c.evicted_total(),
             u8::from(t.secure_tcp())
         );
+        for (name, n) in ["half_open", "unanswered", "template", "idle"]
+            .iter()
+            .zip(c.evicted.iter())
+        {
+            let _ = writeln!(w, "evicted_{} {}", name, n.load(Relaxed));
+        }
     }
 }

@@ -25,11 +25,11 @@ use kernel::sync::Arc;
 use crate::conn::{Conn, Control, Key, NewConn, F_INACTIVE, F_NOOUTPUT, F_SYNC, F_TEMPLATE};
 use crate::netstate::{sysctl_idx, Tables};
 use crate::proto;
-use crate::svc::rt::DestRt;
+use crate::svc::rt::{DestRt, SvcRt};
 use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
 use crate::sys::sock::{self, Group, McastSock};
-use crate::sys::sync::{BhMutex, LockKey, RcuGuard};
+use crate::sys::sync::{cond_resched, BhMutex, LockKey, RcuGuard};
 use crate::sys::work::{Job, Kicker, Run};
 use crate::sys::{jiffies, msleep};
 use wire::{flag, Entry};
@@ -81,7 +81,10 @@ pub(crate) mod stat {
     pub(crate) const RX_APPLIED: usize = 4;
     /// Entries skipped: refused by the checks, or no real server here.
     pub(crate) const RX_SKIPPED: usize = 5;
-    pub(crate) const N: usize = 6;
+    /// Messages a backup dropped because they came from one of its own
+    /// addresses (sync_accept_local 0).
+    pub(crate) const RX_LOCAL: usize = 6;
+    pub(crate) const N: usize = 7;
 }
 
 /// One message being filled or waiting to be sent.
@@ -414,10 +417,15 @@ impl Run for BackupJob {
     fn run(&self) -> Option<u64> {
         let mut buf = self.buf.lock();
         let mut more = false;
+        let accept_local = self.t.sysctl.get(sysctl_idx::SYNC_ACCEPT_LOCAL) != 0;
         for s in self.socks.iter() {
             let mut n = 0u32;
-            while let Ok(len) = s.recv(&mut buf) {
-                if let Some(m) = buf.get(..len) {
+            while let Ok((len, local)) = s.recv(&mut buf) {
+                if local && !accept_local {
+                    // Sent from this host: not a master's (whose own
+                    // sends do not loop back), maybe any local user's.
+                    self.t.sync.count(stat::RX_LOCAL);
+                } else if let Some(m) = buf.get(..len) {
                     process(&self.t, m, self.syncid);
                 }
                 n = n.saturating_add(1);
@@ -426,6 +434,9 @@ impl Run for BackupJob {
                     break;
                 }
             }
+            // Up to RX_BATCH datagrams a port: let others run between
+            // ports (no read section or spinlock is held here).
+            cond_resched();
         }
         // More may be queued: again soon, letting others run meanwhile.
         more.then_some(0)
@@ -463,9 +474,9 @@ pub(crate) fn process(t: &Tables, m: &[u8], syncid: u32) {
     }
 }
 
-/// The real server of a synced entry here (`ip_vs_find_dest`).
-fn find_dest(t: &Tables, g: &RcuGuard, e: &Entry) -> Option<Arc<DestRt>> {
-    let svc = t.service_of(g, e.af, e.fwmark, e.protocol, &e.vaddr, e.vport)?;
+/// The real server of a synced entry here (`ip_vs_find_dest`), in its
+/// service `svc`.
+fn find_dest(svc: &SvcRt, e: &Entry) -> Option<Arc<DestRt>> {
     let port = if e.fwmark != 0 && e.flags & flag::FWD_MASK != flag::MASQ {
         0
     } else {
@@ -473,6 +484,34 @@ fn find_dest(t: &Tables, g: &RcuGuard, e: &Entry) -> Option<Arc<DestRt>> {
     };
     svc.find_dest(e.af, &e.daddr, port)
         .or_else(|| svc.find_dest(e.af, &e.daddr, port ^ e.dport))
+}
+
+/// How long a template made by a sync message lives here without one in
+/// the message (ip_vs: 3 minutes).
+const TPL_SYNC_SECS: u32 = 180;
+
+/// The timeout (jiffies) a synced entry gets: the message's, but never
+/// more than this director gives such an entry itself (the timeout of its
+/// protocol and state, a template the persistence timeout of its service),
+/// so that a forged message cannot make an entry outlive local policy (a
+/// timeout of 0xffffffff seconds would otherwise live for weeks);
+/// without one in the message, that local timeout (ip_vs's
+/// `ip_vs_proc_conn`).
+fn synced_timeout(t: &Tables, svc: Option<&SvcRt>, e: &Entry, template: bool) -> u32 {
+    let local = if template {
+        svc.map(|s| s.timeout.load(Ordering::Relaxed))
+            .filter(|&j| j != 0)
+            .unwrap_or(TPL_SYNC_SECS.saturating_mul(HZ))
+    } else if proto::balanced(e.protocol) {
+        proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ)
+    } else {
+        TPL_SYNC_SECS.saturating_mul(HZ)
+    };
+    if e.timeout != 0 {
+        e.timeout.saturating_mul(HZ).min(local)
+    } else {
+        local
+    }
 }
 
 /// Adds or updates a connection or template as a backup
@@ -498,20 +537,15 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
             }
         }
     }
-    let timeout = if e.timeout != 0 {
-        e.timeout.saturating_mul(HZ)
-    } else if !template && proto::balanced(e.protocol) {
-        proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ)
-    } else {
-        180u32.saturating_mul(HZ)
-    };
+    let svc = t.service_of(g, e.af, e.fwmark, e.protocol, &e.vaddr, e.vport);
+    let timeout = synced_timeout(t, svc.map(|s| &**s), e, template);
     let c = match cp {
         Some(c) => {
             c.set_inactive(inactive);
             c
         }
         None => {
-            let Some(dest) = find_dest(t, g, e) else {
+            let Some(dest) = svc.and_then(|s| find_dest(s, e)) else {
                 return false;
             };
             let fwd = Fwd::of(dest.fwd.load(Ordering::Relaxed));
@@ -699,7 +733,7 @@ impl Daemons {
             Ok(socks)
         };
         // ip_vs's line when a daemon starts.
-        let started = |what: &str| {
+        let started = |what: &str, c: &Config| {
             pr_info!(
                 "sync thread started: state = {}, mcast_ifn = {}, syncid = {}, id = 0\n",
                 what,
@@ -735,7 +769,7 @@ impl Daemons {
                     };
                 }
                 t.sync.state.fetch_or(STATE_MASTER, Ordering::Relaxed);
-                started("MASTER");
+                started("MASTER", &c);
                 self.ports = ports;
                 self.master = Some(Master {
                     cfg: c,
@@ -761,17 +795,25 @@ impl Daemons {
                     },
                     0,
                 )?;
-                for s in job.ctx().socks.iter() {
-                    s.set_rx(job.kicker())?;
-                }
-                t.sync.state.fetch_or(STATE_BACKUP, Ordering::Relaxed);
-                started("BACKUP");
-                self.ports = ports;
-                self.backup = Some(Backup {
+                // Owned by a `Backup` before any socket gets its hook: if a
+                // later one fails, dropping it takes every hook away again
+                // (a hook holds a reference to the job, which holds the
+                // sockets: left in place, the cycle would keep a socket
+                // bound and calling into rvs after the module is gone).
+                let b = Backup {
                     cfg: c,
                     t: t.clone(),
                     job: Some(job),
-                });
+                };
+                if let Some(job) = &b.job {
+                    for s in job.ctx().socks.iter() {
+                        s.set_rx(job.kicker())?;
+                    }
+                }
+                t.sync.state.fetch_or(STATE_BACKUP, Ordering::Relaxed);
+                started("BACKUP", &b.cfg);
+                self.ports = ports;
+                self.backup = Some(b);
                 Ok(())
             }
             _ => Err(EINVAL),

@@ -152,8 +152,20 @@ unsafe impl Sync for PolicyOp {}
 impl PolicyOp {
     /// A `doit` operation for command `cmd`, answered by `H`, its request
     /// checked against `policy` (indexed by attribute type).
-    pub(crate) const fn doit<H: Handler>(cmd: u8, flags: u8, policy: &'static [Policy]) -> Self {
-        Self::with(cmd, flags, policy, Some(doit_trampoline::<H>), None)
+    pub(crate) const fn doit<H: Handler, const N: usize>(
+        cmd: u8,
+        flags: u8,
+        policy: &'static [Policy; N],
+    ) -> Self {
+        // The request's attributes are parsed into an array of this
+        // policy's length, not the family's.
+        Self::with(
+            cmd,
+            flags,
+            policy,
+            Some(policy_doit_trampoline::<H, N>),
+            None,
+        )
     }
 
     /// A dump-only operation for command `cmd`, answered by `H`, its
@@ -359,6 +371,9 @@ fn attrs_of<'a, const N: usize>(tb: &[*mut bindings::nlattr; N]) -> [Option<Attr
 /// A generic netlink request being answered (`struct genl_info`).
 pub(crate) struct Request<'a> {
     info: *mut bindings::genl_info,
+    /// The last index of `info->attrs`: the operation's policy's, for one
+    /// with a policy of its own, else (`None`) the family's.
+    maxattr: Option<u32>,
     _p: PhantomData<&'a ()>,
 }
 
@@ -377,13 +392,17 @@ impl<'a> Request<'a> {
 
     /// The top-level attribute `ty`, if present.
     pub(crate) fn attr(&self, ty: u16) -> Option<Attr<'a>> {
-        // SAFETY: `info` and its family are valid during the callback.
-        let maxattr = unsafe { (*(*self.info).family).maxattr };
+        let maxattr = match self.maxattr {
+            Some(m) => m,
+            // SAFETY: `info` and its family are valid during the callback.
+            None => unsafe { (*(*self.info).family).maxattr },
+        };
         if u32::from(ty) > maxattr {
             return None;
         }
         // SAFETY: `attrs` has `maxattr + 1` entries (parsed by the genl core
-        // against our policy), and `ty <= maxattr`.
+        // against the operation's policy, of `maxattr + 1` entries), and
+        // `ty <= maxattr`.
         let nla = unsafe {
             let attrs = (*self.info).attrs;
             if attrs.is_null() {
@@ -643,14 +662,41 @@ unsafe extern "C" fn doit_trampoline<H: Handler>(
     _skb: *mut bindings::sk_buff,
     info: *mut bindings::genl_info,
 ) -> ffi::c_int {
+    // SAFETY: as this callback's caller promises.
+    from_result(|| unsafe { answer::<H>(info, None) })
+}
+
+/// # Safety
+///
+/// Called by the genl core with a valid request skb and `genl_info` of an
+/// operation whose policy has `N` entries (a [`PolicyOp`]).
+unsafe extern "C" fn policy_doit_trampoline<H: Handler, const N: usize>(
+    _skb: *mut bindings::sk_buff,
+    info: *mut bindings::genl_info,
+) -> ffi::c_int {
     from_result(|| {
-        let req = Request {
-            info,
-            _p: PhantomData,
-        };
-        H::doit(&req)?;
-        Ok(0)
+        let maxattr = u32::try_from(N.checked_sub(1).ok_or(EINVAL)?)?;
+        // SAFETY: as this callback's caller promises; the attributes were
+        // parsed against the `N` entries of the operation's policy.
+        unsafe { answer::<H>(info, Some(maxattr)) }
     })
+}
+
+/// Answers the request `info`.
+///
+/// # Safety
+///
+/// `info` is the valid `genl_info` of a request being answered, whose
+/// attribute array has `maxattr + 1` entries (`None`: the family's
+/// `maxattr`).
+unsafe fn answer<H: Handler>(info: *mut bindings::genl_info, maxattr: Option<u32>) -> Result<i32> {
+    let req = Request {
+        info,
+        maxattr,
+        _p: PhantomData,
+    };
+    H::doit(&req)?;
+    Ok(0)
 }
 
 /// # Safety

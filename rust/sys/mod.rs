@@ -5,6 +5,7 @@
 
 pub(crate) mod errno;
 pub(crate) mod genl;
+pub(crate) mod memcg;
 pub(crate) mod netns;
 pub(crate) mod nf;
 pub(crate) mod params;

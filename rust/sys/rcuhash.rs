@@ -12,7 +12,7 @@
 //! [`TimedTable`] (in `timed`) gives each entry a timer of its own.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use kernel::alloc::flags::__GFP_NOWARN;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -48,6 +48,13 @@ pub(crate) struct Node<T> {
     /// that replaces it through the other).
     next: [AtomicPtr<Node<T>>; 2],
     hash: u32,
+    /// The eviction list of its stripe it is on ([`CLASSES`]; `UNLISTED`:
+    /// none), and when it was put at that list's end (low 32 bits of
+    /// jiffies). Changed only under the stripe lock.
+    class: AtomicU8,
+    seen: AtomicU32,
+    /// Its neighbours on that list (`prev`, `next`), under the stripe lock.
+    lru: [AtomicPtr<Node<T>>; 2],
     val: T,
 }
 
@@ -216,6 +223,99 @@ const MIN_BITS: u32 = 5;
 /// and copied between two `cond_resched` by a resize.
 const RESCHED_BUCKETS: usize = 256;
 
+/// Eviction classes of a table whose entries are listed (see
+/// [`RcuHashTable::evict_listed`]): class 0 gives way first.
+pub(crate) const CLASSES: usize = 4;
+/// A node on no eviction list.
+const UNLISTED: u8 = u8::MAX;
+
+/// What [`RcuHashTable::evict_listed`]'s judge says of the entry at the
+/// head of a list.
+pub(crate) enum Judge {
+    /// It goes: nothing uses it (the judge made sure).
+    Take,
+    /// It belongs on that class's list now: moved to its end.
+    Move(u8),
+    /// It stays: to the end of its list, seen now.
+    Keep,
+}
+
+/// A stripe's eviction lists: per class, the first and last node (oldest
+/// first), linked through the nodes' `lru`, and how many are on it.
+/// Changed only under the stripe's lock.
+struct Lists<T> {
+    ends: [[AtomicPtr<Node<T>>; 2]; CLASSES],
+    n: [AtomicUsize; CLASSES],
+}
+
+impl<T> Lists<T> {
+    const fn new() -> Self {
+        Self {
+            ends: [const {
+                [
+                    AtomicPtr::new(core::ptr::null_mut()),
+                    AtomicPtr::new(core::ptr::null_mut()),
+                ]
+            }; CLASSES],
+            n: [const { AtomicUsize::new(0) }; CLASSES],
+        }
+    }
+
+    /// Puts `node` (on no list) at the end of list `class`, seen `now`.
+    /// Under the stripe's lock.
+    fn push(&self, node: &Node<T>, class: u8, now: u32) {
+        let (Some(ends), Some(n)) = (
+            self.ends.get(usize::from(class)),
+            self.n.get(usize::from(class)),
+        ) else {
+            return;
+        };
+        let p = core::ptr::from_ref(node).cast_mut();
+        let last = ends[1].load(Ordering::Relaxed);
+        node.lru[0].store(last, Ordering::Relaxed);
+        node.lru[1].store(core::ptr::null_mut(), Ordering::Relaxed);
+        if last.is_null() {
+            ends[0].store(p, Ordering::Relaxed);
+        } else {
+            // SAFETY: a listed node is linked in the table (it leaves the
+            // list before it is unlinked, and so before it is freed); the
+            // caller holds the stripe lock, under which lists change.
+            unsafe { (*last).lru[1].store(p, Ordering::Relaxed) };
+        }
+        ends[1].store(p, Ordering::Relaxed);
+        node.class.store(class, Ordering::Relaxed);
+        node.seen.store(now, Ordering::Relaxed);
+        n.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Takes `node` off its list, if it is on one. Under the stripe's lock.
+    fn del(&self, node: &Node<T>) {
+        let class = node.class.swap(UNLISTED, Ordering::Relaxed);
+        let (Some(ends), Some(n)) = (
+            self.ends.get(usize::from(class)),
+            self.n.get(usize::from(class)),
+        ) else {
+            return;
+        };
+        let prev = node.lru[0].load(Ordering::Relaxed);
+        let next = node.lru[1].load(Ordering::Relaxed);
+        // SAFETY: neighbours on a list are listed nodes, valid as in `push`.
+        unsafe {
+            if prev.is_null() {
+                ends[0].store(next, Ordering::Relaxed);
+            } else {
+                (*prev).lru[1].store(next, Ordering::Relaxed);
+            }
+            if next.is_null() {
+                ends[1].store(prev, Ordering::Relaxed);
+            } else {
+                (*next).lru[0].store(prev, Ordering::Relaxed);
+            }
+        }
+        n.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A bucket array of a table.
 ///
 /// # Invariants
@@ -354,12 +454,18 @@ impl<T> Array<T> {
 /// `Drop`, after a grace period). Locks in `locks` are initialised and
 /// never move (the vector's buffer is never reallocated). `copied[s]`
 /// counts the buckets `s`, `s + STRIPES`, ... of `cur` copied into
-/// `future`, and changes under lock `s`.
+/// `future`, and changes under lock `s`. A node on an eviction list of
+/// `lists[s]` is linked in the table, in stripe `s`; it leaves the list
+/// (under lock `s`) before it is unlinked.
 pub(crate) struct RcuHashTable<T: Send + Sync, A: NodeAlloc<T>> {
     cur: AtomicPtr<Array<T>>,
     future: AtomicPtr<Array<T>>,
     copied: [AtomicUsize; STRIPES],
     locks: KVec<SpinLockBh>,
+    /// Per stripe, the eviction lists of its entries (only of entries
+    /// inserted with a class). On the heap: 3 KB would weigh on the stack
+    /// of whoever builds a table.
+    lists: KVec<Lists<T>>,
     len: AtomicUsize,
     /// Set while a resize runs (resizes are not concurrent).
     resizing: AtomicBool,
@@ -409,11 +515,16 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             // SAFETY: slot `i` was just initialised.
             unsafe { locks.set_len(i.saturating_add(1)) };
         }
+        let mut lists = KVec::with_capacity(STRIPES, GFP_KERNEL)?;
+        for _ in 0..STRIPES {
+            lists.push(Lists::new(), GFP_KERNEL)?;
+        }
         Ok(Self {
             cur: AtomicPtr::new(core::ptr::null_mut()),
             future: AtomicPtr::new(core::ptr::null_mut()),
             copied: [const { AtomicUsize::new(0) }; STRIPES],
             locks,
+            lists,
             len: AtomicUsize::new(0),
             resizing: AtomicBool::new(false),
             _a: PhantomData,
@@ -484,6 +595,12 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                         AtomicPtr::new(core::ptr::null_mut()),
                     ],
                     hash,
+                    class: AtomicU8::new(UNLISTED),
+                    seen: AtomicU32::new(0),
+                    lru: [
+                        AtomicPtr::new(core::ptr::null_mut()),
+                        AtomicPtr::new(core::ptr::null_mut()),
+                    ],
                     val,
                 },
             )
@@ -507,7 +624,7 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// Links `val` at the head of its bucket. Fails (giving nothing back)
     /// when no memory is left: the caller drops the packet.
     pub(crate) fn insert(&self, hash: u32, val: T) -> Result {
-        self.insert_placed_if(hash, val, |_| {}, None::<fn(&T) -> bool>, |_| {})
+        self.insert_placed_if(hash, val, |_| {}, None::<fn(&T) -> bool>, None, |_| {})
             .map(|_| ())
     }
 
@@ -515,13 +632,15 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// under the lock (without `ok`, at once: the chain is not walked);
     /// returns whether it linked. `placed` is called on the value in its
     /// node before it is published (before the lock is taken), `linked`
-    /// on it after it is published, under the lock.
+    /// on it after it is published, under the lock. With a `class`, the
+    /// entry goes at the end of its stripe's eviction list of that class.
     fn insert_placed_if<F: Fn(&T) -> bool>(
         &self,
         hash: u32,
         val: T,
         placed: impl FnOnce(&T),
         ok: Option<F>,
+        class: Option<u8>,
         linked: impl FnOnce(&T),
     ) -> Result<bool> {
         let lock = self.stripe(hash).ok_or(EINVAL)?;
@@ -561,6 +680,11 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         cur.link(n);
         if let Some(f) = self.future_for(&l, cur, hash) {
             f.link(n);
+        }
+        if let (Some(c), Some(lists)) = (class, self.lists.get((hash >> STRIPE_SHIFT) as usize)) {
+            if usize::from(c) < CLASSES {
+                lists.push(n, c, super::jiffies() as u32);
+            }
         }
         self.len.fetch_add(1, Ordering::Relaxed);
         linked(&n.val);
@@ -738,6 +862,9 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 if let Some(f) = self.future_for(&l, cur, n.hash) {
                     f.unlink(n);
                 }
+                if let Some(lists) = self.lists.get(s) {
+                    lists.del(n);
+                }
                 gone(&n.val);
                 self.len.fetch_sub(1, Ordering::Relaxed);
                 count = count.saturating_add(1);
@@ -784,6 +911,97 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 count
             }
         }
+    }
+
+    /// Makes room for one entry from the eviction lists: class by class
+    /// (0 first), stripe by stripe from stripe `from` on, the entry at the
+    /// head of a non-empty list is put to `judge` (under the stripe lock,
+    /// with its class and when it was put at the list's end), which takes
+    /// it (it is unlinked, passed to `gone` under the lock and freed after
+    /// a grace period), moves it to another class's list or sends it to
+    /// the end of its own. At most `steps` heads are judged: the cost is
+    /// bounded whatever the table holds. Returns the class of the entry
+    /// taken. Any context.
+    pub(crate) fn evict_listed(
+        &self,
+        from: usize,
+        steps: usize,
+        mut judge: impl FnMut(&T, u8, u32) -> Judge,
+        gone: impl FnOnce(&T),
+    ) -> Option<u8> {
+        let mut left = steps;
+        let now = super::jiffies() as u32;
+        for class in 0..CLASSES {
+            for k in 0..STRIPES {
+                let s = from.wrapping_add(k) % STRIPES;
+                let (Some(lists), Some(lock)) = (self.lists.get(s), self.locks.get(s)) else {
+                    continue;
+                };
+                if lists
+                    .n
+                    .get(class)
+                    .is_none_or(|n| n.load(Ordering::Relaxed) == 0)
+                {
+                    continue;
+                }
+                let l = lock.lock();
+                let Some(cur) = self.array_locked(&l) else {
+                    return None;
+                };
+                // Each entry of the list judged once at most, and a list
+                // does not take all the steps.
+                let mut here = lists
+                    .n
+                    .get(class)
+                    .map_or(0, |n| n.load(Ordering::Relaxed))
+                    .min(steps / CLASSES)
+                    .max(1);
+                while left > 0 && here > 0 {
+                    here -= 1;
+                    let Some(p) = lists.ends.get(class).map(|e| e[0].load(Ordering::Relaxed))
+                    else {
+                        break;
+                    };
+                    if p.is_null() {
+                        break;
+                    }
+                    left -= 1;
+                    // SAFETY: a listed node is linked (type invariant), and
+                    // we hold its stripe's lock.
+                    let n = unsafe { &*p };
+                    let c = class as u8;
+                    match judge(&n.val, c, n.seen.load(Ordering::Relaxed)) {
+                        Judge::Take => {
+                            lists.del(n);
+                            cur.unlink(n);
+                            if let Some(f) = self.future_for(&l, cur, n.hash) {
+                                f.unlink(n);
+                            }
+                            gone(&n.val);
+                            self.len.fetch_sub(1, Ordering::Relaxed);
+                            // SAFETY: unlinked from every array and list;
+                            // readers that still see it are in read
+                            // sections that the grace period waits for.
+                            unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
+                            return Some(c);
+                        }
+                        Judge::Move(to) if usize::from(to) < CLASSES => {
+                            lists.del(n);
+                            lists.push(n, to, now);
+                        }
+                        _ => {
+                            lists.del(n);
+                            lists.push(n, c, now);
+                        }
+                    }
+                }
+                drop(l);
+                if left == 0 {
+                    return None;
+                }
+            }
+        }
+        None
     }
 
     /// Resizes the table to `1 << bits` buckets (at least 2^5), or gives
@@ -892,7 +1110,11 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             while !p.is_null() {
                 // SAFETY: unlinked from the table just now under the lock,
                 // not yet freed (only `Detached` frees it).
-                p = a.next(unsafe { &*p }).load(Ordering::Relaxed);
+                let n = unsafe { &*p };
+                if let Some(lists) = self.lists.get(i / per) {
+                    lists.del(n);
+                }
+                p = a.next(n).load(Ordering::Relaxed);
                 count = count.saturating_add(1);
             }
             self.len.fetch_sub(count, Ordering::Relaxed);

@@ -6,6 +6,8 @@
  * inline sequence in one out-of-line call. The Rust side is in rust/sys/.
  */
 #include <linux/icmp.h>
+#include <linux/memcontrol.h>
+#include <linux/sched/mm.h>
 #include <linux/swap.h>
 #include <linux/igmp.h>
 #include <linux/inetdevice.h>
@@ -638,7 +640,27 @@ struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, un
 	/* Not merged with other caches: its figures in /proc/slabinfo are rvs's. */
 	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
 }
-void *rvs_kmem_cache_alloc(struct kmem_cache *c) { return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN); }
+/* Charged to the memory cgroup in force (see rvs_memcg_enter); in softirq
+ * with none set, to none. */
+void *rvs_kmem_cache_alloc(struct kmem_cache *c)
+{
+	return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT);
+}
+
+/* ---- memory cgroups (include/linux/memcontrol.h, sched/mm.h): a
+ * namespace's connection entries are charged to the cgroup of whoever
+ * gave it its first service, from any context. */
+void *rvs_memcg_of_current(void)
+{
+#ifdef CONFIG_MEMCG
+	return get_mem_cgroup_from_mm(current->mm);
+#else
+	return NULL;
+#endif
+}
+void rvs_memcg_put(void *memcg) { mem_cgroup_put(memcg); }
+void *rvs_memcg_enter(void *memcg) { return set_active_memcg(memcg); }
+void rvs_memcg_leave(void *old) { set_active_memcg(old); }
 
 /* ---- sync daemon sockets (ip_vs_sync.c's make_send_sock and
  * make_receive_sock): UDP over IPv4 or IPv6 multicast, and a receive hook
@@ -779,6 +801,10 @@ out:
 struct rvs_rx_hook {
 	void (*ready)(const void *ctx);
 	const void *ctx;
+	/* The socket's own callback, put back when the hook goes: once the
+	 * hook is cleared the socket calls nothing of rvs's, so it may outlive
+	 * the module (a datagram under way, a socket not yet released). */
+	void (*orig)(struct sock *sk);
 };
 
 static void rvs_sock_data_ready(struct sock *sk)
@@ -793,7 +819,8 @@ static void rvs_sock_data_ready(struct sock *sk)
 }
 
 /* Calls ready(ctx) whenever a datagram is queued on the socket; with
- * ready NULL, never again (a call under way has ended on return). */
+ * ready NULL, never again (a call under way has ended on return), and the
+ * socket's own sk_data_ready is back. */
 int rvs_sock_set_rx(struct socket *sock, void (*ready)(const void *), const void *ctx)
 {
 	struct sock *sk = sock->sk;
@@ -808,8 +835,13 @@ int rvs_sock_set_rx(struct socket *sock, void (*ready)(const void *), const void
 	}
 	write_lock_bh(&sk->sk_callback_lock);
 	old = sk->sk_user_data;
+	if (h) {
+		h->orig = old ? old->orig : sk->sk_data_ready;
+		sk->sk_data_ready = rvs_sock_data_ready;
+	} else if (old) {
+		sk->sk_data_ready = old->orig;
+	}
 	sk->sk_user_data = h;
-	sk->sk_data_ready = rvs_sock_data_ready;
 	write_unlock_bh(&sk->sk_callback_lock);
 	kfree(old);
 	return 0;
@@ -823,13 +855,36 @@ int rvs_sock_send(struct socket *sock, const void *buf, size_t len)
 	return kernel_sendmsg(sock, &msg, &iov, 1, len);
 }
 
-int rvs_sock_recv(struct socket *sock, void *buf, size_t len)
+/* One datagram; *local says whether its source is an address of the
+ * socket's namespace (a sender on this host: any local user can reach a
+ * multicast group's socket through the loopback of its own sends). */
+int rvs_sock_recv(struct socket *sock, void *buf, size_t len, bool *local)
 {
-	struct msghdr msg = {};
+	struct sockaddr_storage from = {};
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from) };
 	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct net *net = sock_net(sock->sk);
+	int r;
 
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
-	return sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+	r = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+	*local = false;
+	if (r < 0)
+		return r;
+	if (from.ss_family == AF_INET) {
+		__be32 a = ((struct sockaddr_in *)&from)->sin_addr.s_addr;
+
+		*local = inet_addr_type(net, a) == RTN_LOCAL;
+#if IS_ENABLED(CONFIG_IPV6)
+	} else if (from.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&from)->sin6_addr;
+
+		*local = ipv6_addr_v4mapped(a) ?
+			inet_addr_type(net, a->s6_addr32[3]) == RTN_LOCAL :
+			ipv6_chk_addr(net, a, NULL, 0);
+#endif
+	}
+	return r;
 }
 
 void rvs_sock_release(struct socket *sock) { sock_release(sock); }

@@ -73,13 +73,17 @@ int rvs_proc_checked(const struct ctl_table *table, int write, void *buffer,
 
 struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, unsigned int align);
 void *rvs_kmem_cache_alloc(struct kmem_cache *c);
+void *rvs_memcg_of_current(void);
+void rvs_memcg_put(void *memcg);
+void *rvs_memcg_enter(void *memcg);
+void rvs_memcg_leave(void *old);
 
 int rvs_dev_ifindex(struct net *net, const char *name, unsigned int *mtu);
 struct socket *rvs_sync_sock(struct net *net, bool master, int ifindex, int af,
 			     const u8 *group, u16 port, u8 ttl, int bufsize, int *err);
 int rvs_sock_set_rx(struct socket *sock, void (*ready)(const void *), const void *ctx);
 int rvs_sock_send(struct socket *sock, const void *buf, size_t len);
-int rvs_sock_recv(struct socket *sock, void *buf, size_t len);
+int rvs_sock_recv(struct socket *sock, void *buf, size_t len, bool *local);
 void rvs_sock_release(struct socket *sock);
 unsigned long rvs_nr_free_buffer_pages(void);
 

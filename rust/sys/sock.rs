@@ -40,7 +40,7 @@ extern "C" {
         ctx: *const core::ffi::c_void,
     ) -> i32;
     fn rvs_sock_send(sock: SockPtr, buf: *const u8, len: usize) -> i32;
-    fn rvs_sock_recv(sock: SockPtr, buf: *mut u8, len: usize) -> i32;
+    fn rvs_sock_recv(sock: SockPtr, buf: *mut u8, len: usize, local: *mut bool) -> i32;
     fn rvs_sock_release(sock: SockPtr);
 }
 
@@ -186,11 +186,17 @@ impl McastSock {
     }
 
     /// Takes one datagram without waiting into `buf`: its length (at most
-    /// `buf.len()`), or the errno (`EAGAIN` when none is queued).
-    pub(crate) fn recv(&self, buf: &mut [u8]) -> Result<usize> {
-        // SAFETY: the socket is alive; `buf` is writable for its length.
-        let r = unsafe { rvs_sock_recv(self.sock, buf.as_mut_ptr(), buf.len()) };
-        usize::try_from(r).map_err(|_| Error::from_errno(r))
+    /// `buf.len()`) and whether its source is an address of this host's
+    /// (the socket's namespace), or the errno (`EAGAIN` when none is
+    /// queued).
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> Result<(usize, bool)> {
+        let mut local = false;
+        // SAFETY: the socket is alive; `buf` is writable for its length;
+        // `local` is a writable bool.
+        let r = unsafe { rvs_sock_recv(self.sock, buf.as_mut_ptr(), buf.len(), &mut local) };
+        usize::try_from(r)
+            .map(|n| (n, local))
+            .map_err(|_| Error::from_errno(r))
     }
 }
 

@@ -126,8 +126,10 @@ unsafe impl<const N: usize, T: Send + Sync> Sync for Registration<N, T> {}
 
 impl<const N: usize, T: Send + Sync> Registration<N, T> {
     /// Registers `tmpl` under `path` in `net`, the values being
-    /// `vals(&owner)`; the entries whose indexes `unpriv_ro` lists are
-    /// read-only in a namespace that an unprivileged user namespace owns.
+    /// `vals(&owner)`; the entries whose first values `unpriv_ro` lists (by
+    /// their indexes in `vals`, which pass the template's indexes where an
+    /// entry spans several values) are read-only in a namespace that an
+    /// unprivileged user namespace owns.
     pub(crate) fn new(
         net: &Net,
         path: &'static core::ffi::CStr,
@@ -136,10 +138,15 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
         vals: fn(&T) -> &[AtomicI32],
         unpriv_ro: &[usize],
     ) -> Result<Self> {
-        let ro = unpriv_ro
-            .iter()
-            .filter(|&&i| i < N.min(64))
-            .fold(0u64, |m, &i| m | 1u64 << i);
+        // The template's index of each entry whose first value is listed.
+        let mut ro = 0u64;
+        let mut first = 0usize;
+        for (j, e) in tmpl.0.iter().enumerate() {
+            if j < 64 && unpriv_ro.contains(&first) {
+                ro |= 1u64 << j;
+            }
+            first = first.saturating_add(e.ints());
+        }
         let v = vals(&owner);
         // Each entry's data is the next `ints()` values (shim.c).
         let need: usize = tmpl.0.iter().map(|e| e.ints()).sum();

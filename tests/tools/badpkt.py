@@ -11,6 +11,13 @@ client's interface to the director.
                                                    fragments, ICMPv6)
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood N  N SYNs from N ports
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT initflood N N SCTP INITs from N ports
+  badpkt.py IFACE DST_MAC SRC_IP VIP PORT flows KIND N ADDRS
+                                                   N spoofed flows from ADDRS
+                                                   addresses from SRC_IP on
+                                                   (flow i from address
+                                                   i % ADDRS): KIND udp (one
+                                                   datagram), synack (a SYN,
+                                                   then an ACK), syn
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood-for SECS
                                                    SYNs for SECS s, from
                                                    SRC_IP and the 99 next
@@ -261,6 +268,24 @@ def main():
             sp = 10000 + i
             send(ip(src, vip, 6, tcp(src, vip, sp, port, 0x02)))
         print(f"sent {n} SYNs")
+        return
+    if what == "flows":
+        kind, n, addrs = sys.argv[7], int(sys.argv[8]), int(sys.argv[9])
+        first = struct.unpack("!I", socket.inet_aton(src))[0]
+        for i in range(n):
+            a = socket.inet_ntoa(struct.pack("!I", first + i % addrs))
+            sp = 1024 + i // addrs
+            if kind == "udp":
+                send(ip(a, vip, 17, udp(a, vip, sp, port)))
+            elif kind == "synack":
+                seq = random.getrandbits(32)
+                send(ip(a, vip, 6, tcp(a, vip, sp, port, 0x02, seq=seq)))
+                send(ip(a, vip, 6, tcp(a, vip, sp, port, 0x10, seq=(seq + 1) & 0xFFFFFFFF)))
+            elif kind == "syn":
+                send(ip(a, vip, 6, tcp(a, vip, sp, port, 0x02)))
+            else:
+                sys.exit(f"badpkt.py: no flow kind {kind}")
+        print(f"sent {n} {kind} flows from {addrs} addresses")
         return
     if what == "initflood":
         n = int(sys.argv[7])

@@ -103,7 +103,9 @@ def decode(paths):
 def sender(ifaddr):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ifaddr))
-    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+    # SYNC_LOOP=1: the host's own sockets get the datagrams too (a local
+    # sender, as any user of the host could be).
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, int(os.environ.get("SYNC_LOOP", "0")))
     return s
 
 

@@ -8,7 +8,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::{NodeAlloc, RcuHashTable, STRIPE_SHIFT};
+use super::{Judge, NodeAlloc, RcuHashTable};
 use crate::sys::sync::{LockKey, RcuGuard};
 
 /// What the timer of a [`TimedTable`] entry decides when it fires.
@@ -126,13 +126,15 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
     }
 
     /// Links `val` unless `ok` refuses an entry of its bucket, checked
-    /// under the lock; its timer is armed for `first` (jiffies). Returns
-    /// whether it linked.
+    /// under the lock; its timer is armed for `first` (jiffies); it goes on
+    /// the eviction list of `class` (see [`TimedTable::evict_listed`]).
+    /// Returns whether it linked.
     pub(crate) fn insert_if(
         &self,
         hash: u32,
         val: T,
         first: u64,
+        class: u8,
         ok: impl Fn(&T) -> bool,
     ) -> Result<bool> {
         let shared: *const Shared<T, A> = &*self.shared;
@@ -159,7 +161,8 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
                 }
             },
             Some(|e: &Timed<T>| ok(&e.val)),
-            |e| e.fire_by(first),
+            Some(class),
+            |e: &Timed<T>| e.fire_by(first),
         )
     }
 
@@ -185,38 +188,33 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         self.shared.tab.for_each_sampled(k, f)
     }
 
-    /// Takes out the first entry that `pred` accepts in up to `tries`
-    /// buckets picked at random, as if its timer had removed it (`gone`
-    /// is called); its timer is shut down first. `pred` runs under the
-    /// bucket's lock and must make sure that nothing uses the entry it
-    /// accepts. Returns whether one went. Any context.
-    pub(crate) fn evict(&self, tries: usize, mut pred: impl FnMut(&T) -> bool) -> bool {
+    /// Makes room for one entry (see [`RcuHashTable::evict_listed`]): the
+    /// entry `judge` takes goes as if its timer had removed it (`gone` is
+    /// called), its timer shut down first. `judge` runs under the stripe's
+    /// lock and, to take an entry, must make sure that nothing uses it.
+    /// Returns the class of the entry taken. Any context.
+    pub(crate) fn evict_listed(
+        &self,
+        from: usize,
+        steps: usize,
+        mut judge: impl FnMut(&T, u8, u32) -> Judge,
+    ) -> Option<u8> {
         let shared = &*self.shared;
-        for _ in 0..tries {
-            let r = crate::sys::random_u32();
-            let mut done = false;
-            shared.tab.remove_in(
-                (r >> STRIPE_SHIFT) as usize,
-                |a| a.index(r),
-                None,
-                &mut |e: &Timed<T>| {
-                    if done || !pred(&e.val) {
-                        return false;
-                    }
+        shared.tab.evict_listed(
+            from,
+            steps,
+            |e: &Timed<T>, class, seen| {
+                let j = judge(&e.val, class, seen);
+                if matches!(j, Judge::Take) {
                     // SAFETY: initialised (type invariant); a callback
                     // under way cannot arm it again, and finds the entry
-                    // taken (`pred` said so).
+                    // taken (`judge` made sure nothing uses it).
                     unsafe { bindings::timer_shutdown(e.timer.get()) };
-                    done = true;
-                    true
-                },
-                &mut |e: &Timed<T>| e.val.gone(&shared.ctx),
-            );
-            if done {
-                return true;
-            }
-        }
-        false
+                }
+                j
+            },
+            |e: &Timed<T>| e.val.gone(&shared.ctx),
+        )
     }
 
     /// See [`RcuHashTable::seek`].

@@ -154,6 +154,13 @@ pub const RVS_TABLE_ATTR_DROP_ENTRY: u16 = 10;
 pub const RVS_TABLE_ATTR_DROP_PACKET: u16 = 11;
 pub const RVS_TABLE_ATTR_SECURE_TCP: u16 = 12;
 pub const RVS_TABLE_ATTR_STATES: u16 = 13;
+/// Evictions by class, in the order entries give way: half-open,
+/// never answered (NAT), templates without connections, least recently
+/// used idle ones.
+pub const RVS_TABLE_ATTR_EVICTED_HALF_OPEN: u16 = 14;
+pub const RVS_TABLE_ATTR_EVICTED_UNANSWERED: u16 = 15;
+pub const RVS_TABLE_ATTR_EVICTED_TEMPLATE: u16 = 16;
+pub const RVS_TABLE_ATTR_EVICTED_IDLE: u16 = 17;
 pub const RVS_TABLE_STATE_PROTOCOL: u16 = 1;
 pub const RVS_TABLE_STATE_NAME: u16 = 2;
 pub const RVS_TABLE_STATE_COUNT: u16 = 3;

@@ -349,6 +349,9 @@ pub struct TableInfo {
     pub refused_full: u64,
     /// Embryonic entries that gave way to new connections.
     pub evicted: u64,
+    /// The same by class (half-open, unanswered, template, idle), when the
+    /// module says so.
+    pub evicted_by: Option<[u64; 4]>,
     pub secure_tcp_on: bool,
     /// drop_packet's rate now (0: off).
     pub drop_rate: u32,
@@ -374,6 +377,12 @@ impl TableInfo {
                 RVS_TABLE_ATTR_MAX => t.max = u64n(v)?,
                 RVS_TABLE_ATTR_REFUSED_FULL => t.refused_full = u64n(v)?,
                 RVS_TABLE_ATTR_EVICTED => t.evicted = u64n(v)?,
+                RVS_TABLE_ATTR_EVICTED_HALF_OPEN..=RVS_TABLE_ATTR_EVICTED_IDLE => {
+                    let i = usize::from(kind - RVS_TABLE_ATTR_EVICTED_HALF_OPEN);
+                    if let Some(n) = t.evicted_by.get_or_insert([0; 4]).get_mut(i) {
+                        *n = u64n(v)?;
+                    }
+                }
                 RVS_TABLE_ATTR_SECURE_TCP_ON => t.secure_tcp_on = u32n(v)? != 0,
                 RVS_TABLE_ATTR_DROP_RATE => t.drop_rate = u32n(v)?,
                 RVS_TABLE_ATTR_AMEMTHRESH => t.amemthresh = u32n(v)?,

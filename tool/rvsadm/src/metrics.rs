@@ -190,9 +190,19 @@ fn table_families(out: &mut String, tab: &TableInfo) {
     let mut evicted = Family::new(
         "ipvs_connections_evicted_total",
         "counter",
-        "Half-open entries that gave way to a new connection in a full table (evict_on_full).",
+        "Entries that gave way to a new connection in a full table (evict_on_full), by class.",
     );
-    evicted.add("", tab.evicted);
+    match tab.evicted_by {
+        Some(by) => {
+            for (class, n) in ["half_open", "unanswered", "template", "idle"]
+                .iter()
+                .zip(by)
+            {
+                evicted.add(&format!("class=\"{class}\""), n);
+            }
+        }
+        None => evicted.add("", tab.evicted),
+    }
     evicted.write(out);
     let mut states = Family::new(
         "ipvs_connection_entries",

@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A full connection table must degrade the attack, never the clients
+# (issue 29). rvs.ko bounds its table (conn_max here, by memory by
+# default); ip_vs.ko has no bound and is the reference: the same script
+# runs on both.
+#
+#   client 192.0.2.2 (and spoofed 192.0.2.128/25) --- director --- rs1..rs3
+#   peer 203.0.113.34 --- director s0 203.0.113.33 (sync messages)
+#
+# The spoofed sources never get an answer: the real servers drop their
+# packets by their reverse-path check (a blackhole route back to them), so
+# every entry they make stays as the attacker left it.
+# - lockout: NAT TCP VIP:8080, UDP VIP:8080 and a persistent TCP VIP:8081,
+#   rvs.ko's table capped at CAP entries; in turn one-packet UDP flows,
+#   SYN-then-ACK pairs (ESTABLISHED without the real server ever
+#   answering) and SYNs to the persistent service (a template per source),
+#   each phase more than CAP entries; after each, a legitimate client's 20
+#   connections: at least 19 served (ip_vs.ko: all), and rvs.ko's counters
+#   say which class gave way;
+# - hostile sync: forged messages of ESTABLISHED entries with a timeout of
+#   0xffffffff seconds from the sync segment fill the backup's table, then
+#   failover: the entries live no longer than the local ESTABLISHED timeout
+#   (900 s; on ip_vs.ko ~49 days), and a new client still connects; the
+#   same messages from an unprivileged user on the backup itself are
+#   dropped (sync_accept_local 0), and taken with sync_accept_local 1.
+source "$(dirname "$0")/lib.sh"
+
+OUT=$(mktemp -d /tmp/rvs-lockout.XXXXXX)
+trap 'cleanup_ns; rm -rf "$OUT"; unload_all >/dev/null 2>&1' EXIT
+BADPKT="$RVS_ROOT/tests/tools/badpkt.py"
+SYNCMSG="$RVS_ROOT/tests/tools/syncmsg.py"
+CAP=200
+SPOOF=192.0.2.128
+SPOOF_NET=192.0.2.128/25
+
+# tab KEY: a figure of rvs.ko's /proc/net/rvs_conn_tab.
+tab() { dir awk -v k="$1" '$1 == k { print $2 }' /proc/net/rvs_conn_tab; }
+
+# lockout_setup IMPL: the topology, the three services, the real servers
+# deaf to the spoofed range; rvs.ko's table capped at CAP.
+lockout_setup() {
+	load_impl "$1"
+	lvs_setup
+	local i ns rss=("$rs1" "$rs2" "$rs3")
+	for ns in "${rss[@]}"; do
+		ip -n "$ns" route add blackhole "$SPOOF_NET"
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1
+	done
+	dir $IPVSADM -A -t "$VIP:8080" -s rr
+	dir $IPVSADM -A -u "$VIP:8080" -s rr
+	dir $IPVSADM -A -t "$VIP:8081" -s rr -p 300
+	for i in 0 1 2; do
+		dir $IPVSADM -a -t "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
+		dir $IPVSADM -a -u "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
+		dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m
+	done
+	if [ "$1" = rvs ]; then
+		dir sysctl -qw net.ipv4.vs.conn_max=$CAP
+		# The namespace's tick takes the bound within a second.
+		wait_for 5 sh -c "[ \"\$(ip netns exec $director awk '\$1 == \"max\" { print \$2 }' /proc/net/rvs_conn_tab)\" = $CAP ]" ||
+			fail "conn_max not in force"
+	fi
+}
+
+# spoof KIND N ADDRS PORT: N spoofed flows of KIND (badpkt.py flows) to
+# VIP:PORT from ADDRS addresses of the spoofed range.
+spoof() {
+	local mac
+	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	cli python3 "$BADPKT" c0 "$mac" "$SPOOF" "$VIP" "$4" flows "$1" "$2" "$3"
+}
+
+# legit PORT: the client's 20 connections to VIP:PORT, one at a time (each
+# given 3 s), a real server's name read back from each; prints how many.
+legit() {
+	cli python3 - "$VIP" "$1" <<'EOF'
+import socket, sys
+ok = 0
+for _ in range(20):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+        s.settimeout(3)
+        if s.recv(100).strip().startswith(b"rs"):
+            ok += 1
+        s.close()
+    except OSError:
+        pass
+print(ok)
+EOF
+}
+
+# phase IMPL WHAT KIND N ADDRS PORT CLASS: a flood phase, then the client;
+# on rvs.ko the table must have been full (the flood made more than CAP
+# entries) and entries of CLASS must have given way.
+phase() {
+	local impl=$1 what=$2 kind=$3 n=$4 addrs=$5 port=$6 class=$7 before ok
+	[ "$impl" = rvs ] && before=$(tab "evicted_$class")
+	spoof "$kind" "$n" "$addrs" "$port"
+	if [ "$impl" = rvs ]; then
+		expect_eq "$what: the table full" "$CAP" "$(tab entries)"
+	fi
+	# The client's connections to the echo server's name port.
+	ok=$(legit 8081)
+	echo "$impl: after $what: the client's connections served: $ok of 20"
+	if [ "$impl" = rvs ]; then
+		dir cat /proc/net/rvs_conn_tab
+		[ "$(tab "evicted_$class")" -gt "$before" ] || fail "$what: no $class entry gave way"
+		[ "$ok" -ge 19 ] || fail "rvs: after $what: $ok of 20 connections served"
+	else
+		expect_eq "ip_vs: after $what: connections served" 20 "$ok"
+	fi
+}
+
+test_lockout() {
+	local impl
+	for impl in ip_vs rvs; do
+		lockout_setup "$impl"
+		# One datagram each from 128 addresses: never answered (UDP, 300 s).
+		phase "$impl" "one-packet UDP flows" udp $((3 * CAP)) 128 8080 unanswered
+		# ESTABLISHED by the client's ACK alone (NAT, secure_tcp 0: 900 s).
+		phase "$impl" "SYN-then-ACK pairs" synack $((3 * CAP)) 128 8080 unanswered
+		# Every source leaves a template, each SYN a half-open entry.
+		phase "$impl" "SYNs to the persistent service" syn $((3 * CAP)) 128 8081 half_open
+		[ "$impl" = ip_vs ] || dir $RVSADM metrics | grep '^ipvs_connections_evicted_total'
+		cleanup_ns
+	done
+	unload_all
+}
+
+# forged_stream FILE CLIENT N: N ESTABLISHED TCP entries of VIP:8080 (NAT,
+# from the spoofed address CLIENT), each with a timeout of 0xffffffff s.
+forged_stream() {
+	SYNC_TIMEOUT=4294967295 SYNC_CLIENT=$2 python3 "$SYNCMSG" gen "$1" "$3" "$VIP:8080" \
+		"${RS_IPS[0]}:8080" "${RS_IPS[1]}:8080" "${RS_IPS[2]}:8080"
+}
+LOCAL_CLIENT=192.0.2.250
+
+# as_local_user: the forged messages of LOCAL_CLIENT sent by an
+# unprivileged user (nobody) on the director itself, looped back to its
+# own sockets.
+as_local_user() {
+	install -m 0644 "$OUT/local" "$OUT.local"
+	dir env SYNC_LOOP=1 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		/usr/bin/python3 "$SYNCMSG" replay "$S0" "$OUT.local" >/dev/null
+	rm -f "$OUT.local"
+}
+
+# from ADDR: the director's entries of client ADDR.
+from() { dir $IPVSADM -L -c -n | awk -v p="$1:" 'index($4, p) == 1 { n++ } END { print n + 0 }'; }
+from_at_least() { [ "$(from "$1")" -ge "$2" ]; }
+# longest: the longest time left of an entry, in seconds (ipvsadm's mm:ss).
+longest() {
+	dir $IPVSADM -L -c -n | awk 'NR > 2 { split($2, t, ":"); s = t[1] * 60 + t[2]; if (s > m) m = s } END { print m + 0 }'
+}
+
+test_hostile_sync() {
+	local impl ok n want
+	forged_stream "$OUT/forged" "$SPOOF" 300
+	forged_stream "$OUT/local" "$LOCAL_CLIENT" 50
+	for impl in ip_vs rvs; do
+		lockout_setup "$impl"
+		sync_peer "$director"
+		dir $IPVSADM --start-daemon backup --mcast-interface s0
+		# From an unprivileged user on the backup itself (multicast
+		# loopback reaches the backup's socket), then from the sync
+		# segment: once the segment's are in, the local user's were
+		# looked at (one socket, in order).
+		as_local_user
+		ip netns exec "$peer" python3 "$SYNCMSG" replay "$S1" "$OUT/forged" >/dev/null
+		want=300
+		[ "$impl" = ip_vs ] || want=$((CAP - 50))
+		wait_for 20 from_at_least "$SPOOF" "$want" ||
+			fail "$impl: the forged entries not taken ($(from "$SPOOF"))"
+		n=$(from "$LOCAL_CLIENT")
+		echo "$impl: forged entries taken from the segment: $(from "$SPOOF"), from a local user: $n; the longest lives $(longest) s"
+		if [ "$impl" = rvs ]; then
+			expect_eq "rvs: forged entries from a local user (sync_accept_local 0)" 0 "$n"
+			expect_eq "rvs: the table full of forged entries" "$CAP" "$(tab entries)"
+			[ "$(longest)" -le 900 ] || fail "rvs: a synced entry lives $(longest) s, beyond ESTABLISHED's 900"
+			# The sysctl that lets them in (the test can fail).
+			dir sysctl -qw net.ipv4.vs.sync_accept_local=1
+			as_local_user
+			wait_for 20 from_at_least "$LOCAL_CLIENT" 40 ||
+				fail "rvs: sync_accept_local 1: the local user's messages not taken ($(from "$LOCAL_CLIENT"))"
+			echo "rvs: with sync_accept_local 1: $(from "$LOCAL_CLIENT") taken"
+			dir sysctl -qw net.ipv4.vs.sync_accept_local=0
+		fi
+		# Failover: the backup becomes the director.
+		dir $IPVSADM --stop-daemon backup
+		ok=$(legit 8081)
+		echo "$impl: after failover: the client's connections served: $ok of 20"
+		if [ "$impl" = rvs ]; then
+			[ "$ok" -ge 19 ] || fail "rvs: after failover: $ok of 20 connections served"
+		else
+			expect_eq "ip_vs: after failover: connections served" 20 "$ok"
+		fi
+		cleanup_ns
+	done
+	unload_all
+}
+
+# test_memcg: a namespace's entries are charged to the memory cgroup of
+# whoever gave it its first service, even when a packet makes them (in
+# softirq, where the task interrupted is anyone's).
+test_memcg() {
+	local cg=/sys/fs/cgroup t=/sys/fs/cgroup/rvs-tenant before after size n=5000
+	mountpoint -q "$cg" || mount -t cgroup2 none "$cg"
+	echo +memory >"$cg/cgroup.subtree_control"
+	mkdir -p "$t"
+	load_impl rvs
+	lvs_setup
+	# The tenant's administrator: a shell in the tenant's cgroup.
+	sh -c "echo \$\$ >$t/cgroup.procs && exec ip netns exec $director $IPVSADM -A -u $VIP:8080 -s rr"
+	for i in 0 1 2; do
+		dir $IPVSADM -a -u "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
+	done
+	size=$(awk '$1 == "rvs_conn" { print $4 }' /proc/slabinfo)
+	before=$(cat "$t/memory.current")
+	spoof udp $n 128 8080
+	expect_eq "entries" "$n" "$(tab entries)"
+	after=$(cat "$t/memory.current")
+	echo "the tenant's cgroup: $before -> $after bytes for $n entries of $size bytes"
+	[ $((after - before)) -ge $((n * size * 8 / 10)) ] ||
+		fail "the tenant's cgroup was charged $((after - before)) bytes for $n entries of $size"
+	cleanup_ns
+	unload_all
+	rmdir "$t"
+}
+
+tap_case "a table capped at $CAP: after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, a client is served (>= 19 of 20; ip_vs.ko beside: 20)" test_lockout
+tap_case "forged sync entries (ESTABLISHED, timeout 0xffffffff s): bounded by the local timeouts, evictable after failover, refused from a local user" test_hostile_sync
+tap_case "a namespace's entries charged to its memory cgroup (made in softirq by packets)" test_memcg
+tap_done
