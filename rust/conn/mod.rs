@@ -682,6 +682,10 @@ impl Key {
 /// Entries judged at most for one eviction from a full table (list heads
 /// looked at: see `RcuHashTable::evict_listed`).
 const EVICT_STEPS: usize = 32;
+/// Entries moved at most to the list of the class they have now, for one
+/// eviction (a connection is listed half-open when it starts, and moves
+/// when it reaches the head of that list once established).
+const EVICT_MOVES: usize = 1024;
 
 const _: () = assert!(crate::sys::rcuhash::CLASSES == defense::EVICT_CLASSES);
 
@@ -808,28 +812,32 @@ impl ConnTable {
 
     /// Makes room for one entry, in stripe `hash`'s first: an entry not in
     /// use gives way, in the order of `defense::EVICT_*`; bounded work
-    /// (`EVICT_STEPS` list heads), no scan of the table.
+    /// (`EVICT_STEPS` list heads judged, `EVICT_MOVES` moved), no scan of
+    /// the table.
     fn evict_one(&self, hash: u32) -> bool {
         let from = (hash >> 27) as usize;
-        let taken =
-            self.tab.evict_listed(
-                from,
-                EVICT_STEPS,
-                |c, list, seen| match defense::evict_verdict(list, &c.evict_view(seen)) {
-                    defense::Evict::Move(to) => Judge::Move(to),
-                    defense::Evict::Keep => Judge::Keep,
-                    defense::Evict::Take => {
-                        if c.refcnt
-                            .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
-                            .is_ok()
-                        {
-                            Judge::Take
-                        } else {
-                            Judge::Keep
-                        }
+        let judge =
+            |c: &Conn, list: u8, seen: u32| match defense::evict_verdict(list, &c.evict_view(seen))
+            {
+                defense::Evict::Move(to) => Judge::Move(to),
+                defense::Evict::Keep => Judge::Keep,
+                defense::Evict::Take => {
+                    if c.refcnt
+                        .compare_exchange(1, 0, Ordering::Acquire, Ordering::Relaxed)
+                        .is_err()
+                    {
+                        return Judge::Keep;
                     }
-                },
-            );
+                    // A packet may have bound a connection to the template
+                    // between the look and the swap: it stays then.
+                    if c.is_template() && c.evict_view(seen).controls != 0 {
+                        c.refcnt.store(1, Ordering::Release);
+                        return Judge::Keep;
+                    }
+                    Judge::Take
+                }
+            };
+        let taken = self.tab.evict_listed(from, EVICT_STEPS, EVICT_MOVES, judge);
         match taken.and_then(|c| self.evicted.get(usize::from(c))) {
             Some(n) => {
                 n.fetch_add(1, Ordering::Relaxed);
@@ -961,14 +969,16 @@ impl ConnTable {
 
     /// Adds a connection or template made by a sync message, `flags` its
     /// rvs flags (F_INACTIVE, F_NOOUTPUT, F_TEMPLATE, F_SYNC), counted on
-    /// its destination as those say; returns it in use.
+    /// its destination as those say; returns it in use. Its master saw it
+    /// through: it does not count as never answered (a full backup evicts
+    /// it by recency, not first).
     pub(crate) fn add_synced<'g>(
         &'g self,
         g: &'g RcuGuard,
         n: NewConn,
         flags: u32,
     ) -> Option<ConnRef<'g>> {
-        self.insert(g, n, flags)
+        self.insert(g, n, flags | F_REPLIED)
     }
 
     /// The entry `k` names (a connection or a template), whatever its
@@ -1034,7 +1044,7 @@ impl ConnTable {
         let class = defense::evict_class(&defense::EvictView {
             template: flags & F_TEMPLATE != 0,
             half_open: matches!(n.protocol, proto::IPPROTO_TCP | proto::IPPROTO_SCTP),
-            unanswered: conn.fwd == Fwd::Masq,
+            unanswered: conn.fwd == Fwd::Masq && flags & F_REPLIED == 0,
             ..Default::default()
         });
         let linked = {

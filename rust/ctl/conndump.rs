@@ -257,7 +257,10 @@ pub(super) fn dump(dump: &mut Dump<'_>, st: &NetState) -> Result {
 }
 
 /// GET_TABLE takes no attribute.
-pub(super) static NO_ATTR_POLICY: [Policy; 1] = [Policy::unspec()];
+/// (Two entries: a policy of one would give the op `maxattr` 0, which the
+/// genl core replaces by the family's while keeping this array, and read
+/// beyond it.)
+pub(super) static NO_ATTR_POLICY: [Policy; 2] = [Policy::unspec(), Policy::unspec()];
 
 /// Protocols counted by state: TCP, UDP, SCTP, other.
 const PROTOS: [u8; 4] = [

@@ -119,7 +119,7 @@ static OPS: [Op; 16] = [
 /// rvs's own commands, beyond ip_vs's (each with its own policy, so that
 /// ip_vs's commands and attributes stay exactly as they are).
 static POLICY_OPS: [PolicyOp; 2] = [
-    PolicyOp::dump::<Ipvs>(abi::RVS_CMD_GET_CONN, ADMIN_PERM, &conndump::FILTER_POLICY),
+    PolicyOp::dump::<Ipvs, _>(abi::RVS_CMD_GET_CONN, ADMIN_PERM, &conndump::FILTER_POLICY),
     PolicyOp::doit::<Ipvs, _>(
         abi::RVS_CMD_GET_TABLE,
         ADMIN_PERM,

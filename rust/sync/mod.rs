@@ -494,24 +494,24 @@ const TPL_SYNC_SECS: u32 = 180;
 /// more than this director gives such an entry itself (the timeout of its
 /// protocol and state, a template the persistence timeout of its service),
 /// so that a forged message cannot make an entry outlive local policy (a
-/// timeout of 0xffffffff seconds would otherwise live for weeks);
-/// without one in the message, that local timeout (ip_vs's
-/// `ip_vs_proc_conn`).
+/// timeout of 0xffffffff seconds would otherwise live for weeks).
+/// Without one in the message (version 0), what ip_vs's
+/// `ip_vs_proc_conn` gives: the state's timeout, 3 minutes for a template.
 fn synced_timeout(t: &Tables, svc: Option<&SvcRt>, e: &Entry, template: bool) -> u32 {
+    let state = (!template && proto::balanced(e.protocol))
+        .then(|| proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ));
+    let three_min = TPL_SYNC_SECS.saturating_mul(HZ);
+    if e.timeout == 0 {
+        return state.unwrap_or(three_min);
+    }
     let local = if template {
         svc.map(|s| s.timeout.load(Ordering::Relaxed))
             .filter(|&j| j != 0)
-            .unwrap_or(TPL_SYNC_SECS.saturating_mul(HZ))
-    } else if proto::balanced(e.protocol) {
-        proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ)
+            .unwrap_or(three_min)
     } else {
-        TPL_SYNC_SECS.saturating_mul(HZ)
+        state.unwrap_or(three_min)
     };
-    if e.timeout != 0 {
-        e.timeout.saturating_mul(HZ).min(local)
-    } else {
-        local
-    }
+    e.timeout.saturating_mul(HZ).min(local)
 }
 
 /// Adds or updates a connection or template as a backup

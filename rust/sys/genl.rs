@@ -157,6 +157,9 @@ impl PolicyOp {
         flags: u8,
         policy: &'static [Policy; N],
     ) -> Self {
+        // A policy of fewer than two entries gives `maxattr` 0, which the
+        // genl core takes for "the family's" while keeping this array.
+        const { assert!(N >= 2) };
         // The request's attributes are parsed into an array of this
         // policy's length, not the family's.
         Self::with(
@@ -170,7 +173,13 @@ impl PolicyOp {
 
     /// A dump-only operation for command `cmd`, answered by `H`, its
     /// request checked against `policy`.
-    pub(crate) const fn dump<H: Handler>(cmd: u8, flags: u8, policy: &'static [Policy]) -> Self {
+    pub(crate) const fn dump<H: Handler, const N: usize>(
+        cmd: u8,
+        flags: u8,
+        policy: &'static [Policy; N],
+    ) -> Self {
+        // As in `doit`.
+        const { assert!(N >= 2) };
         Self::with(cmd, flags, policy, None, Some(dumpit_trampoline::<H>))
     }
 

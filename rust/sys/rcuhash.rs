@@ -919,17 +919,21 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// with its class and when it was put at the list's end), which takes
     /// it (it is unlinked, passed to `gone` under the lock and freed after
     /// a grace period), moves it to another class's list or sends it to
-    /// the end of its own. At most `steps` heads are judged: the cost is
-    /// bounded whatever the table holds. Returns the class of the entry
-    /// taken. Any context.
+    /// the end of its own. At most `steps` heads are judged to stay, and
+    /// `moves` moved: the cost is bounded whatever the table holds (moves
+    /// count apart: a table of entries that all changed class since they
+    /// were listed moves many before it takes one). Returns the class of
+    /// the entry taken. Any context.
     pub(crate) fn evict_listed(
         &self,
         from: usize,
         steps: usize,
+        moves: usize,
         mut judge: impl FnMut(&T, u8, u32) -> Judge,
         gone: impl FnOnce(&T),
     ) -> Option<u8> {
         let mut left = steps;
+        let mut moves_left = moves;
         let now = super::jiffies() as u32;
         for class in 0..CLASSES {
             for k in 0..STRIPES {
@@ -956,8 +960,7 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     .map_or(0, |n| n.load(Ordering::Relaxed))
                     .min(steps / CLASSES)
                     .max(1);
-                while left > 0 && here > 0 {
-                    here -= 1;
+                while left > 0 && here > 0 && moves_left > 0 {
                     let Some(p) = lists.ends.get(class).map(|e| e[0].load(Ordering::Relaxed))
                     else {
                         break;
@@ -965,7 +968,6 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     if p.is_null() {
                         break;
                     }
-                    left -= 1;
                     // SAFETY: a listed node is linked (type invariant), and
                     // we hold its stripe's lock.
                     let n = unsafe { &*p };
@@ -988,15 +990,18 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                         Judge::Move(to) if usize::from(to) < CLASSES => {
                             lists.del(n);
                             lists.push(n, to, now);
+                            moves_left -= 1;
                         }
                         _ => {
                             lists.del(n);
                             lists.push(n, c, now);
+                            left -= 1;
+                            here -= 1;
                         }
                     }
                 }
                 drop(l);
-                if left == 0 {
+                if left == 0 || moves_left == 0 {
                     return None;
                 }
             }

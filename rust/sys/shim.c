@@ -641,10 +641,13 @@ struct kmem_cache *rvs_kmem_cache_create(const char *name, unsigned int size, un
 	return kmem_cache_create(name, size, align, SLAB_HWCACHE_ALIGN | SLAB_NO_MERGE, NULL);
 }
 /* Charged to the memory cgroup in force (see rvs_memcg_enter); in softirq
- * with none set, to none. */
+ * with none set, to none. GFP_NOWAIT, not GFP_ATOMIC: no dip into the
+ * reserves for an entry, and no __GFP_HIGH, with which a charge would be
+ * forced past the cgroup's memory.max (the cgroup's limit is then a real
+ * bound of the namespace's table, and a flood cannot push it over). */
 void *rvs_kmem_cache_alloc(struct kmem_cache *c)
 {
-	return kmem_cache_alloc(c, GFP_ATOMIC | __GFP_NOWARN | __GFP_ACCOUNT);
+	return kmem_cache_alloc(c, GFP_NOWAIT | __GFP_NOWARN | __GFP_ACCOUNT);
 }
 
 /* ---- memory cgroups (include/linux/memcontrol.h, sched/mm.h): a

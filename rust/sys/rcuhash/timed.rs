@@ -197,12 +197,14 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         &self,
         from: usize,
         steps: usize,
+        moves: usize,
         mut judge: impl FnMut(&T, u8, u32) -> Judge,
     ) -> Option<u8> {
         let shared = &*self.shared;
         shared.tab.evict_listed(
             from,
             steps,
+            moves,
             |e: &Timed<T>, class, seen| {
                 let j = judge(&e.val, class, seen);
                 if matches!(j, Judge::Take) {
@@ -258,7 +260,7 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> Drop for TimedTable<T, A> {
 /// `t` is the timer of a `Timed<T>` made by `TimedTable<T, A>::insert_if`.
 unsafe extern "C" fn fire<T: Expiring, A: NodeAlloc<Timed<T>>>(t: *mut bindings::timer_list) {
     // The timer is the first field of the repr(C) `Timed<T>`. The entry
-    // is valid: it is unlinked only by this callback or by `evict` (which
+    // is valid: it is unlinked only by this callback or by `evict_listed` (which
     // shuts the timer down first, and frees the entry after a grace
     // period, which waits for this softirq), and the table's `Shared`
     // shuts every timer down before it goes.
