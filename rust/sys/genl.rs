@@ -157,9 +157,6 @@ impl PolicyOp {
         flags: u8,
         policy: &'static [Policy; N],
     ) -> Self {
-        // A policy of fewer than two entries gives `maxattr` 0, which the
-        // genl core takes for "the family's" while keeping this array.
-        const { assert!(N >= 2) };
         // The request's attributes are parsed into an array of this
         // policy's length, not the family's.
         Self::with(
@@ -178,15 +175,13 @@ impl PolicyOp {
         flags: u8,
         policy: &'static [Policy; N],
     ) -> Self {
-        // As in `doit`.
-        const { assert!(N >= 2) };
         Self::with(cmd, flags, policy, None, Some(dumpit_trampoline::<H>))
     }
 
-    const fn with(
+    const fn with<const N: usize>(
         cmd: u8,
         flags: u8,
-        policy: &'static [Policy],
+        policy: &'static [Policy; N],
         doit: Option<
             unsafe extern "C" fn(*mut bindings::sk_buff, *mut bindings::genl_info) -> ffi::c_int,
         >,
@@ -197,6 +192,9 @@ impl PolicyOp {
             ) -> ffi::c_int,
         >,
     ) -> Self {
+        // A policy of fewer than two entries gives `maxattr` 0, which the
+        // genl core takes for "the family's" while keeping this array.
+        const { assert!(N >= 2) };
         Self(bindings::genl_ops {
             doit,
             start: None,
@@ -204,7 +202,7 @@ impl PolicyOp {
             done: None,
             policy: policy.as_ptr().cast(),
             // A policy has at most a few dozen entries.
-            maxattr: policy.len().saturating_sub(1) as ffi::c_uint,
+            maxattr: N.saturating_sub(1) as ffi::c_uint,
             cmd,
             internal_flags: 0,
             flags,
