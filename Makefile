@@ -9,6 +9,7 @@
 #   make bench    benchmarks: rvs.ko beside ip_vs.ko and routing (own kernel)
 #   make test-kasan  the packet-path tests on a KASAN kernel
 #   make test-lockdep the packet-path and locking tests on a lockdep kernel
+#   make test-stress  the race stress (4 vCPUs) on the lockdep kernel
 #   make test-interop live sync between rvs.ko and ip_vs.ko in two VMs
 #   make captures regenerate the netlink test vectors of tool/ipvs
 #   make install  rvsadm, its manual page and completion, rvs.ko (DESTDIR, PREFIX)
@@ -25,7 +26,7 @@ KMAKE_PATH := /usr/bin:/usr/sbin:/bin:/sbin:$(HOME)/.cargo/bin
 
 PREFIX ?= /usr/local
 
-.PHONY: deb install prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-interop
+.PHONY: deb install prof all deps kernel module tool test test-host test-vm demo vm vm-run clean check captures bench test-kasan test-lockdep test-stress test-interop
 
 all: module tool
 
@@ -60,9 +61,11 @@ install: all
 deb: all
 	@qemu/make-deb.sh
 
-# Host checks of the userspace and of the module's pure logic.
-check: deps
+# Host checks of the userspace and of the module's pure logic, and the
+# kernel's clippy run over the module (CLIPPY=1).
+check: deps kernel
 	@cd tool && $(CARGO) fmt --check && $(CARGO) clippy --quiet --all-targets -- -D warnings
+	@touch rust/rvs.rs && env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) modules W=1 CLIPPY=1
 
 test: all
 	@tests/run.sh
@@ -131,6 +134,16 @@ test-lockdep: all
 		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-2400} \
 		RVS_TEST_FILES="tests/t-dataplane.sh tests/t-ipv6.sh tests/t-sctp.sh tests/t-badtraffic.sh tests/t-conntab.sh tests/t-sync.sh tests/t-ctl-concurrency.sh tests/t-topology.sh" \
 		qemu/vm.sh run tests/vm-suite.sh
+
+# The race stress of tests/stress-race.sh (resizes, a long chain, listings,
+# real servers removed and added, conn_max toggled, then netns del and
+# rmmod under a flood) in a 4-vCPU VM, on the lockdep kernel by default
+# (RVS_STRESS_KERNEL=kasan for the KASAN one, =test for the test kernel).
+test-stress: all
+	@v=$${RVS_STRESS_KERNEL:-lockdep}; \
+	if [ "$$v" = test ]; then ko=$(CURDIR)/rvs.ko; else ko=$$(RVS_KERNEL_VARIANT=$$v qemu/build-module.sh) || exit 1; fi; \
+	RVS_KERNEL_VARIANT=$$v RVS_KO=$$ko RVS_VM_CPUS=4 RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-3600} \
+		qemu/vm.sh run tests/stress-race.sh
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)
 # from ipvsadm/rvsadm traffic with ip_vs.ko and rvs.ko, captured in the VM.

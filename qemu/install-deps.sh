@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-packages=(rustc-web rust-web-src linux-source-6.12 clang lld llvm libclang-dev
+packages=(rustc-web rust-web-src rust-web-clippy linux-source-6.12 clang lld llvm libclang-dev
 	flex bison bc libelf-dev libssl-dev cpio qemu-system-x86 busybox-static kmod
 	iproute2 iputils-ping socat ipvsadm util-linux procps python3 ethtool nftables
 	keepalived bird2 debootstrap)

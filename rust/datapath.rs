@@ -163,8 +163,14 @@ impl Hooks for Ipvs {
         };
         // IPv6 fragments come whole from nf_defrag_ipv6 (on while there is
         // an IPv6 service, as for ip_vs); what it let through is not
-        // balanced.
-        if ip.fragment && !v6 && id != LOCAL_IN {
+        // balanced. IPv4 fragments of the protocols rvs balances (and
+        // ICMP, which may be about them) are reassembled, as ip_vs does;
+        // the others (GRE, IP-in-IP, ...) go on as they are.
+        let ours = matches!(
+            ip.protocol,
+            IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | ipv4::IPPROTO_ICMP
+        );
+        if ip.fragment && !v6 && id != LOCAL_IN && ours {
             // Replies are matched whole: the fragment waits for the rest.
             // (LOCAL_IN gets packets the stack reassembled.)
             skb = match skb.defrag(net, id == FORWARD) {

@@ -269,13 +269,13 @@ impl Tick for Ticker {
         let t = &self.t;
         t.conns.fit();
         t.defend(&self.todrop);
-        let dead = core::mem::replace(&mut *t.graveyard.lock(), KVec::new());
+        let dead = core::mem::take(&mut *t.graveyard.lock());
         for s in dead {
             s.dispose();
         }
         // Taken out under the lock, freed outside it (each waits for its
         // grace period if that has not ended yet).
-        let unlinked = core::mem::replace(&mut *t.unlinked.lock(), KVec::new());
+        let unlinked = core::mem::take(&mut *t.unlinked.lock());
         drop(unlinked);
         let n = self.n.fetch_add(1, Ordering::Relaxed);
         if n % 2 == 1 && t.sysctl.get(sysctl_idx::RUN_ESTIMATION) != 0 {
@@ -301,6 +301,10 @@ impl Tick for Ticker {
 
 /// The packet path's tables and settings of a namespace.
 pub(crate) struct Tables {
+    /// Buckets of the connection table as ip_vs counts them (GET_INFO's
+    /// and /proc/net/ip_vs's conn_tab_size), fixed at the namespace's
+    /// start.
+    pub(crate) conn_tab_size: u32,
     /// Services by (protocol, address, port), fwmark services by mark.
     pub(crate) svcs: RcuHashTable<Arc<SvcRt>, Kmalloc>,
     /// How many services have port 0 (ip_vs's `nullsvc_counter`): only
@@ -343,6 +347,7 @@ type Unlinked = (
 pub(crate) struct DataPlane {
     /// Dropped first: they hold `t` and read it.
     _sysctl_reg: SysctlReg<NSYSCTL, Tables>,
+    _info_file: SeqFile<InfoFile>,
     _conn_file: SeqFile<ConnFile>,
     _conn_sync_file: SeqFile<ConnSyncFile>,
     _stats_file: ProcFile<StatsFile>,
@@ -424,6 +429,7 @@ impl DataPlane {
     fn new(net: &Net) -> Result<Self> {
         let t = Arc::new(
             Tables {
+                conn_tab_size: conn_tab_size(),
                 svcs: RcuHashTable::new(SVC_TAB_BITS)?,
                 rs: RcuHashTable::new(SVC_TAB_BITS)?,
                 nullsvc: AtomicU32::new(0),
@@ -475,6 +481,7 @@ impl DataPlane {
         )?;
         Ok(Self {
             _sysctl_reg: reg,
+            _info_file: SeqFile::new(net, t.clone())?,
             _conn_file: SeqFile::new(net, t.clone())?,
             _conn_sync_file: SeqFile::new(net, t.clone())?,
             _stats_file: ProcFile::new(net, t.clone())?,
@@ -667,9 +674,6 @@ impl Tables {
 /// Per-namespace state.
 #[pin_data]
 pub(crate) struct NetState {
-    /// /proc/net/ip_vs, which reads `ctl`: removed (waiting for readers)
-    /// before `ctl` goes.
-    _info_file: ProcFile<InfoFile>,
     /// Buckets of the connection table (GET_INFO's conn_tab_size).
     pub(crate) conn_tab_size: u32,
     /// The configuration (dropped first: it holds the hooks).
@@ -718,11 +722,7 @@ impl PernetState for NetState {
 
     fn new(net: &Net) -> impl PinInit<Self, Error> {
         let dp = DataPlane::new(net);
-        let info = Arc::new((), GFP_KERNEL)
-            .map_err(Error::from)
-            .and_then(|u| ProcFile::new(net, u));
         try_pin_init!(NetState {
-            _info_file: info?,
             conn_tab_size: conn_tab_size(),
             ctl <- new_mutex!(Ctl {
                 timeouts: (

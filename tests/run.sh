@@ -39,6 +39,14 @@ result "cargo clippy -D warnings" $?
 ktoml="${RVS_CACHE:-$HOME/.cache/rvs}/kernel/linux/.rustfmt.toml"
 rustfmt --check --edition 2021 --config-path "$ktoml" rust/rvs.rs
 result "rustfmt --check of rust/ (the kernel's .rustfmt.toml)" $?
+# clippy on the module: the kernel's CLIPPY=1 with Debian's clippy of the
+# kernel's rustc (rust-web-clippy); then the build that the VM loads.
+touch rust/rvs.rs
+make -s module CLIPPY=1 >tests/out/module-clippy.log 2>&1
+rc=$?
+! grep -Eq '^(warning|error)' tests/out/module-clippy.log && [ "$rc" = 0 ]
+result "clippy on rvs.ko (CLIPPY=1: the kernel's lints, rust-web-clippy) without a warning" $?
+grep -E -A8 '^(warning|error)' tests/out/module-clippy.log | head -n 40
 touch rust/rvs.rs
 make -s module >tests/out/module-build.log 2>&1
 rc=$?

@@ -23,7 +23,14 @@
 #   failover: the entries live no longer than the local ESTABLISHED timeout
 #   (900 s; on ip_vs.ko ~49 days), and a new client still connects; the
 #   same messages from an unprivileged user on the backup itself are
-#   dropped (sync_accept_local 0), and taken with sync_accept_local 1.
+#   dropped (sync_accept_local 0), and taken with sync_accept_local 1;
+# - memory cgroup: a namespace's entries charged to its tenant's cgroup;
+# - a long chain (issue 29, item 5): one spoofed (address, port) to 10,000
+#   ports of a port-0 service puts 10,000 entries in one bucket; the
+#   listings stay exact (netlink's while 10,000 more join the chain) and
+#   a reader's buffer holds a page, for ip_vs_conn and for ip_vs (200
+#   services of 20 real servers); first, a lone IPv4 fragment forwarded:
+#   UDP's waits for reassembly, GRE's goes on (item 7), as on ip_vs.ko.
 source "$(dirname "$0")/lib.sh"
 
 OUT=$(mktemp -d /tmp/rvs-lockout.XXXXXX)
@@ -228,7 +235,138 @@ test_memcg() {
 	rmdir "$t"
 }
 
+# reader_peak FILE: the most memory a reader of FILE in 4 KB reads (dd, in
+# the director's namespace) made its own memory cgroup use: seq_file's
+# buffer, which holds the longest record read, is charged to it.
+reader_peak() {
+	local cg=/sys/fs/cgroup/rvs-reader peak
+	mkdir "$cg"
+	sh -c "echo \$\$ >$cg/cgroup.procs && exec ip netns exec $director dd if=$1 of=/dev/null bs=4096 status=none"
+	peak=$(cat "$cg/memory.peak")
+	rmdir "$cg"
+	echo "$peak"
+}
+
+# record_bytes FILE: what a reader of FILE in 4 KB reads takes above one of
+# /proc/net/ip_vs_stats (a few lines): the buffer of its longest record.
+record_bytes() {
+	local base peak
+	base=$(reader_peak /proc/net/ip_vs_stats)
+	peak=$(reader_peak "$1")
+	echo $((peak - base))
+}
+
+# chain_entries FILE: the lines of a listing (ipvsadm -L -c -n's) of the
+# chain's entries: from $SPOOF:5000 to the ports 10000-19999.
+chain_entries() {
+	awk -v s="$SPOOF:5000" '$4 == s { split($5, v, ":"); if (v[2] >= 10000 && v[2] < 20000) print $4, $5 }' "$1"
+}
+
+# test_long_chain IMPL: first `frags`; then one spoofed (address, port)
+# sends to 10,000 ports of a port-0 persistent UDP service: 10,000
+# entries in one bucket (an
+# entry's bucket is its client's address and port, as in ip_vs). Each is
+# linked and unlinked in O(1) (no timed check here: make bench); the
+# listings stay exact and in records of a page: /proc/net/ip_vs_conn's
+# lines each once, and its reader's buffer small; the netlink listing
+# (GET_CONN, rvs.ko) of the chain while 10,000 more entries join it: each
+# of the 10,000 once. /proc/net/ip_vs with 200 services of 20 real servers
+# each, read a service at a time: the same small buffer.
+test_long_chain() {
+	local impl=$1 n=10000 mac bytes bg dup i
+	load_impl "$impl"
+	lvs_setup
+	local ns rss=("$rs1" "$rs2" "$rs3")
+	for ns in "${rss[@]}"; do
+		ip -n "$ns" route add blackhole "$SPOOF_NET"
+		ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.eth0.rp_filter=1
+	done
+	local cg=/sys/fs/cgroup
+	mountpoint -q "$cg" || mount -t cgroup2 none "$cg"
+	echo +memory >"$cg/cgroup.subtree_control"
+	dir $IPVSADM -A -u "$VIP:0" -s rr -p 600
+	for i in 0 1 2; do
+		dir $IPVSADM -a -u "$VIP:0" -r "${RS_IPS[$i]}" -m
+	done
+	frags "$impl"
+	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	cli python3 "$BADPKT" c0 "$mac" "$SPOOF" "$VIP" 5000 ports $n 10000
+	dir $IPVSADM -L -c -n >"$OUT/chain.proc"
+	expect_eq "$impl: /proc/net/ip_vs_conn: the chain's entries, each once" $n \
+		"$(chain_entries "$OUT/chain.proc" | sort -u | wc -l)"
+	expect_eq "$impl: /proc/net/ip_vs_conn: no line twice" "" "$(chain_entries "$OUT/chain.proc" | sort | uniq -d | head -n 3)"
+	bytes=$(record_bytes /proc/net/ip_vs_conn)
+	echo "$impl: a reader of /proc/net/ip_vs_conn at $n entries in one bucket: $bytes bytes of buffer"
+	[ "$bytes" -le 65536 ] || fail "$impl: /proc/net/ip_vs_conn: a $bytes-byte record"
+	# The listing while the chain grows (the new ones at its head).
+	cli python3 "$BADPKT" c0 "$mac" "$SPOOF" "$VIP" 5000 ports 10000 20000 >/dev/null &
+	bg=$!
+	wait_for 60 sh -c "[ \$(ip netns exec $director grep -c ' 1388 ' /proc/net/ip_vs_conn) -gt $((n + 300)) ]" ||
+		fail "$impl: the chain does not grow"
+	dir "$RVSADM" -L -c -n >"$OUT/chain.nl"
+	wait "$bg"
+	dup=$(chain_entries "$OUT/chain.nl" | sort | uniq -d | wc -l)
+	echo "$impl: rvsadm -L -c -n while the chain grew: $(chain_entries "$OUT/chain.nl" | sort -u | wc -l) of the $n, $dup listed twice; $(grep -c " $SPOOF:5000 " "$OUT/chain.nl") of the chain in all"
+	if [ "$impl" = rvs ]; then
+		expect_eq "rvs: GET_CONN while the chain grew: the $n entries there all along" $n \
+			"$(chain_entries "$OUT/chain.nl" | sort -u | wc -l)"
+		expect_eq "rvs: GET_CONN while the chain grew: entries listed twice" 0 "$dup"
+	fi
+	# /proc/net/ip_vs: 200 services of 20 real servers (about 250 kB).
+	dir $IPVSADM -C
+	for i in $(seq 1 200); do
+		echo "-A -t 203.0.113.$((i % 250 + 1)):$((1000 + i)) -s wlc"
+		for r in $(seq 1 20); do
+			echo "-a -t 203.0.113.$((i % 250 + 1)):$((1000 + i)) -r 198.51.100.$r:80 -m -w $r"
+		done
+	done | dir $IPVSADM -R
+	expect_eq "$impl: /proc/net/ip_vs: services" 200 "$(dir grep -c '^TCP' /proc/net/ip_vs)"
+	bytes=$(record_bytes /proc/net/ip_vs)
+	echo "$impl: a reader of /proc/net/ip_vs (200 services x 20): $bytes bytes of buffer"
+	[ "$bytes" -le 65536 ] || fail "$impl: /proc/net/ip_vs: a $bytes-byte record"
+	dir $IPVSADM -C
+	cleanup_ns
+	unload_all
+}
+
+# frag_counts: rs1's counts of the fragments of GRE and of UDP that
+# reached it from the director.
+frag_counts() {
+	ip netns exec "$rs1" nft list table ip rvs_frag |
+		awk '/counter packets/ { for (i = 1; i <= NF; i++) if ($i == "packets") printf "%s ", $(i + 1) } END { print "" }'
+}
+
+# frags IMPL: the first fragment of a datagram, alone, forwarded through
+# the director (to a real server's own address, not a service): one of a
+# protocol that ip_vs balances (UDP) waits there for the rest, to be
+# reassembled and looked up, as ip_vs does (ip_vs_out_hook,
+# IP_DEFRAG_VS_FWD); one of any other protocol (GRE) goes on at once, as
+# on ip_vs.ko. (A datagram reassembled is fragmented again on its way
+# out, as it came: what reaches the real server looks the same.)
+frags() {
+	local impl=$1 mac
+	# Before rs1's own reassembly (conntrack's, at -400), if any.
+	ip netns exec "$rs1" nft -f - <<-EOF
+	table ip rvs_frag {
+		chain pre {
+			type filter hook prerouting priority -500;
+			ip frag-off & 0x3fff != 0 ip protocol gre counter
+			ip frag-off & 0x3fff != 0 ip protocol udp counter
+		}
+	}
+	EOF
+	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	# UDP first: by the time GRE's is there, UDP's would be too.
+	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP" "${RS_IPS[0]}" 0 frag1 17
+	cli python3 "$BADPKT" c0 "$mac" "$CLIENT_IP" "${RS_IPS[0]}" 0 frag1 47
+	wait_for 10 sh -c "[ \"\$(ip netns exec $rs1 nft list table ip rvs_frag | grep -c 'packets [1-9]')\" -ge 1 ]" || true
+	expect_eq "$impl: at rs1: fragments of GRE, of UDP" "1 0 " "$(frag_counts)"
+	ip netns exec "$rs1" nft delete table ip rvs_frag
+}
+
 tap_case "a table capped at $CAP: after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, a client is served (>= 19 of 20; ip_vs.ko beside: 20)" test_lockout
 tap_case "forged sync entries (ESTABLISHED, timeout 0xffffffff s): bounded by the local timeouts, evictable after failover, refused from a local user" test_hostile_sync
 tap_case "a namespace's entries charged to its memory cgroup (made in softirq by packets)" test_memcg
+tap_case "ip_vs: a lone IPv4 fragment forwarded: UDP's held, GRE's passed on; 10,000 entries in one bucket: /proc/net/ip_vs_conn and ip_vs exact, read in records of at most a page" test_long_chain ip_vs
+tap_case "rvs: a lone IPv4 fragment forwarded: UDP's held, GRE's passed on; 10,000 entries in one bucket: /proc and GET_CONN exact (GET_CONN while 10,000 join the chain), records of at most a page" test_long_chain rvs
 tap_done

@@ -34,6 +34,9 @@ use crate::sys::rcuhash::{
     Expiring, Fate, FromSlab, Judge, SlabCache, SlabOf, StaticSlab, Timed, TimedTable,
 };
 use crate::sys::sync::RcuGuard;
+
+/// A listing's place in the table (see `ConnTable::list_batch`).
+pub(crate) use crate::sys::rcuhash::{ListKey, Listed};
 use crate::sys::{jiffies, random_u32, HZ};
 
 /// Size in bytes used to bound the table by memory, as ip_vs does with
@@ -1117,6 +1120,20 @@ impl ConnTable {
     /// The position after cursor `c`.
     pub(crate) fn list_after(c: u64) -> u64 {
         TimedTable::<Conn, ConnAlloc>::after(c)
+    }
+
+    /// Calls `f` in key order on at most a batch of the entries of cursor
+    /// `c` above key `after`, until it says no (see
+    /// `RcuHashTable::list_batch`): an exact listing however long the
+    /// bucket and whatever changes in between.
+    pub(crate) fn list_batch<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        c: u64,
+        after: Option<ListKey>,
+        mut f: impl FnMut(&'g Conn) -> bool,
+    ) -> Listed {
+        self.tab.list_batch(g, c, after, |e| f(e))
     }
 
     /// Calls `f` on the entries of cursor `c`.

@@ -14,7 +14,7 @@
 use super::abi::RVS_CMD_GET_TABLE;
 use super::abi::{conn_attr, conn_filter, dest_attr, table_attr, RVS_CMD_GET_CONN};
 use super::{payload, svc_attrs, DEST_POLICY, SVC_POLICY};
-use crate::conn::{Conn, ConnTable};
+use crate::conn::{Conn, ConnTable, Listed};
 use crate::netstate::sysctl_idx;
 use crate::netstate::NetState;
 use crate::proto;
@@ -205,54 +205,70 @@ fn fill(w: &mut Writer<'_>, c: &Conn) -> Result {
     })
 }
 
-/// The dump of `RVS_CMD_GET_CONN`. Resume state: slot 0 the position of
-/// the bucket to list next (a cursor's start, see `ConnTable::list_seek`),
-/// slot 1 how many of its entries that match were sent already.
+/// The dump of `RVS_CMD_GET_CONN`. Resume state: slot 0 the position to
+/// list from (a cursor's start, see `ConnTable::list_seek`), slots 1 and
+/// 2 the key of the last entry sent there (slot 1 its hash with bit 32
+/// set, 0 for none; slot 2 its number): the next call goes on after it,
+/// so that an entry there all along is sent once, however long its bucket
+/// and whatever is added, removed or resized in between.
 pub(super) fn dump(dump: &mut Dump<'_>, st: &NetState) -> Result {
+    // The resume state's slots hold a 64-bit key.
+    const _: () = assert!(core::mem::size_of::<isize>() == 8);
     let filter = Filter::parse(dump)?;
     let t = st.dp.tables();
     let mut pos = dump.arg(0) as u64;
-    let mut skip = usize::try_from(dump.arg(1)).unwrap_or(0);
+    let k = dump.arg(1) as u64;
+    let mut after = (k >> 32 == 1).then_some((k as u32, dump.arg(2) as u64));
     while let Some(cur) = t.conns.list_seek(pos) {
-        let mut seen = 0usize;
-        let mut full = false;
-        let mut err = None;
-        {
-            let g = RcuGuard::new();
-            t.conns.list_at(&g, cur, |c| {
-                if full || err.is_some() || !filter.matches(c) {
-                    return;
-                }
-                seen = seen.saturating_add(1);
-                if seen <= skip {
-                    return;
-                }
-                match dump.entry(RVS_CMD_GET_CONN, |w| fill(w, c)) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        full = true;
-                        seen = seen.saturating_sub(1);
+        loop {
+            let mut full = false;
+            let mut err = None;
+            let listed = {
+                let g = RcuGuard::new();
+                t.conns.list_batch(&g, cur, after, |c| {
+                    if !filter.matches(c) {
+                        return true;
                     }
-                    Err(e) => err = Some(e),
-                }
-            });
-        }
-        if let Some(e) = err {
-            return Err(e);
-        }
-        if full {
-            // This bucket again next time, past what was sent.
-            dump.set_arg(0, (cur >> 6) as isize);
-            dump.set_arg(1, isize::try_from(seen).unwrap_or(isize::MAX));
-            return Ok(());
+                    match dump.entry(RVS_CMD_GET_CONN, |w| fill(w, c)) {
+                        Ok(true) => true,
+                        Ok(false) => {
+                            full = true;
+                            false
+                        }
+                        Err(e) => {
+                            err = Some(e);
+                            false
+                        }
+                    }
+                })
+            };
+            if let Some(e) = err {
+                return Err(e);
+            }
+            let Listed::From(k) = listed else {
+                break;
+            };
+            if full {
+                // Here again next time, after the last entry sent.
+                let (at, key) = match k {
+                    Some((h, id)) => (u64::from(h), (1u64 << 32 | u64::from(h), id)),
+                    None => (cur >> 6, (0, 0)),
+                };
+                dump.set_arg(0, at as isize);
+                dump.set_arg(1, key.0 as isize);
+                dump.set_arg(2, key.1 as isize);
+                return Ok(());
+            }
+            after = k;
         }
         pos = ConnTable::list_after(cur);
-        skip = 0;
+        after = None;
         cond_resched();
     }
     // Past the last bucket: the next call adds nothing, which ends the dump.
     dump.set_arg(0, pos as isize);
     dump.set_arg(1, 0);
+    dump.set_arg(2, 0);
     Ok(())
 }
 

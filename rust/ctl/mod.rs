@@ -698,13 +698,12 @@ fn daemon_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
         let state = get(daemon_attr::STATE)
             .map(u32_of)
             .ok_or_else(|| einval(req, c"daemon state missing"))?;
-        return ctl.daemons.stop(state).map_err(|e| {
+        return ctl.daemons.stop(state).inspect_err(|&e| {
             if e == ESRCH {
                 req.set_err_msg(c"no such sync daemon runs");
             } else {
                 req.set_err_msg(c"daemon state is neither master nor backup");
             }
-            e
         });
     }
     let (Some(state), Some(ifn), Some(id)) = (
@@ -767,7 +766,7 @@ fn daemon_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
     let state = u32_of(state);
     ctl.daemons
         .start(req.net(), st.dp.tables(), c, state)
-        .map_err(|e| {
+        .inspect_err(|&e| {
             let msg = if e == EEXIST {
                 c"that sync daemon runs already"
             } else if e == ENODEV {
@@ -778,6 +777,5 @@ fn daemon_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
                 c"the sync daemon could not start"
             };
             req.set_err_msg(msg);
-            e
         })
 }

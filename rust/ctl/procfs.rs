@@ -8,13 +8,15 @@
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
-use crate::conn::{Conn, ConnTable, F_SYNC};
+use crate::conn::{Conn, ConnTable, Listed, F_SYNC};
 use crate::ctl::abi::IP_VS_VERSION_CODE;
-use crate::netstate::{NetState, Tables};
+use crate::netstate::Tables;
 use crate::proto::{self, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
+use crate::svc::rt::SvcRt;
 use crate::svc::spec::{Fwd, AF_INET6, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::netns::Net;
-use crate::sys::proc::{ProcSeq, ProcShow, SeqWriter};
+use crate::sys::proc::{Cursor, ProcSeq, ProcShow, SeqWriter};
+use crate::sys::rcuhash::{Kmalloc, RcuHashTable};
 use crate::sys::sync::RcuGuard;
 use crate::sys::HZ;
 
@@ -39,16 +41,19 @@ fn proto_name(w: &mut SeqWriter, p: u16) {
     };
 }
 
-/// It reads the configuration, which lives in the namespace's pinned state
-/// (dropped after this file).
-impl ProcShow for InfoFile {
+/// /proc/net/ip_vs: the services and their real servers, read from the
+/// packet path's tables under RCU (as ip_vs does), never under the
+/// control mutex: a reader looping over it holds up no configuration
+/// change. ip_vs lists its (protocol, address, port) table, then its
+/// fwmark one: two passes over the one table of services here, a record
+/// per service (with its real servers, as ip_vs's), and a reader resumes
+/// after the last service it was given. A place: the pass (bit 40) and
+/// position sought from, and the key of the last service listed.
+impl ProcSeq for InfoFile {
     const NAME: &'static kernel::str::CStr = kernel::c_str!("ip_vs");
-    type Data = ();
+    type Data = Tables;
 
-    fn show(net: &Net, _: &(), w: &mut SeqWriter) {
-        let Some(st) = net.state::<NetState>() else {
-            return;
-        };
+    fn header(t: &Tables, w: &mut SeqWriter) {
         let v = IP_VS_VERSION_CODE;
         let _ = writeln!(
             w,
@@ -56,63 +61,115 @@ impl ProcShow for InfoFile {
             (v >> 16) & 0xff,
             (v >> 8) & 0xff,
             v & 0xff,
-            st.conn_tab_size
+            t.conn_tab_size
         );
         let _ = w.write_str("Prot LocalAddress:Port Scheduler Flags\n");
         let _ = w.write_str("  -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n");
-        let ctl = st.ctl.lock();
-        // ip_vs lists the (protocol, address, port) table, then the fwmark one.
-        for fwm in [false, true] {
-            for (k, svc) in ctl.services.iter() {
-                if (k.fwmark != 0) != fwm {
-                    continue;
-                }
-                let sched = svc.cfg.sched.name();
-                let ops = if svc.cfg.flags & SVC_F_ONEPACKET != 0 {
-                    "ops "
-                } else {
-                    ""
-                };
-                if fwm {
-                    let _ = write!(w, "FWM  {:08X} {sched} {ops}", k.fwmark);
-                } else if k.af == AF_INET6 {
-                    proto_name(w, k.protocol);
-                    let _ = w.write_str("  [");
-                    v6(w, &k.addr);
-                    let _ = write!(w, "]:{:04X} {sched} ", k.port);
-                } else {
-                    proto_name(w, k.protocol);
-                    let _ = write!(w, "  {:08X}:{:04X} {sched} {ops} ", be32(&k.addr), k.port);
-                }
-                if svc.cfg.flags & SVC_F_PERSISTENT != 0 {
-                    let _ = writeln!(
-                        w,
-                        "persistent {} {:08X}",
-                        svc.cfg.timeout_jiffies as i32,
-                        u32::from_be(svc.cfg.netmask)
-                    );
-                } else {
-                    let _ = w.write_str("\n");
-                }
-                svc.rt.for_each_dest(|d| {
-                    let fwd = Fwd::of(d.fwd.load(Relaxed)).name();
-                    let (wt, act, inact) = (
-                        d.weight.load(Relaxed),
-                        d.active.load(Relaxed),
-                        d.inactive.load(Relaxed),
-                    );
-                    if d.key.af == AF_INET6 {
-                        let _ = w.write_str("  -> [");
-                        v6(w, &d.key.addr);
-                        let _ = write!(w, "]:{:04X}", d.key.port);
-                    } else {
-                        let _ = write!(w, "  -> {:08X}:{:04X}", be32(&d.key.addr), d.key.port);
-                    }
-                    let _ = writeln!(w, "      {fwd:<7} {wt:<6} {act:<10} {inact:<10}");
-                });
+    }
+
+    fn seek(t: &Tables, [w0, k, id]: Cursor) -> Option<Cursor> {
+        let pos = w0 & (PASS - 1);
+        if w0 < PASS {
+            if let Some(c) = t.svcs.seek(pos) {
+                let k = if c >> 6 == pos { k } else { 0 };
+                return Some([c, k, id]);
             }
+            // The fwmark services, from the start.
+            return t.svcs.seek(0).map(|c| [PASS | c, 0, 0]);
+        }
+        let c = t.svcs.seek(pos)?;
+        let k = if c >> 6 == pos { k } else { 0 };
+        Some([PASS | c, k, id])
+    }
+
+    fn show(t: &Tables, &[w0, k, id]: &Cursor, w: &mut SeqWriter) -> Cursor {
+        let fwm = w0 >= PASS;
+        let c = w0 & (PASS - 1);
+        let after = (k >> 32 == 1).then_some((k as u32, id));
+        let mut picked = None;
+        let listed = {
+            let g = RcuGuard::new();
+            t.svcs.list_batch(&g, c, after, |svc| {
+                if (svc.key.fwmark != 0) != fwm {
+                    return true;
+                }
+                if picked.is_some() {
+                    // One a record.
+                    return false;
+                }
+                picked = Some(svc.clone());
+                true
+            })
+        };
+        // Written outside the read section (its real servers are copied,
+        // which may sleep).
+        if let Some(svc) = picked {
+            service_lines(w, &svc);
+        }
+        let pass = if fwm { PASS } else { 0 };
+        match listed {
+            Listed::From(Some((h, id))) => [pass | u64::from(h), 1 << 32 | u64::from(h), id],
+            _ => [
+                pass | RcuHashTable::<kernel::sync::Arc<SvcRt>, Kmalloc>::after(c),
+                0,
+                0,
+            ],
         }
     }
+}
+
+/// The second pass of /proc/net/ip_vs (the fwmark services), in a place's
+/// first word.
+const PASS: u64 = 1 << 40;
+
+/// A service's lines in /proc/net/ip_vs (`ip_vs_info_seq_show`).
+fn service_lines(w: &mut SeqWriter, svc: &SvcRt) {
+    let k = &svc.key;
+    let flags = svc.flags.load(Relaxed);
+    svc.with_sched_dests(|sched, dests| {
+        let ops = if flags & SVC_F_ONEPACKET != 0 {
+            "ops "
+        } else {
+            ""
+        };
+        if k.fwmark != 0 {
+            let _ = write!(w, "FWM  {:08X} {sched} {ops}", k.fwmark);
+        } else if k.af == AF_INET6 {
+            proto_name(w, k.protocol);
+            let _ = w.write_str("  [");
+            v6(w, &k.addr);
+            let _ = write!(w, "]:{:04X} {sched} ", k.port);
+        } else {
+            proto_name(w, k.protocol);
+            let _ = write!(w, "  {:08X}:{:04X} {sched} {ops} ", be32(&k.addr), k.port);
+        }
+        if flags & SVC_F_PERSISTENT != 0 {
+            let _ = writeln!(
+                w,
+                "persistent {} {:08X}",
+                svc.timeout.load(Relaxed) as i32,
+                u32::from_be(svc.netmask.load(Relaxed))
+            );
+        } else {
+            let _ = w.write_str("\n");
+        }
+        for d in dests {
+            let fwd = Fwd::of(d.fwd.load(Relaxed)).name();
+            let (wt, act, inact) = (
+                d.weight.load(Relaxed),
+                d.active.load(Relaxed),
+                d.inactive.load(Relaxed),
+            );
+            if d.key.af == AF_INET6 {
+                let _ = w.write_str("  -> [");
+                v6(w, &d.key.addr);
+                let _ = write!(w, "]:{:04X}", d.key.port);
+            } else {
+                let _ = write!(w, "  -> {:08X}:{:04X}", be32(&d.key.addr), d.key.port);
+            }
+            let _ = writeln!(w, "      {fwd:<7} {wt:<6} {act:<10} {inact:<10}");
+        }
+    });
 }
 
 impl ProcShow for StatsFile {
@@ -217,10 +274,13 @@ fn conn_line(w: &mut SeqWriter, c: &Conn, origin: bool) {
 
 /// /proc/net/ip_vs_conn (`ORIGIN` false) and ip_vs_conn_sync (`ORIGIN`
 /// true: with each entry's origin, LOCAL or SYNC for one a sync message
-/// made), a bucket of the table per record, in hash order: a reader needs
-/// a buffer for one bucket's lines, sees each bucket's entries together,
-/// and resumes where it stopped, even if the table was resized meanwhile:
-/// an entry there all along is listed once.
+/// made), in hash order: a record is a bucket of the table, or a batch of
+/// a long one's entries (at most `LIST_BATCH` lines, well within the page
+/// a reader's buffer starts with), and a reader resumes after the last
+/// entry it was given, even if the table was resized meanwhile: an entry
+/// there all along is listed once. A place is the position sought from
+/// and, within the bucket there, the key of the last entry listed (the
+/// words of `conndump::dump`'s resume state).
 impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
     const NAME: &'static kernel::str::CStr = if ORIGIN {
         kernel::c_str!("ip_vs_conn_sync")
@@ -238,17 +298,24 @@ impl<const ORIGIN: bool> ProcSeq for ConnListing<ORIGIN> {
         });
     }
 
-    fn seek(t: &Tables, from: u64) -> Option<u64> {
-        t.conns.list_seek(from)
+    fn seek(t: &Tables, [pos, k, id]: Cursor) -> Option<Cursor> {
+        let c = t.conns.list_seek(pos)?;
+        // The key holds only in the bucket it was in.
+        let k = if c >> 6 == pos { k } else { 0 };
+        Some([c, k, id])
     }
 
-    fn after(rec: u64) -> u64 {
-        ConnTable::list_after(rec)
-    }
-
-    fn show(t: &Tables, rec: u64, w: &mut SeqWriter) {
+    fn show(t: &Tables, &[c, k, id]: &Cursor, w: &mut SeqWriter) -> Cursor {
+        let after = (k >> 32 == 1).then_some((k as u32, id));
         let g = RcuGuard::new();
-        t.conns.list_at(&g, rec, |c| conn_line(w, c, ORIGIN));
+        let listed = t.conns.list_batch(&g, c, after, |conn| {
+            conn_line(w, conn, ORIGIN);
+            true
+        });
+        match listed {
+            Listed::From(Some((h, id))) => [u64::from(h), 1 << 32 | u64::from(h), id],
+            _ => [ConnTable::list_after(c), 0, 0],
+        }
     }
 }
 

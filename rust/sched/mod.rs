@@ -252,6 +252,29 @@ impl Sched {
     }
 }
 
+impl Sched {
+    /// Its name, as `by_name` takes it.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Sched::None => "none",
+            Sched::Rr(_) => "rr",
+            Sched::Wrr(_) => "wrr",
+            Sched::Lc(_) => "lc",
+            Sched::Wlc(_) => "wlc",
+            Sched::Sed(_) => "sed",
+            Sched::Nq(_) => "nq",
+            Sched::Dh(_) => "dh",
+            Sched::Sh(_) => "sh",
+            Sched::Fo(_) => "fo",
+            Sched::Ovf(_) => "ovf",
+            Sched::Mh(_) => "mh",
+            Sched::Twos(_) => "twos",
+            Sched::Lblc(_) => "lblc",
+            Sched::Lblcr(_) => "lblcr",
+        }
+    }
+}
+
 impl Scheduler for Sched {
     fn schedule<D: DestView>(&mut self, dests: &[D], flow: &Flow) -> Option<usize> {
         match self {

@@ -121,7 +121,7 @@ impl Services {
             }
         }
         Services {
-            tree: core::mem::replace(&mut self.tree, RBTree::new()),
+            tree: core::mem::take(&mut self.tree),
             count: core::mem::take(&mut self.count),
         }
     }

@@ -463,7 +463,7 @@ impl SvcRt {
             let mut s = self.slot.lock();
             (
                 core::mem::replace(&mut s.sched, Sched::None),
-                core::mem::replace(&mut s.dests, KVec::new()),
+                core::mem::take(&mut s.dests),
             )
         };
         // (Freed outside the lock.)
@@ -551,11 +551,30 @@ impl SvcRt {
     }
 
     /// Calls `f` on each destination in ip_vs's list order (newest first).
-    pub(crate) fn for_each_dest(&self, mut f: impl FnMut(&DestRt)) {
-        let s = self.slot.lock();
-        for d in s.dests.iter() {
-            f(d);
-        }
+    /// Calls `f` with the scheduler's name and the destinations. They are
+    /// copied (their `Arc`s) under the scheduler's lock, which is held for
+    /// the copy only: a reader (a /proc file) that formats them does not
+    /// hold up the packet path's scheduling. Process context (it may sleep
+    /// to allocate the copy; without memory for it, `f` runs under the
+    /// lock).
+    pub(crate) fn with_sched_dests(&self, f: impl FnOnce(&'static str, &[Arc<DestRt>])) {
+        let n = self.slot.lock().dests.len();
+        let Ok(mut copy) = KVec::<Arc<DestRt>>::with_capacity(n, GFP_KERNEL) else {
+            let s = self.slot.lock();
+            f(s.sched.name(), &s.dests);
+            return;
+        };
+        let name = {
+            let s = self.slot.lock();
+            // Those that fit: a destination added since is left out, as
+            // if the reader had come a moment earlier.
+            for d in s.dests.iter().take(n) {
+                // Within the capacity reserved: cannot fail.
+                let _ = copy.push(d.clone(), GFP_ATOMIC);
+            }
+            s.sched.name()
+        };
+        f(name, &copy);
     }
 
     /// Empties the list (the service is going away).
@@ -565,7 +584,7 @@ impl SvcRt {
             for d in s.dests.iter() {
                 d.removed.store(true, Ordering::Relaxed);
             }
-            core::mem::replace(&mut s.dests, KVec::new())
+            core::mem::take(&mut s.dests)
         };
         drop(old);
     }

@@ -355,7 +355,7 @@ impl MasterJob {
         let flush = u64::from(HZ) * 2;
         let mut q = self.t.sync.q.lock();
         for pq in q.ports.iter_mut().take(self.socks.len()) {
-            let queued = core::mem::replace(&mut pq.queue, KVec::new());
+            let queued = core::mem::take(&mut pq.queue);
             pq.delay = 0;
             let old = pq
                 .cur

@@ -45,6 +45,7 @@ pub(crate) fn random_u32() -> u32 {
 
 /// Sleeps `ms` milliseconds (process context).
 pub(crate) fn msleep(ms: u32) {
+    sync::might_sleep();
     // SAFETY: no memory precondition; callers are in process context.
     unsafe { kernel::bindings::msleep(ms) };
 }
@@ -56,5 +57,5 @@ extern "C" {
 /// Pages of low memory free for buffers (`nr_free_buffer_pages()`).
 pub(crate) fn nr_free_buffer_pages() -> u64 {
     // SAFETY: a plain C function without preconditions.
-    u64::from(unsafe { rvs_nr_free_buffer_pages() })
+    unsafe { rvs_nr_free_buffer_pages() }
 }

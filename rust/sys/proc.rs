@@ -33,8 +33,10 @@ extern "C" {
         name: *const kernel::ffi::c_char,
         ops: *const bindings::seq_operations,
         data: *mut core::ffi::c_void,
+        place: usize,
     ) -> *mut bindings::proc_dir_entry;
     fn rvs_seq_data(seq: *mut bindings::seq_file) -> *mut core::ffi::c_void;
+    fn rvs_seq_place(seq: *mut bindings::seq_file) -> *mut core::ffi::c_void;
 }
 
 /// Where a file's contents go.
@@ -153,12 +155,19 @@ impl<T: ProcShow> ProcFile<T> {
     }
 }
 
-/// A listing made of records (each a few lines), after a header. Records
-/// are found by position: [`ProcSeq::seek`] gives the first record at or
-/// after one, [`ProcSeq::after`] the position that follows a record.
-/// seq_file's position is that position (plus one; 0 is the header), so a
-/// reader that stops resumes at the record it stopped at, and the buffer
-/// holds one record.
+/// A place in a [`ProcSeq`] listing: words that only the listing reads
+/// (all zero: its start). Plain integers: any value is one.
+pub(crate) type Cursor = [u64; 3];
+
+/// A listing made of records (each a few lines), after a header. Each
+/// reader keeps its own place (next to seq_file's position, which counts
+/// records): [`ProcSeq::seek`] finds the first record from a place on,
+/// [`ProcSeq::show`] writes one and says where the next is sought from.
+/// So a reader that stops resumes at the record it stopped at, whatever
+/// changed meanwhile, and its buffer holds one record (a listing keeps
+/// its records short). A read that does not follow on from the last one
+/// (seq_file goes back to position 0 for an lseek or a pread elsewhere,
+/// and reads forward from there) is the only kind there is.
 pub(crate) trait ProcSeq: 'static {
     /// The file name (static, NUL-terminated).
     const NAME: &'static CStr;
@@ -166,26 +175,41 @@ pub(crate) trait ProcSeq: 'static {
     type Data: Send + Sync + 'static;
     /// Writes the header.
     fn header(d: &Self::Data, w: &mut SeqWriter);
-    /// The first record at or after position `from` (below 2^58).
-    fn seek(d: &Self::Data, from: u64) -> Option<u64>;
-    /// The position after record `rec`.
-    fn after(rec: u64) -> u64;
-    /// Writes record `rec`.
-    fn show(d: &Self::Data, rec: u64, w: &mut SeqWriter);
+    /// The first record at place `from` or after it.
+    fn seek(d: &Self::Data, from: Cursor) -> Option<Cursor>;
+    /// Writes record `rec`; returns the place of what follows it.
+    fn show(d: &Self::Data, rec: &Cursor, w: &mut SeqWriter) -> Cursor;
 }
 
-/// The cursor of a [`ProcSeq`] read, as seq_file carries it: a non-null
-/// token, 1 for the header (`SEQ_START_TOKEN`), record + 2 otherwise.
-fn token(rec: Option<u64>) -> *mut core::ffi::c_void {
-    match rec.and_then(|r| usize::try_from(r).ok()) {
-        Some(r) => r.saturating_add(2) as *mut core::ffi::c_void,
-        None => core::ptr::null_mut(),
-    }
+/// A reader's place in a [`ProcSeq`] listing, in its seq_file's private
+/// state (after the namespace's part), zeroed at open: seq_file's
+/// position `pos` (records, the header 0) is the record `rec`, which was
+/// sought from `from`; `next` is where the one after it is sought from.
+#[repr(C)]
+struct Place {
+    pos: i64,
+    from: Cursor,
+    rec: Cursor,
+    next: Cursor,
 }
 
-/// The record a token names (`None`: the header).
-fn record(v: *mut core::ffi::c_void) -> Option<u64> {
-    (v as usize).checked_sub(2).map(|r| r as u64)
+/// The tokens seq_file passes between the callbacks: the header, or the
+/// record of the reader's [`Place`].
+const HEADER: *mut core::ffi::c_void = 1 as *mut core::ffi::c_void;
+const RECORD: *mut core::ffi::c_void = 2 as *mut core::ffi::c_void;
+
+/// The reader's place.
+///
+/// # Safety
+///
+/// `seq` is open on a file made by [`SeqFile::new`], and called from one
+/// of its seq_file callbacks (which seq_file runs one at a time per open
+/// file, under its lock).
+unsafe fn place<'a>(seq: *mut bindings::seq_file) -> &'a mut Place {
+    // SAFETY: the file was made with room for a `Place` (8-byte aligned,
+    // zeroed at open: a valid value) at `rvs_seq_place`; only the callbacks
+    // of this open file use it, one at a time.
+    unsafe { &mut *rvs_seq_place(seq).cast::<Place>() }
 }
 
 /// # Safety
@@ -198,13 +222,21 @@ unsafe extern "C" fn seq_start<T: ProcSeq>(
     // SAFETY: seq_file passes its position.
     let p = unsafe { *pos };
     if p == 0 {
-        return 1 as *mut core::ffi::c_void;
+        return HEADER;
     }
-    let Ok(from) = u64::try_from(p.saturating_sub(1)) else {
-        return core::ptr::null_mut();
-    };
     // SAFETY: per the function's contract.
-    token(T::seek(unsafe { seq_data::<T::Data>(seq) }, from))
+    let (d, pl) = unsafe { (seq_data::<T::Data>(seq), place(seq)) };
+    if p != pl.pos {
+        // Not where this reader was: seq_file reads from 0 on first.
+        return core::ptr::null_mut();
+    }
+    match T::seek(d, pl.from) {
+        Some(r) => {
+            pl.rec = r;
+            RECORD
+        }
+        None => core::ptr::null_mut(),
+    }
 }
 
 /// # Safety
@@ -215,23 +247,24 @@ unsafe extern "C" fn seq_next<T: ProcSeq>(
     v: *mut core::ffi::c_void,
     pos: *mut bindings::loff_t,
 ) -> *mut core::ffi::c_void {
-    let from = record(v).map_or(0, T::after);
-    // SAFETY: per the function's contract.
-    let next = T::seek(unsafe { seq_data::<T::Data>(seq) }, from);
-    // The position is where the next record was sought from (plus one),
-    // so that a read that stops there resumes there; past the end too,
-    // where the next read finds nothing again. It always moves forward:
-    // `from` is past the record just shown.
-    // SAFETY: seq_file passes its position.
-    let old = unsafe { *pos };
-    let np = i64::try_from(from.saturating_add(1))
-        .unwrap_or(i64::MAX)
-        .max(old.saturating_add(1));
+    // SAFETY: per the function's contract; seq_file passes its position.
+    let (d, pl, old) = unsafe { (seq_data::<T::Data>(seq), place(seq), *pos) };
+    pl.from = if v == HEADER { [0; 3] } else { pl.next };
+    pl.pos = old.saturating_add(1);
     // SAFETY: as above.
-    unsafe { *pos = np };
-    token(next)
+    unsafe { *pos = pl.pos };
+    match T::seek(d, pl.from) {
+        Some(r) => {
+            pl.rec = r;
+            RECORD
+        }
+        None => core::ptr::null_mut(),
+    }
 }
 
+/// # Safety
+///
+/// None: it does nothing (called by seq_file).
 unsafe extern "C" fn seq_stop(_seq: *mut bindings::seq_file, _v: *mut core::ffi::c_void) {}
 
 /// # Safety
@@ -242,11 +275,12 @@ unsafe extern "C" fn seq_show<T: ProcSeq>(
     v: *mut core::ffi::c_void,
 ) -> i32 {
     // SAFETY: per the function's contract.
-    let d = unsafe { seq_data::<T::Data>(seq) };
+    let (d, pl) = unsafe { (seq_data::<T::Data>(seq), place(seq)) };
     let mut w = SeqWriter { seq };
-    match record(v) {
-        None => T::header(d, &mut w),
-        Some(r) => T::show(d, r, &mut w),
+    if v == HEADER {
+        T::header(d, &mut w);
+    } else {
+        pl.next = T::show(d, &pl.rec, &mut w);
     }
     0
 }
@@ -282,6 +316,7 @@ impl<T: ProcSeq> SeqFile<T> {
                 T::NAME.as_char_ptr(),
                 &SeqOps::<T>::OPS,
                 core::ptr::from_ref::<T::Data>(&data).cast_mut().cast(),
+                core::mem::size_of::<Place>(),
             )
         };
         Ok(Self {

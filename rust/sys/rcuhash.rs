@@ -12,7 +12,9 @@
 //! [`TimedTable`] (in `timed`) gives each entry a timer of its own.
 
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 use kernel::alloc::flags::__GFP_NOWARN;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -47,7 +49,20 @@ pub(crate) struct Node<T> {
     /// table is resized (an array chains through one of them, the array
     /// that replaces it through the other).
     next: [AtomicPtr<Node<T>>; 2],
+    /// For each of them, what points at the node in that array's chain
+    /// (the bucket's head or the `next` of the node before it):
+    /// unlinking takes O(1), whatever the chain (`hlist_node.pprev`).
+    /// Meaningful only for an array the node is linked in (the current
+    /// one, and the one being filled once its bucket was copied); the
+    /// link of an array a resize retired keeps a stale value until the
+    /// next resize links the node again through it. Both are null once
+    /// the node was taken out of the table. Under the stripe lock.
+    pprev: [AtomicPtr<AtomicPtr<Node<T>>>; 2],
     hash: u32,
+    /// Its number in its stripe, given when it was linked (the stripe's
+    /// count of links then): with `hash`, a key that orders the table's
+    /// entries for a listing, the same for the entry's whole life.
+    id: AtomicU64,
     /// The eviction list of its stripe it is on ([`CLASSES`]; `UNLISTED`:
     /// none), and when it was put at that list's end (low 32 bits of
     /// jiffies). Changed only under the stripe lock.
@@ -223,6 +238,33 @@ const MIN_BITS: u32 = 5;
 /// and copied between two `cond_resched` by a resize.
 const RESCHED_BUCKETS: usize = 256;
 
+/// How far an insert looks along its chain for the same entry linked by
+/// another CPU meanwhile (two packets of one new connection): that one
+/// was linked at the head a moment ago, behind at most the few others
+/// linked in between (unless a resize copied its bucket in between,
+/// which reverses a chain). A bound, so that a chain an attacker made
+/// long costs an insert nothing; a duplicate it misses is what ip_vs,
+/// which does not look, always allows (the newer is found, the older
+/// expires).
+const RACE_WALK: usize = 16;
+
+/// An entry's key in a listing: its hash, then its number in its stripe
+/// (its own among the entries of that hash, and the same for its life).
+pub(crate) type ListKey = (u32, u64);
+
+/// Most entries given by one [`RcuHashTable::list_batch`].
+pub(crate) const LIST_BATCH: usize = 16;
+
+/// Where a listing of a cursor's range stands after a batch.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Listed {
+    /// Every entry of the range was given.
+    Done,
+    /// More may follow: the range goes on after this key (`None`: from
+    /// its start).
+    From(Option<ListKey>),
+}
+
 /// Eviction classes of a table whose entries are listed (see
 /// [`RcuHashTable::evict_listed`]): class 0 gives way first.
 pub(crate) const CLASSES: usize = 4;
@@ -246,6 +288,8 @@ pub(crate) enum Judge {
 struct Lists<T> {
     ends: [[AtomicPtr<Node<T>>; 2]; CLASSES],
     n: [AtomicUsize; CLASSES],
+    /// The stripe's links so far: the next node's `id`.
+    ids: AtomicU64,
 }
 
 impl<T> Lists<T> {
@@ -258,7 +302,15 @@ impl<T> Lists<T> {
                 ]
             }; CLASSES],
             n: [const { AtomicUsize::new(0) }; CLASSES],
+            ids: AtomicU64::new(0),
         }
+    }
+
+    /// A number for a node linked now. Under the stripe's lock.
+    fn next_id(&self) -> u64 {
+        let id = self.ids.load(Ordering::Relaxed);
+        self.ids.store(id.wrapping_add(1), Ordering::Relaxed);
+        id
     }
 
     /// Puts `node` (on no list) at the end of list `class`, seen `now`.
@@ -322,7 +374,9 @@ impl<T> Lists<T> {
 ///
 /// `heads` has `2^(32 - shift)` entries, `shift` within [1, 27] (at least
 /// [`STRIPES`] buckets); a hash's bucket is `hash >> shift`; its chains
-/// link nodes through `next[link]`.
+/// link nodes through `next[link]`, each linked node's `pprev[link]`
+/// pointing back at the head or `next` that points at it. `heads` never
+/// reallocates (back links point into it).
 struct Array<T> {
     heads: KVVec<AtomicPtr<Node<T>>>,
     shift: u32,
@@ -383,42 +437,65 @@ impl<T> Array<T> {
         }
     }
 
+    /// The back link of `n` in this array (see [`Node`]'s `pprev`).
+    fn pprev<'n>(&self, n: &'n Node<T>) -> &'n AtomicPtr<AtomicPtr<Node<T>>> {
+        if self.link == 0 {
+            &n.pprev[0]
+        } else {
+            &n.pprev[1]
+        }
+    }
+
     /// Publishes `node` at the head of its bucket; the caller holds the
     /// bucket's stripe lock and `node` is not in this array yet.
     fn link(&self, node: &Node<T>) {
         let Some(head) = self.head(node.hash) else {
             return;
         };
-        self.next(node)
-            .store(head.load(Ordering::Relaxed), Ordering::Relaxed);
+        let first = head.load(Ordering::Relaxed);
+        self.next(node).store(first, Ordering::Relaxed);
+        self.pprev(node)
+            .store(core::ptr::from_ref(head).cast_mut(), Ordering::Relaxed);
+        if !first.is_null() {
+            // SAFETY: linked in this array, and the caller holds the lock
+            // under which nodes are unlinked.
+            let f = unsafe { &*first };
+            self.pprev(f).store(
+                core::ptr::from_ref(self.next(node)).cast_mut(),
+                Ordering::Relaxed,
+            );
+        }
         // Publish: the node's contents are visible before the pointer.
         head.store(core::ptr::from_ref(node).cast_mut(), Ordering::Release);
     }
 
-    /// Takes `node` out of its bucket's chain, if it is there; the caller
-    /// holds the bucket's stripe lock.
-    fn unlink(&self, node: &Node<T>) {
-        let Some(head) = self.head(node.hash) else {
-            return;
-        };
-        let mut link = head;
-        loop {
-            let p = link.load(Ordering::Relaxed);
-            if p.is_null() {
-                return;
-            }
-            if core::ptr::eq(p, node) {
-                link.store(self.next(node).load(Ordering::Relaxed), Ordering::Release);
-                return;
-            }
-            // SAFETY: linked in this array, and the caller holds the lock
-            // under which nodes are unlinked.
-            link = self.next(unsafe { &*p });
+    /// Takes `node` out of its bucket's chain in O(1), if it is linked in
+    /// this array; returns whether it was. The caller holds the bucket's
+    /// stripe lock, and `node` is linked in this array or in none of the
+    /// table's (its back links then null). Its `next` stays: a reader on
+    /// it goes on along the chain.
+    fn unlink(&self, node: &Node<T>) -> bool {
+        let pp = self
+            .pprev(node)
+            .swap(core::ptr::null_mut(), Ordering::Relaxed);
+        if pp.is_null() {
+            return false;
         }
+        let next = self.next(node).load(Ordering::Relaxed);
+        // SAFETY: `pp` is the bucket's head in this array or the `next` of
+        // the node before in its chain (the back link of a node linked
+        // here), valid while the caller holds the lock.
+        unsafe { (*pp).store(next, Ordering::Release) };
+        if !next.is_null() {
+            // SAFETY: linked in this array, valid under the lock.
+            self.pprev(unsafe { &*next }).store(pp, Ordering::Relaxed);
+        }
+        true
     }
 
-    /// Walks bucket `i` under RCU.
-    fn walk(&self, i: usize, mut f: impl FnMut(&Node<T>)) {
+    /// Walks bucket `i` under RCU (the array was found in the caller's
+    /// read section, for which its nodes stay).
+    fn walk<'a>(&'a self, i: usize, mut f: impl FnMut(&'a Node<T>)) {
         let Some(b) = self.heads.get(i) else {
             return;
         };
@@ -447,16 +524,21 @@ impl<T> Array<T> {
 ///
 /// `cur` is null or an [`Array`] from `KBox::into_raw`, freed only after
 /// it was replaced and a grace period passed; `future` likewise, non-null
-/// only during a resize, with the other link than `cur`'s. Every non-null
-/// pointer reachable from them is a node allocated by `A`, fully
-/// initialised before it was published; it is unlinked only under its
-/// stripe lock and freed only by an RCU callback after unlinking (or in
-/// `Drop`, after a grace period). Locks in `locks` are initialised and
-/// never move (the vector's buffer is never reallocated). `copied[s]`
-/// counts the buckets `s`, `s + STRIPES`, ... of `cur` copied into
-/// `future`, and changes under lock `s`. A node on an eviction list of
-/// `lists[s]` is linked in the table, in stripe `s`; it leaves the list
-/// (under lock `s`) before it is unlinked.
+/// only during a resize, with the other link than `cur`'s. Every node
+/// reachable from them through the bucket heads and `next` links is
+/// allocated by `A`, fully initialised before it was published; it is
+/// unlinked only under its stripe lock and freed only by an RCU callback
+/// after unlinking (or in `Drop`, after a grace period). A node's back
+/// link (`pprev`) for `cur`'s link, and for `future`'s once its bucket
+/// was copied, points at what points at it in that array, for as long as
+/// it is linked there (the other may be stale; see [`Node`]); both are
+/// null once it was taken out. Its `id` is its own among the nodes of its
+/// stripe. Locks in `locks` are initialised and never move (the vector's
+/// buffer is never reallocated). `copied[s]` counts the buckets `s`,
+/// `s + STRIPES`, ... of `cur` copied into `future`, and changes under
+/// lock `s`. A node on an eviction list of `lists[s]` is linked in the
+/// table, in stripe `s`, whenever lock `s` is not held: it leaves the
+/// list under the lock that unlinks it.
 pub(crate) struct RcuHashTable<T: Send + Sync, A: NodeAlloc<T>> {
     cur: AtomicPtr<Array<T>>,
     future: AtomicPtr<Array<T>>,
@@ -594,7 +676,12 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                         AtomicPtr::new(core::ptr::null_mut()),
                         AtomicPtr::new(core::ptr::null_mut()),
                     ],
+                    pprev: [
+                        AtomicPtr::new(core::ptr::null_mut()),
+                        AtomicPtr::new(core::ptr::null_mut()),
+                    ],
                     hash,
+                    id: AtomicU64::new(0),
                     class: AtomicU8::new(UNLISTED),
                     seen: AtomicU32::new(0),
                     lru: [
@@ -628,7 +715,8 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             .map(|_| ())
     }
 
-    /// Links `val` unless `ok` refuses an entry of the bucket, checked
+    /// Links `val` unless `ok` refuses one of the bucket's first entries
+    /// (at most `RACE_WALK` of them), checked
     /// under the lock (without `ok`, at once: the chain is not walked);
     /// returns whether it linked. `placed` is called on the value in its
     /// node before it is published (before the lock is taken), `linked`
@@ -660,7 +748,9 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             let mut p = cur
                 .head(hash)
                 .map_or(core::ptr::null_mut(), |h| h.load(Ordering::Relaxed));
-            while !p.is_null() {
+            let mut left = RACE_WALK;
+            while !p.is_null() && left > 0 {
+                left -= 1;
                 // SAFETY: linked nodes are valid while we hold the lock
                 // (only unlinked under it, freed after that).
                 let e = unsafe { &*p };
@@ -677,11 +767,15 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             unsafe { Self::discard(node) };
             return Ok(false);
         }
+        let lists = self.lists.get((hash >> STRIPE_SHIFT) as usize);
+        if let Some(lists) = lists {
+            n.id.store(lists.next_id(), Ordering::Relaxed);
+        }
         cur.link(n);
         if let Some(f) = self.future_for(&l, cur, hash) {
             f.link(n);
         }
-        if let (Some(c), Some(lists)) = (class, self.lists.get((hash >> STRIPE_SHIFT) as usize)) {
+        if let (Some(c), Some(lists)) = (class, lists) {
             if usize::from(c) < CLASSES {
                 lists.push(n, c, super::jiffies() as u32);
             }
@@ -794,6 +888,72 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         }
     }
 
+    /// Calls `f` in key order on entries of cursor `c`'s range whose key
+    /// ([`ListKey`]) is above `after` (all of them, with `None`), at most
+    /// [`LIST_BATCH`], until `f` says no (what it was given did not fit:
+    /// it counts as not given). Says where the range's listing resumes:
+    /// an entry there all along is given once, whatever is linked,
+    /// unlinked or resized in between; a long chain costs a walk per
+    /// batch, and no batch more than [`LIST_BATCH`] entries.
+    pub(crate) fn list_batch<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        c: u64,
+        after: Option<ListKey>,
+        mut f: impl FnMut(&'g T) -> bool,
+    ) -> Listed {
+        let Some(a) = self.array(g) else {
+            return Listed::Done;
+        };
+        let start = c >> 6;
+        let end = Self::after(c);
+        let (Ok(lo), Ok(hi)) = (u32::try_from(start), u32::try_from(end.saturating_sub(1))) else {
+            return Listed::Done;
+        };
+        // The smallest keys above `after`, in order.
+        let mut batch: [Option<(ListKey, &'g Node<T>)>; LIST_BATCH] = [None; LIST_BATCH];
+        let mut len = 0usize;
+        let mut more = false;
+        for i in a.index(lo)..=a.index(hi) {
+            a.walk(i, |n| {
+                let key = (n.hash, n.id.load(Ordering::Relaxed));
+                if n.hash < lo || n.hash > hi || after.is_some_and(|a| key <= a) {
+                    return;
+                }
+                if len == LIST_BATCH {
+                    more = true;
+                    let last = batch.last().copied().flatten();
+                    if last.is_none_or(|(k, _)| key >= k) {
+                        return;
+                    }
+                    len -= 1;
+                }
+                let pos = batch.get(..len).map_or(0, |b| {
+                    b.partition_point(|e| e.is_some_and(|(k, _)| k < key))
+                });
+                if let Some(s) = batch.get_mut(pos..=len) {
+                    s.rotate_right(1);
+                    if let Some(first) = s.first_mut() {
+                        *first = Some((key, n));
+                        len += 1;
+                    }
+                }
+            });
+        }
+        let mut given = after;
+        for (key, n) in batch.iter().take(len).flatten() {
+            if !f(&n.val) {
+                return Listed::From(given);
+            }
+            given = Some(*key);
+        }
+        if more {
+            Listed::From(given)
+        } else {
+            Listed::Done
+        }
+    }
+
     /// Calls `f` on the entries of `k` buckets picked at random, a few
     /// buckets per read section. Process context, no lock held.
     pub(crate) fn for_each_sampled(&self, k: usize, mut f: impl FnMut(&T)) {
@@ -849,34 +1009,78 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
             return 0;
         };
         let mut count = 0usize;
-        let mut link: &AtomicPtr<Node<T>> = bucket;
-        loop {
-            let p = link.load(Ordering::Relaxed);
-            if p.is_null() {
-                break;
-            }
+        let mut p = bucket.load(Ordering::Relaxed);
+        while !p.is_null() {
             // SAFETY: linked, and we hold the lock.
             let n = unsafe { &*p };
-            if hash.is_none_or(|h| h == n.hash) && remove(&n.val) {
-                link.store(cur.next(n).load(Ordering::Relaxed), Ordering::Release);
-                if let Some(f) = self.future_for(&l, cur, n.hash) {
-                    f.unlink(n);
-                }
-                if let Some(lists) = self.lists.get(s) {
-                    lists.del(n);
-                }
+            // Its `next` stays as it is when it is unlinked.
+            p = cur.next(n).load(Ordering::Relaxed);
+            if hash.is_none_or(|h| h == n.hash) && remove(&n.val) && self.take_out(&l, cur, n) {
                 gone(&n.val);
-                self.len.fetch_sub(1, Ordering::Relaxed);
                 count = count.saturating_add(1);
                 // SAFETY: unlinked from every array; readers that still
                 // see it are in read sections that the grace period waits
                 // for.
                 unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
-            } else {
-                link = cur.next(n);
             }
         }
         count
+    }
+
+    /// Takes node `n`, linked in the table, out of every array and its
+    /// eviction list (not freed), under its stripe's lock `l`, `cur` the
+    /// current array; returns whether it was linked. O(1). After it, both
+    /// back links of `n` are null: a later call finds it unlinked (even
+    /// after a resize, whose new array's link held a stale one).
+    fn take_out(&self, l: &SpinLockBhGuard<'_>, cur: &Array<T>, n: &Node<T>) -> bool {
+        if !cur.unlink(n) {
+            return false;
+        }
+        if let Some(f) = self.future_for(l, cur, n.hash) {
+            f.unlink(n);
+        }
+        for pp in &n.pprev {
+            pp.store(core::ptr::null_mut(), Ordering::Relaxed);
+        }
+        if let Some(lists) = self.lists.get((n.hash >> STRIPE_SHIFT) as usize) {
+            lists.del(n);
+        }
+        self.len.fetch_sub(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Unlinks the entry whose value `val` points at, if it is still
+    /// linked, passing it to `gone` under the lock; it is freed after a
+    /// grace period. O(1): no chain is walked. Returns whether it was
+    /// linked.
+    ///
+    /// # Safety
+    ///
+    /// `val` points at the value of a node of this table that is not
+    /// freed (the caller's read section began while it was linked), and
+    /// carries the right to the whole node (it was made from a pointer to
+    /// the node, not from a reference to the value alone).
+    pub(crate) unsafe fn remove_entry(&self, val: *const T, gone: impl FnOnce(&T)) -> bool {
+        let off = core::mem::offset_of!(Node<T>, val);
+        // SAFETY: `val` is the `val` field of a live node (the caller's
+        // contract): stepping back by its offset gives the node
+        // (`container_of`).
+        let n = unsafe { &*val.cast::<u8>().sub(off).cast::<Node<T>>() };
+        let Some(lock) = self.locks.get((n.hash >> STRIPE_SHIFT) as usize) else {
+            return false;
+        };
+        let l = lock.lock();
+        let Some(cur) = self.array_locked(&l) else {
+            return false;
+        };
+        if !self.take_out(&l, cur, n) {
+            return false;
+        }
+        gone(&n.val);
+        // SAFETY: unlinked from every array and list; readers that still
+        // see it are in read sections that the grace period waits for.
+        unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
+        true
     }
 
     /// Unlinks the entries of hash `hash` (or of every bucket, with
@@ -949,9 +1153,7 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     continue;
                 }
                 let l = lock.lock();
-                let Some(cur) = self.array_locked(&l) else {
-                    return None;
-                };
+                let cur = self.array_locked(&l)?;
                 // Each entry of the list judged once at most, and a list
                 // does not take all the steps.
                 let mut here = lists
@@ -974,13 +1176,12 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     let c = class as u8;
                     match judge(&n.val, c, n.seen.load(Ordering::Relaxed)) {
                         Judge::Take => {
-                            lists.del(n);
-                            cur.unlink(n);
-                            if let Some(f) = self.future_for(&l, cur, n.hash) {
-                                f.unlink(n);
+                            // Listed, so linked (invariant); were it not,
+                            // nothing is taken.
+                            if !self.take_out(&l, cur, n) {
+                                return None;
                             }
                             gone(&n.val);
-                            self.len.fetch_sub(1, Ordering::Relaxed);
                             // SAFETY: unlinked from every array and list;
                             // readers that still see it are in read
                             // sections that the grace period waits for.
@@ -1118,6 +1319,9 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 let n = unsafe { &*p };
                 if let Some(lists) = self.lists.get(i / per) {
                     lists.del(n);
+                }
+                for pp in &n.pprev {
+                    pp.store(core::ptr::null_mut(), Ordering::Relaxed);
                 }
                 p = a.next(n).load(Ordering::Relaxed);
                 count = count.saturating_add(1);

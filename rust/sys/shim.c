@@ -209,13 +209,15 @@ int rvs_route_me_harder(struct net *net, struct sk_buff *skb, int af)
 int rvs_defrag6_enable(struct net *net) { return nf_defrag_ipv6_enable(net); }
 void rvs_defrag6_disable(struct net *net) { nf_defrag_ipv6_disable(net); }
 /* Reassembles a fragment (0: `skb` is now the whole datagram; else the
- * fragment was queued or freed and is no longer the caller's). */
+ * fragment was queued or freed and is no longer the caller's), as ip_vs's
+ * ip_vs_gather_frags with ip_vs_defrag_user: the user of FORWARD, or of
+ * LOCAL_OUT (the other hook that reassembles). */
 int rvs_defrag(struct net *net, struct sk_buff *skb, bool forward)
 {
 	int err;
 
 	local_bh_disable();
-	err = ip_defrag(net, skb, forward ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_IN);
+	err = ip_defrag(net, skb, forward ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_OUT);
 	local_bh_enable();
 	if (!err)
 		ip_send_check(ip_hdr(skb));
@@ -506,13 +508,21 @@ void rvs_proc_remove(struct net *net, const char *name)
 	remove_proc_entry(name, net->proc_net);
 }
 struct net *rvs_seq_net(struct seq_file *seq) { return seq_file_single_net(seq); }
+/* A reader's private state: the namespace's part, then `place` bytes of
+ * the listing's own (zeroed at open), 8-byte aligned. */
+#define RVS_SEQ_PLACE_OFF ALIGN(sizeof(struct seq_net_private), 8)
 struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
-					   const struct seq_operations *ops, void *data)
+					   const struct seq_operations *ops, void *data,
+					   size_t place)
 {
 	return proc_create_net_data(name, 0444, net->proc_net, ops,
-				    sizeof(struct seq_net_private), data);
+				    RVS_SEQ_PLACE_OFF + place, data);
 }
 void *rvs_seq_data(struct seq_file *seq) { return pde_data(file_inode(seq->file)); }
+void *rvs_seq_place(struct seq_file *seq) { return (char *)seq->private + RVS_SEQ_PLACE_OFF; }
+
+/* ---- might_sleep() for the Rust wrappers of sleeping functions */
+void rvs_might_sleep(void) { might_sleep(); }
 
 /* ---- free and buffer memory in pages (ip_vs's update_defense_level) */
 unsigned long rvs_avail_pages(void)

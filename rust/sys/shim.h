@@ -60,13 +60,16 @@ struct proc_dir_entry *rvs_proc_create(struct net *net, const char *name,
 void rvs_proc_remove(struct net *net, const char *name);
 struct net *rvs_seq_net(struct seq_file *seq);
 struct proc_dir_entry *rvs_proc_create_seq(struct net *net, const char *name,
-					   const struct seq_operations *ops, void *data);
+					   const struct seq_operations *ops, void *data,
+					   size_t place);
 void *rvs_seq_data(struct seq_file *seq);
+void *rvs_seq_place(struct seq_file *seq);
 
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,
 					     u64 unpriv_ro);
 void rvs_sysctl_unregister(struct ctl_table_header *h);
+void rvs_might_sleep(void);
 unsigned long rvs_avail_pages(void);
 int rvs_proc_checked(const struct ctl_table *table, int write, void *buffer,
 		     size_t *lenp, loff_t *ppos);

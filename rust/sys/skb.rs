@@ -4,9 +4,9 @@
 //! the IP layer, and the ways a packet leaves rvs on a [`Route`]: through
 //! LOCAL_OUT as it is, or inside a tunnel's header.
 
+use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::prelude::*;
-use kernel::types::Opaque;
 
 use super::netns::Net;
 use super::nf::{Gone, Verdict};
@@ -167,23 +167,33 @@ pub(crate) const PACKET_HOST: u8 = 0;
 ///
 /// # Invariants
 ///
-/// Wraps a valid `sk_buff` that the holder of `&mut Skb` may modify and
-/// whose network header is at `data` (netfilter's IP-layer hooks).
-#[repr(transparent)]
-pub(crate) struct Skb(Opaque<bindings::sk_buff>);
+/// A reference to it points at a valid `sk_buff` that the holder of
+/// `&mut Skb` may modify and whose network header is at `data`
+/// (netfilter's IP-layer hooks).
+///
+/// The type has no size (the nomicon's opaque FFI type): the `sk_buff`
+/// is never in a Rust value, so safe code holding two `&mut Skb` can swap
+/// or replace nothing of them (`core::mem::swap` of two moves no byte);
+/// nor can it be moved out of its place (not `Unpin`).
+#[repr(C)]
+pub(crate) struct Skb {
+    _opaque: [u8; 0],
+    _pin: PhantomData<(*mut u8, core::marker::PhantomPinned)>,
+}
 
 impl Skb {
     /// # Safety
     ///
     /// `ptr` is a valid skb owned by the caller for `'a`, at the IP layer.
     unsafe fn from_raw<'a>(ptr: *mut bindings::sk_buff) -> &'a mut Skb {
-        // SAFETY: transparent wrapper; validity per the caller.
+        // SAFETY: a reference of no size at the skb; validity per the
+        // caller.
         // INVARIANT: per the caller.
         unsafe { &mut *ptr.cast::<Skb>() }
     }
 
     fn raw(&self) -> *mut bindings::sk_buff {
-        self.0.get()
+        core::ptr::from_ref(self).cast_mut().cast()
     }
 
     /// Bytes of the packet from the IP header on (`skb->len`).

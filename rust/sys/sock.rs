@@ -80,8 +80,11 @@ pub(crate) struct Group<'a> {
 /// under `hook`).
 pub(crate) struct McastSock {
     sock: SockPtr,
-    hook: crate::sys::sync::BhMutex<(usize, Option<unsafe fn(*const core::ffi::c_void)>)>,
+    hook: crate::sys::sync::BhMutex<Hook>,
 }
+
+/// A receive hook's context and how to drop it.
+type Hook = (usize, Option<unsafe fn(*const core::ffi::c_void)>);
 
 static HOOK_KEY: crate::sys::sync::LockKey = crate::sys::sync::LockKey::new();
 
@@ -165,7 +168,7 @@ impl McastSock {
 
     /// Takes the receive hook away: no kick after this returns. May sleep.
     pub(crate) fn clear_rx(&self) {
-        let (ctx, f) = core::mem::replace(&mut *self.hook.lock(), (0, None));
+        let (ctx, f) = core::mem::take(&mut *self.hook.lock());
         if let Some(f) = f {
             // SAFETY: the socket is alive; with no hook, no callback runs
             // after this returns (the socket's callback lock), so the

@@ -13,6 +13,7 @@ use kernel::types::Opaque;
 // members deep inside some of them.
 #[allow(improper_ctypes)]
 extern "C" {
+    fn rvs_might_sleep();
     fn rvs_spin_lock_init(
         l: *mut bindings::spinlock_t,
         name: *const core::ffi::c_char,
@@ -41,9 +42,23 @@ impl Drop for RcuGuard {
     }
 }
 
+/// Says that the caller may sleep (`might_sleep()`): on a kernel with
+/// CONFIG_DEBUG_ATOMIC_SLEEP (the test kernel's), a call from atomic
+/// context, under a spinlock or inside an [`RcuGuard`]'s read section
+/// (which counts as atomic there), is reported with its stack ("BUG:
+/// sleeping function called from invalid context"), which fails the VM
+/// run. Every sleeping function of `sys` calls it first, so that the
+/// suite catches a sleep in a read section even where the wrapped
+/// function would not have slept this time.
+pub(crate) fn might_sleep() {
+    // SAFETY: no precondition; only a check.
+    unsafe { rvs_might_sleep() };
+}
+
 /// Waits for every RCU callback queued so far (`call_rcu`) to have run:
 /// needed before code or caches those callbacks use go away. May sleep.
 pub(crate) fn rcu_barrier() {
+    might_sleep();
     // SAFETY: no precondition; called from process context.
     unsafe { bindings::rcu_barrier() };
 }
@@ -51,6 +66,7 @@ pub(crate) fn rcu_barrier() {
 /// Waits for a grace period: every read section under way has ended.
 /// May sleep.
 pub(crate) fn synchronize_rcu() {
+    might_sleep();
     // SAFETY: no precondition; called from process context.
     unsafe { bindings::synchronize_rcu() };
 }
@@ -69,6 +85,7 @@ impl GraceCookie {
 
     /// Waits until it has ended (returns at once if it has). May sleep.
     pub(crate) fn wait(&self) {
+        might_sleep();
         // SAFETY: no memory precondition; process context (the callers').
         unsafe { bindings::cond_synchronize_rcu(self.0) };
     }
@@ -236,6 +253,7 @@ impl<T> core::ops::DerefMut for BhMutexGuard<'_, T> {
 /// Lets other tasks run during a long loop (`cond_resched()`; the test
 /// kernel is not preemptible). Process context, no lock held.
 pub(crate) fn cond_resched() {
+    might_sleep();
     // SAFETY: no memory precondition; the callers are in process context
     // outside any lock or RCU read section.
     unsafe { bindings::__cond_resched() };

@@ -60,15 +60,15 @@ pub(crate) fn nat(skb: &mut Skb, c: &Conn, e: &IcmpError, way: Way) -> bool {
             return false;
         };
         let ok = put(b, outer_at, addr)
-            .and_then(|_| put(b, quoted_at, addr))
-            .and_then(|_| put(b, port_at, &port.to_be_bytes()));
+            .and_then(|()| put(b, quoted_at, addr))
+            .and_then(|()| put(b, port_at, &port.to_be_bytes()));
         if ok.is_none() {
             return false;
         }
         // Both IPv4 headers' checksums anew: the quoted one's, then the
         // error's own (at the start of the bytes).
         if !v6 {
-            let quoted = b.get_mut(e.inner_off..).map_or(false, ipv4::set_checksum);
+            let quoted = b.get_mut(e.inner_off..).is_some_and(ipv4::set_checksum);
             if !quoted || !ipv4::set_checksum(b) {
                 return false;
             }

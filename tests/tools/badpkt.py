@@ -18,6 +18,16 @@ client's interface to the director.
                                                    i % ADDRS): KIND udp (one
                                                    datagram), synack (a SYN,
                                                    then an ACK), syn
+  badpkt.py IFACE DST_MAC SRC_IP VIP PORT ports N FIRST
+                                                   N UDP datagrams from
+                                                   SRC_IP:PORT to VIP's
+                                                   ports FIRST on (one
+                                                   bucket's chain, N long)
+  badpkt.py IFACE DST_MAC SRC_IP DST PORT frag1 PROTO
+                                                   the first fragment (64
+                                                   bytes, more to come) of a
+                                                   datagram of protocol
+                                                   PROTO to DST, alone
   badpkt.py IFACE DST_MAC SRC_IP VIP PORT synflood-for SECS
                                                    SYNs for SECS s, from
                                                    SRC_IP and the 99 next
@@ -286,6 +296,17 @@ def main():
             else:
                 sys.exit(f"badpkt.py: no flow kind {kind}")
         print(f"sent {n} {kind} flows from {addrs} addresses")
+        return
+    if what == "ports":
+        n, first = int(sys.argv[7]), int(sys.argv[8])
+        for i in range(n):
+            send(ip(src, vip, 17, udp(src, vip, port, first + i)))
+        print(f"sent {n} datagrams from port {port} to ports {first}-{first + n - 1}")
+        return
+    if what == "frag1":
+        proto = int(sys.argv[7])
+        send(ip(src, vip, proto, os.urandom(64), frag=0x2000))
+        print(f"sent the first fragment of a protocol {proto} datagram")
         return
     if what == "initflood":
         n = int(sys.argv[7])

@@ -8,7 +8,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-use super::{Judge, NodeAlloc, RcuHashTable};
+use super::{Judge, ListKey, Listed, NodeAlloc, RcuHashTable};
 use crate::sys::sync::{LockKey, RcuGuard};
 
 /// What the timer of a [`TimedTable`] entry decides when it fires.
@@ -38,12 +38,11 @@ pub(crate) trait Expiring: Send + Sync + Sized + 'static {
 /// Made only by [`TimedTable::insert_if`], in its node: `timer` is
 /// initialised (callback `fire::<T, A>`) before the node is published,
 /// `shared` points to the [`Shared`] of that table, which shuts every
-/// timer down before it goes, and `hash` is the entry's hash there.
+/// timer down before it goes.
 #[repr(C)]
 pub(crate) struct Timed<T> {
     timer: Opaque<bindings::timer_list>,
     shared: *const core::ffi::c_void,
-    hash: u32,
     val: T,
 }
 
@@ -125,8 +124,8 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         self.shared.tab.len()
     }
 
-    /// Links `val` unless `ok` refuses an entry of its bucket, checked
-    /// under the lock; its timer is armed for `first` (jiffies); it goes on
+    /// Links `val` unless `ok` refuses one of the first entries of its
+    /// bucket (see `RACE_WALK`), checked under the lock; its timer is armed for `first` (jiffies); it goes on
     /// the eviction list of `class` (see [`TimedTable::evict_listed`]).
     /// Returns whether it linked.
     pub(crate) fn insert_if(
@@ -141,7 +140,6 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         let e = Timed {
             timer: Opaque::uninit(),
             shared: shared.cast(),
-            hash,
             val,
         };
         self.shared.tab.insert_placed_if(
@@ -229,6 +227,17 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         RcuHashTable::<Timed<T>, A>::after(c)
     }
 
+    /// See [`RcuHashTable::list_batch`].
+    pub(crate) fn list_batch<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        c: u64,
+        after: Option<ListKey>,
+        f: impl FnMut(&'g Timed<T>) -> bool,
+    ) -> Listed {
+        self.shared.tab.list_batch(g, c, after, f)
+    }
+
     /// See [`RcuHashTable::for_each_at`].
     pub(crate) fn for_each_at(&self, g: &RcuGuard, c: u64, f: impl FnMut(&Timed<T>)) {
         self.shared.tab.for_each_at(g, c, f)
@@ -260,23 +269,26 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> Drop for TimedTable<T, A> {
 /// `t` is the timer of a `Timed<T>` made by `TimedTable<T, A>::insert_if`.
 unsafe extern "C" fn fire<T: Expiring, A: NodeAlloc<Timed<T>>>(t: *mut bindings::timer_list) {
     // The timer is the first field of the repr(C) `Timed<T>`. The entry
-    // is valid: it is unlinked only by this callback or by `evict_listed` (which
-    // shuts the timer down first, and frees the entry after a grace
-    // period, which waits for this softirq), and the table's `Shared`
-    // shuts every timer down before it goes.
+    // is valid: it is unlinked only by this callback, by `evict_listed`
+    // (which shuts the timer down first, and frees the entry after a grace
+    // period, which waits for this softirq) or by the table's `Drop`
+    // (after it shut every timer down, waiting for the callbacks), and the
+    // table's `Shared` shuts every timer down before it goes.
+    let this = t.cast::<Timed<T>>();
     // SAFETY: as just said.
     let (e, shared) = unsafe {
-        let e = &*t.cast::<Timed<T>>();
+        let e = &*this;
         (e, &*e.shared.cast::<Shared<T, A>>())
     };
     match e.val.fired() {
         Fate::At(when) => e.fire_by(when),
         Fate::Remove => {
-            shared.tab.remove_if(
-                Some(e.hash),
-                |x| core::ptr::eq(x, e),
-                |x| x.val.gone(&shared.ctx),
-            );
+            // SAFETY: `e` is the value of a node of `shared.tab`, not freed
+            // (see above): the callback runs with bottom halves off, a read
+            // section that began while the entry was linked (unlinked by
+            // `evict_listed`, it is unlinked after the timer was shut
+            // down, when this callback was under way already).
+            unsafe { shared.tab.remove_entry(this, |x| x.val.gone(&shared.ctx)) };
         }
     }
 }
