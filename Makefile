@@ -143,7 +143,8 @@ test-stress: all
 	@v=$${RVS_STRESS_KERNEL:-lockdep}; \
 	if [ "$$v" = test ]; then ko=$(CURDIR)/rvs.ko; else ko=$$(RVS_KERNEL_VARIANT=$$v qemu/build-module.sh) || exit 1; fi; \
 	RVS_KERNEL_VARIANT=$$v RVS_KO=$$ko RVS_VM_CPUS=4 RVS_VM_TIMEOUT=$${RVS_VM_TIMEOUT:-3600} \
-		qemu/vm.sh run tests/stress-race.sh
+		RVS_TEST_TIMEOUT=$${RVS_TEST_TIMEOUT:-2400} RVS_TEST_FILES=tests/stress-race.sh \
+		qemu/vm.sh run tests/vm-suite.sh
 
 # Regenerate the protocol crate's test vectors (tool/ipvs/tests/captures/)
 # from ipvsadm/rvsadm traffic with ip_vs.ko and rvs.ko, captured in the VM.

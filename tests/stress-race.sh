@@ -4,10 +4,10 @@
 # (`make test-stress`, 4 vCPUs; `RVS_STRESS_SECS`, 120 by default). At once,
 # for that long:
 # - bursts of one-packet UDP flows (their timeout 2 s) and of SYNs, so that
-#   the table grows and shrinks again and again (counted: at least 10
-#   resizes each way);
-# - one (address, port) sending to 30,000 ports of a fwmark service (one
-#   bucket's chain 30,000 long);
+#   the table grows and shrinks again and again (counted: at least 20
+#   resizes);
+# - one (address, port) sending SYNs to 30,000 ports of a fwmark service
+#   (one bucket's chain 30,000 long), at the start and at half time;
 # - GET_CONN (rvsadm -L -c -n), GET_TABLE (rvsadm metrics) and an
 #   unprivileged reader of /proc/net/ip_vs_conn and /proc/net/ip_vs in
 #   4 KB reads, in loops;
@@ -27,9 +27,10 @@ PIDS=()
 
 stop_all() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	pkill -f badpkt.py 2>/dev/null
-	wait 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	pkill -f badpkt.py 2>/dev/null || true
+	# Only these: the real servers run in the background too.
+	[ ${#PIDS[@]} = 0 ] || wait "${PIDS[@]}" 2>/dev/null || true
 	PIDS=()
 }
 
@@ -61,25 +62,30 @@ test_stress() {
 		table ip rvs_mark {
 			chain pre {
 				type filter hook prerouting priority mangle; policy accept;
-				ip daddr $VIP udp dport 10000-40000 meta mark set 1
+				ip daddr $VIP tcp dport 10000-40000 meta mark set 1
 			}
 		}
 	EOF
 	dir $IPVSADM -A -f 1 -s rr
 	for i in 0 1 2; do dir $IPVSADM -a -f 1 -r "${RS_IPS[$i]}" -m; done
 	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-	# The long chain, once, then kept alive by more of the same.
-	cli python3 "$BADPKT" c0 "$mac" 192.0.2.200 "$VIP" 5000 ports 30000 10000
-	echo "after the chain: $(dir awk '$1 == "entries" { print $2 }' /proc/net/rvs_conn_tab) entries"
-	(loop "$SECS" cli python3 "$BADPKT" c0 "$mac" 192.0.2.200 "$VIP" 5000 ports 30000 10000) &
+	# The long chain (SYNs; the real servers' resets leave them CLOSE,
+	# 10 s), while the rest begins; again at half time. (Kept alive all
+	# along, it would hold the table large: no shrink.)
+	(
+		cli python3 "$BADPKT" c0 "$mac" 192.0.2.200 "$VIP" 5000 ports 30000 10000 syn
+		sleep $((SECS / 2))
+		cli python3 "$BADPKT" c0 "$mac" 192.0.2.200 "$VIP" 5000 ports 30000 10000 syn
+	) &
 	PIDS+=($!)
-	# Bursts: 20,000 UDP flows, then SYNs, from the spoofable range.
+	# Bursts past the table's 4,096 buckets: 6,000 UDP flows (2 s) and
+	# 1,000 SYNs from the spoofable range, then until most are gone.
 	(
 		end=$((SECONDS + SECS))
 		while [ $SECONDS -lt $end ]; do
-			cli python3 "$BADPKT" c0 "$mac" 192.0.2.100 "$VIP" 8080 flows udp 20000 50 >/dev/null
-			cli python3 "$BADPKT" c0 "$mac" 192.0.2.100 "$VIP" 8080 flows syn 2000 50 >/dev/null
-			sleep 3
+			cli python3 "$BADPKT" c0 "$mac" 192.0.2.100 "$VIP" 8080 flows udp 6000 50 >/dev/null
+			cli python3 "$BADPKT" c0 "$mac" 192.0.2.100 "$VIP" 8080 flows syn 1000 50 >/dev/null
+			wait_for 20 sh -c "[ \$(ip netns exec $director awk '\$1 == \"entries\" { print \$2 }' /proc/net/rvs_conn_tab) -lt 1500 ]" || true
 		done
 	) &
 	PIDS+=($!)
@@ -123,7 +129,8 @@ test_stress() {
 	done
 	stop_all
 	echo "the table resized $resizes times in $SECS s (last: $last buckets)"
-	[ "$resizes" -ge 20 ] || fail "only $resizes resizes (10 each way wanted)"
+	# (RVS_STRESS_MIN_RESIZES: fewer, to reach the rest on a slow kernel.)
+	[ "$resizes" -ge "${RVS_STRESS_MIN_RESIZES:-20}" ] || fail "only $resizes resizes (10 each way wanted)"
 	# Settled: nothing sends; the listings of the same table agree.
 	dir sysctl -qw net.ipv4.vs.conn_max=0
 	dir "$RVSADM" -L -c -n | mask >"$OUT/nl"

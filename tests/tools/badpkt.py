@@ -18,11 +18,12 @@ client's interface to the director.
                                                    i % ADDRS): KIND udp (one
                                                    datagram), synack (a SYN,
                                                    then an ACK), syn
-  badpkt.py IFACE DST_MAC SRC_IP VIP PORT ports N FIRST
-                                                   N UDP datagrams from
-                                                   SRC_IP:PORT to VIP's
-                                                   ports FIRST on (one
-                                                   bucket's chain, N long)
+  badpkt.py IFACE DST_MAC SRC_IP VIP PORT ports N FIRST [syn]
+                                                   N UDP datagrams (or
+                                                   SYNs) from SRC_IP:PORT
+                                                   to VIP's ports FIRST on
+                                                   (one bucket's chain, N
+                                                   long)
   badpkt.py IFACE DST_MAC SRC_IP DST PORT frag1 PROTO
                                                    the first fragment (64
                                                    bytes, more to come) of a
@@ -299,9 +300,14 @@ def main():
         return
     if what == "ports":
         n, first = int(sys.argv[7]), int(sys.argv[8])
+        syn = sys.argv[9:] == ["syn"]
         for i in range(n):
-            send(ip(src, vip, 17, udp(src, vip, port, first + i)))
-        print(f"sent {n} datagrams from port {port} to ports {first}-{first + n - 1}")
+            if syn:
+                send(ip(src, vip, 6, tcp(src, vip, port, first + i, 0x02)))
+            else:
+                send(ip(src, vip, 17, udp(src, vip, port, first + i)))
+        what = "SYNs" if syn else "datagrams"
+        print(f"sent {n} {what} from port {port} to ports {first}-{first + n - 1}")
         return
     if what == "frag1":
         proto = int(sys.argv[7])
