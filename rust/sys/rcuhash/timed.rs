@@ -283,11 +283,13 @@ unsafe extern "C" fn fire<T: Expiring, A: NodeAlloc<Timed<T>>>(t: *mut bindings:
     match e.val.fired() {
         Fate::At(when) => e.fire_by(when),
         Fate::Remove => {
-            // SAFETY: `e` is the value of a node of `shared.tab`, not freed
-            // (see above): the callback runs with bottom halves off, a read
-            // section that began while the entry was linked (unlinked by
-            // `evict_listed`, it is unlinked after the timer was shut
-            // down, when this callback was under way already).
+            // `this` points at the value of a node of `shared.tab`, not
+            // freed (see above), and comes from the timer's raw pointer
+            // (the whole node's): the callback runs with bottom halves
+            // off, a read section that began while the entry was linked
+            // (`evict_listed` unlinks it only after shutting the timer
+            // down, with this callback already under way).
+            // SAFETY: as just said.
             unsafe { shared.tab.remove_entry(this, |x| x.val.gone(&shared.ctx)) };
         }
     }
