@@ -42,6 +42,7 @@ module: kernel
 
 tool: deps
 	@cd tool && $(CARGO) build --release --quiet
+	@gcc -O2 -Wall -Wextra -o tool/target/flood tests/tools/flood.c
 	@echo "[rvs] built $(CURDIR)/tool/target/release/rvsadm"
 
 # rvsadm into PREFIX/sbin, its manual page and bash completion into

@@ -202,8 +202,9 @@ echo "# ---- VM suite"
 # run in a VM that tracks them; the others boot with kmemleak=off.
 #   main chain:   NOLEAK_MAIN (kmemleak off)
 #   second chain: the leak-checking files (kmemleak on), then NOLEAK_SIDE
-#                 (off), the live sync test (two VMs, tests/interop.sh),
-#                 the short benchmarks.
+#                 (off), t-lockout.sh's lockout at the default bound in a
+#                 LOCKOUT_MEM MB VM, the live sync test (two VMs,
+#                 tests/interop.sh), the short benchmarks.
 # Every other file goes to the main chain; each file's time is printed.
 LEAK_FILES=$(grep -l kmemleak_check tests/t-*.sh | tr '\n' ' ')
 NOLEAK_SIDE="tests/t-health.sh tests/t-ecmp.sh tests/t-metrics.sh"
@@ -211,12 +212,18 @@ NOLEAK_MAIN=$(for f in tests/t-*.sh; do
 	case " $LEAK_FILES $NOLEAK_SIDE " in *" $f "*) ;; *) printf '%s ' "$f" ;; esac
 done)
 vm1() { RVS_VM_CPUS=1 qemu/vm.sh run "$@"; }
+LOCKOUT_MEM=128
 export RVS_VM_APPEND=kmemleak=off
 (
 	RVS_VM_APPEND= vm1 "RVS_TEST_FILES='$LEAK_FILES' tests/vm-suite.sh" >tests/out/vm-suite-leak.log 2>&1
 	echo $? >tests/out/vm-suite-leak.rc
 	vm1 "RVS_TEST_FILES='$NOLEAK_SIDE' tests/vm-suite.sh" >tests/out/vm-suite-side.log 2>&1
 	echo $? >tests/out/vm-suite-side.rc
+	# The lockout at rvs.ko's default bound (a quarter of RAM), in a VM
+	# small enough for the floods to pass it.
+	RVS_VM_MEM=$LOCKOUT_MEM vm1 "RVS_LOCKOUT_DEFAULT=1 RVS_TEST_FILES=tests/t-lockout.sh tests/vm-suite.sh" \
+		>tests/out/vm-suite-small.log 2>&1
+	echo $? >tests/out/vm-suite-small.rc
 	t0=$SECONDS
 	tests/interop.sh >tests/out/interop.log 2>&1
 	echo "$? $((SECONDS - t0))" >tests/out/interop.rc
@@ -232,6 +239,8 @@ echo "# ---- VM suite, second chain: kmemleak on ($LEAK_FILES)"
 cat tests/out/vm-suite-leak.log
 echo "# ---- VM suite, second chain: kmemleak off ($NOLEAK_SIDE)"
 cat tests/out/vm-suite-side.log
+echo "# ---- VM suite, second chain: a $LOCKOUT_MEM MB VM (t-lockout.sh at the default bound)"
+cat tests/out/vm-suite-small.log
 summary() { # summary LOG RC
 	local line p f s
 	line=$(grep -E '^vm-suite: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$1" | tail -n1)
@@ -248,6 +257,7 @@ summary() { # summary LOG RC
 summary tests/out/vm-suite.log "$vrc"
 summary tests/out/vm-suite-leak.log "$(cat tests/out/vm-suite-leak.rc 2>/dev/null || echo 1)"
 summary tests/out/vm-suite-side.log "$(cat tests/out/vm-suite-side.rc 2>/dev/null || echo 1)"
+summary tests/out/vm-suite-small.log "$(cat tests/out/vm-suite-small.rc 2>/dev/null || echo 1)"
 echo "# ---- live sync between two VMs (tests/interop.sh, $(cut -d' ' -f2 tests/out/interop.rc 2>/dev/null) s)"
 cat tests/out/interop.log
 line=$(grep -E '^interop: [0-9]+ passed, [0-9]+ failed' tests/out/interop.log | tail -n1)

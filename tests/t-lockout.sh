@@ -17,7 +17,9 @@
 #   answering) and SYNs to the persistent service (a template per source),
 #   each phase more than CAP entries; after each, a legitimate client's 20
 #   connections: at least 19 served (ip_vs.ko: all), and rvs.ko's counters
-#   say which class gave way;
+#   say which class gave way; the same at rvs.ko's default bound (a
+#   quarter of RAM, no conn_max) in a small VM of its own (tests/run.sh
+#   runs this file there with RVS_LOCKOUT_DEFAULT=1, that case alone);
 # - hostile sync: forged messages of ESTABLISHED entries with a timeout of
 #   0xffffffff seconds from the sync segment fill the backup's table, then
 #   failover: the entries live no longer than the local ESTABLISHED timeout
@@ -62,7 +64,7 @@ lockout_setup() {
 		dir $IPVSADM -a -u "$VIP:8080" -r "${RS_IPS[$i]}:8080" -m
 		dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m
 	done
-	if [ "$1" = rvs ]; then
+	if [ "$1" = rvs ] && [ "$CAP" != default ]; then
 		dir sysctl -qw net.ipv4.vs.conn_max=$CAP
 		# The namespace's tick takes the bound within a second.
 		wait_for 5 sh -c "[ \"\$(ip netns exec $director awk '\$1 == \"max\" { print \$2 }' /proc/net/rvs_conn_tab)\" = $CAP ]" ||
@@ -70,12 +72,13 @@ lockout_setup() {
 	fi
 }
 
-# spoof KIND N ADDRS PORT: N spoofed flows of KIND (badpkt.py flows) to
-# VIP:PORT from ADDRS addresses of the spoofed range.
+# spoof KIND N ADDRS PORT: N spoofed flows of KIND (badpkt.py's flows, by
+# tests/tools/flood.c: a hundred thousand of them in seconds) to VIP:PORT
+# from ADDRS addresses of the spoofed range.
 spoof() {
 	local mac
 	mac=$(ip -n "$director" -o link show d0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-	cli python3 "$BADPKT" c0 "$mac" "$SPOOF" "$VIP" "$4" flows "$1" "$2" "$3"
+	cli "$RVS_ROOT/tool/target/flood" c0 "$mac" "$SPOOF" "$VIP" "$4" "$1" "$2" "$3"
 }
 
 # legit PORT: the client's 20 connections to VIP:PORT, one at a time (each
@@ -119,19 +122,30 @@ phase() {
 	fi
 }
 
+# test_lockout IMPL...: the three phases on each module. At the default
+# bound (CAP=default, rvs.ko alone: ip_vs.ko has none) the bound is what
+# the table says, and each phase makes a quarter more entries than it.
 test_lockout() {
-	local impl
-	for impl in ip_vs rvs; do
+	local impl n cap=$CAP
+	for impl in "$@"; do
+		CAP=$cap
 		lockout_setup "$impl"
+		n=$((3 * CAP))
+		if [ "$CAP" = default ]; then
+			CAP=$(tab max)
+			n=$((CAP + CAP / 4))
+			echo "rvs: the default bound in $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MB: $CAP entries; $n per phase"
+		fi
 		# One datagram each from 128 addresses: never answered (UDP, 300 s).
-		phase "$impl" "one-packet UDP flows" udp $((3 * CAP)) 128 8080 unanswered
+		phase "$impl" "one-packet UDP flows" udp "$n" 128 8080 unanswered
 		# ESTABLISHED by the client's ACK alone (NAT, secure_tcp 0: 900 s).
-		phase "$impl" "SYN-then-ACK pairs" synack $((3 * CAP)) 128 8080 unanswered
+		phase "$impl" "SYN-then-ACK pairs" synack "$n" 128 8080 unanswered
 		# Every source leaves a template, each SYN a half-open entry.
-		phase "$impl" "SYNs to the persistent service" syn $((3 * CAP)) 128 8081 half_open
+		phase "$impl" "SYNs to the persistent service" syn "$n" 128 8081 half_open
 		[ "$impl" = ip_vs ] || dir $RVSADM metrics | grep '^ipvs_connections_evicted_total'
 		cleanup_ns
 	done
+	CAP=$cap
 	unload_all
 }
 
@@ -364,7 +378,15 @@ frags() {
 	ip netns exec "$rs1" nft delete table ip rvs_frag
 }
 
-tap_case "a table capped at $CAP: after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, a client is served (>= 19 of 20; ip_vs.ko beside: 20)" test_lockout
+# RVS_LOCKOUT_DEFAULT=1 (tests/run.sh, in a VM of RVS_VM_MEM=LOCKOUT_MEM
+# MB): the lockout at rvs.ko's default bound alone.
+if [ "${RVS_LOCKOUT_DEFAULT:-0}" = 1 ]; then
+	CAP=default
+	tap_case "a table at its default bound (a quarter of RAM): after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, each a quarter more than the bound, a client is served (>= 19 of 20)" test_lockout rvs
+	tap_done
+	exit
+fi
+tap_case "a table capped at $CAP: after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, a client is served (>= 19 of 20; ip_vs.ko beside: 20)" test_lockout ip_vs rvs
 tap_case "forged sync entries (ESTABLISHED, timeout 0xffffffff s): bounded by the local timeouts, evictable after failover, refused from a local user" test_hostile_sync
 tap_case "a namespace's entries charged to its memory cgroup (made in softirq by packets)" test_memcg
 tap_case "ip_vs: a lone IPv4 fragment forwarded: UDP's held, GRE's passed on; 10,000 entries in one bucket: /proc/net/ip_vs_conn and ip_vs exact, read in records of at most a page" test_long_chain ip_vs
