@@ -509,6 +509,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
                 dest,
                 timeout: timeout.saturating_mul(HZ),
                 control: tpl.as_ref().and_then(|t| t.control()),
+                state: 0,
             };
             if ip.protocol == IPPROTO_UDP && flow.svc_flags & SVC_F_ONEPACKET != 0 {
                 // One-packet scheduling: this datagram alone, no entry.
@@ -695,6 +696,7 @@ fn persist<'g>(
                 dest,
                 timeout: svc.timeout.load(Ordering::Relaxed),
                 control: Some(ctl),
+                state: 0,
             };
             dp.conns.add_template(g, n).ok_or(Unplaced::NoMemory)?
         }

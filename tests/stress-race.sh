@@ -77,7 +77,7 @@ test_stress() {
 	# The long chain (SYNs; the real servers' resets leave them CLOSE,
 	# 10 s), while the rest begins. (Kept alive all along, or sent again,
 	# it would hold the table large: fewer resizes.)
-	cli python3 "$BADPKT" c0 "$mac" 192.0.2.200 "$VIP" 5000 ports 30000 10000 syn &
+	cli "$RVS_ROOT/tool/target/flood" c0 "$mac" 192.0.2.200 "$VIP" 10000 chain 30000 1 &
 	PIDS+=($!)
 	# Bursts past the table's 256 buckets: 1,200 UDP flows (1 s), every
 	# third time with 300 SYNs (reset: CLOSE, 10 s), then until the table

@@ -20,6 +20,8 @@
 #   say which class gave way; the same at rvs.ko's default bound (a
 #   quarter of RAM, no conn_max) in a small VM of its own (tests/run.sh
 #   runs this file there with RVS_LOCKOUT_DEFAULT=1, that case alone);
+# - a table full of held, answered connections to the persistent service
+#   (no flood): the least recently used connection gives way;
 # - hostile sync: forged messages of ESTABLISHED entries with a timeout of
 #   0xffffffff seconds from the sync segment fill the backup's table, then
 #   failover: the entries live no longer than the local ESTABLISHED timeout
@@ -27,6 +29,7 @@
 #   same messages from an unprivileged user on the backup itself are
 #   dropped (sync_accept_local 0), and taken with sync_accept_local 1;
 # - memory cgroup: a namespace's entries charged to its tenant's cgroup;
+#   at that cgroup's memory.max entries give way as at the bound;
 # - a long chain (issue 29, item 5): one spoofed (address, port) to 10,000
 #   ports of a port-0 service puts 10,000 entries in one bucket; the
 #   listings stay exact (netlink's while 10,000 more join the chain) and
@@ -121,6 +124,47 @@ phase() {
 		expect_eq "ip_vs: after $what: connections served" 20 "$ok"
 	fi
 }
+
+# test_busy IMPL: the table full of what no flood made: 100 clients'
+# connections to the persistent service, answered and held open (a
+# template controlling each): nothing is half-open, unanswered or an idle
+# template, so a new client takes the place of the least recently used
+# connection (ip_vs.ko, unbounded: served anyway).
+test_busy() {
+	local impl=$1 srcs pid before ok
+	lockout_setup "$impl"
+	srcs=$(seq -f "192.0.2.%g" 10 109 | tr '\n' ' ')
+	printf 'addr replace %s/24 dev c0\n' $srcs | ip -n "$client" -batch -
+	cli python3 - "$VIP" 8081 $srcs >"$OUT/held" <<-'EOF' &
+		import socket, sys, time
+		held = []
+		for a in sys.argv[3:]:
+		    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5, source_address=(a, 0))
+		    s.recv(100)
+		    held.append(s)
+		print(len(held), flush=True)
+		time.sleep(120)
+	EOF
+	pid=$!
+	wait_for 60 sh -c "[ \"\$(cat $OUT/held)\" = 100 ]" || fail "the 100 connections not made"
+	[ "$impl" = ip_vs ] || expect_eq "the table full" "$CAP" "$(tab entries)"
+	[ "$impl" = ip_vs ] || before=$(tab evicted_idle)
+	ok=$(legit 8081)
+	echo "$impl: the table full of held connections: the client's connections served: $ok of 20"
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	if [ "$impl" = rvs ]; then
+		dir cat /proc/net/rvs_conn_tab
+		[ "$(tab evicted_idle)" -gt "$before" ] || fail "no idle connection gave way"
+		[ "$ok" -ge 19 ] || fail "rvs: $ok of 20 connections served"
+	else
+		expect_eq "ip_vs: connections served" 20 "$ok"
+	fi
+	cleanup_ns
+	unload_all
+}
+
+test_busy_both() { test_busy ip_vs; test_busy rvs; }
 
 # test_lockout IMPL...: the three phases on each module. At the default
 # bound (CAP=default, rvs.ko alone: ip_vs.ko has none) the bound is what
@@ -223,7 +267,8 @@ test_hostile_sync() {
 
 # test_memcg: a namespace's entries are charged to the memory cgroup of
 # whoever gave it its first service, even when a packet makes them (in
-# softirq, where the task interrupted is anyone's).
+# softirq, where the task interrupted is anyone's); at that cgroup's
+# memory.max a new connection makes room as at the table's bound.
 test_memcg() {
 	local cg=/sys/fs/cgroup t=/sys/fs/cgroup/rvs-tenant before after size n=5000
 	mountpoint -q "$cg" || mount -t cgroup2 none "$cg"
@@ -244,6 +289,24 @@ test_memcg() {
 	echo "the tenant's cgroup: $before -> $after bytes for $n entries of $size bytes"
 	[ $((after - before)) -ge $((n * size * 8 / 10)) ] ||
 		fail "the tenant's cgroup was charged $((after - before)) bytes for $n entries of $size"
+	# The cgroup's memory.max reached before the table's bound (room for
+	# about 2,000 more entries), by 20,000 more one-packet flows: entries
+	# give way as at the bound, and a client is served.
+	dir $IPVSADM -A -t "$VIP:8081" -s rr
+	for i in 0 1 2; do
+		dir $IPVSADM -a -t "$VIP:8081" -r "${RS_IPS[$i]}:8081" -m
+	done
+	echo $(($(cat "$t/memory.current") + 2000 * size)) >"$t/memory.max"
+	before=$(tab evicted_unanswered)
+	spoof udp 20000 128 8080
+	n=$(tab entries)
+	[ "$n" -lt 20000 ] || fail "memory.max did not bound the table: $n entries"
+	ok=$(legit 8081)
+	echo "at the cgroup's memory.max ($n entries): the client's connections served: $ok of 20"
+	dir cat /proc/net/rvs_conn_tab
+	[ "$(tab evicted_unanswered)" -gt "$before" ] || fail "at memory.max: no entry gave way"
+	[ "$ok" -ge 19 ] || fail "at memory.max: $ok of 20 connections served"
+	echo max >"$t/memory.max"
 	cleanup_ns
 	unload_all
 	rmdir "$t"
@@ -387,8 +450,9 @@ if [ "${RVS_LOCKOUT_DEFAULT:-0}" = 1 ]; then
 	exit
 fi
 tap_case "a table capped at $CAP: after floods of one-packet UDP flows, SYN-then-ACK pairs and SYNs to a persistent service, a client is served (>= 19 of 20; ip_vs.ko beside: 20)" test_lockout ip_vs rvs
+tap_case "a table capped at $CAP full of held connections to a persistent service (templates that control them): the least recently used gives way, a client is served (ip_vs.ko beside)" test_busy_both
 tap_case "forged sync entries (ESTABLISHED, timeout 0xffffffff s): bounded by the local timeouts, evictable after failover, refused from a local user" test_hostile_sync
-tap_case "a namespace's entries charged to its memory cgroup (made in softirq by packets)" test_memcg
+tap_case "a namespace's entries charged to its memory cgroup (made in softirq by packets); at its memory.max entries give way, a client is served" test_memcg
 tap_case "ip_vs: a lone IPv4 fragment forwarded: UDP's held, GRE's passed on; 10,000 entries in one bucket: /proc/net/ip_vs_conn and ip_vs exact, read in records of at most a page" test_long_chain ip_vs
 tap_case "rvs: a lone IPv4 fragment forwarded: UDP's held, GRE's passed on; 10,000 entries in one bucket: /proc and GET_CONN exact (GET_CONN while 10,000 join the chain), records of at most a page" test_long_chain rvs
 tap_done

@@ -269,19 +269,11 @@ impl Conn {
     /// Drops the destination's count of this connection (on removal) and
     /// its template's.
     fn unbind(&self) {
-        let f = self.flags.load(Ordering::Relaxed);
-        if f & F_TEMPLATE != 0 {
-            self.dest.persist.fetch_sub(1, Ordering::Relaxed);
-        } else {
-            if f & F_INACTIVE != 0 {
-                self.dest.inactive.fetch_sub(1, Ordering::Relaxed);
-            } else {
-                self.dest.active.fetch_sub(1, Ordering::Relaxed);
-            }
-            if let Some(c) = &self.control {
-                c.n.fetch_sub(1, Ordering::Relaxed);
-            }
-        }
+        uncount(
+            &self.dest,
+            self.flags.load(Ordering::Relaxed),
+            self.control.as_ref(),
+        );
         self.dest.conn_unbound();
         self.dest.note_idle();
     }
@@ -364,7 +356,7 @@ impl Conn {
             cport: n.cport,
             vport: n.vport,
             dport: n.dport,
-            state: AtomicU8::new(0),
+            state: AtomicU8::new(n.state),
             old_state: AtomicU8::new(0),
             in_pkts: AtomicU32::new(0),
             sync_end: AtomicU32::new(0),
@@ -622,6 +614,10 @@ pub(crate) struct NewConn {
     pub(crate) timeout: u32,
     /// The template's [`Control`] (for a template, its own, new).
     pub(crate) control: Option<Arc<Control>>,
+    /// Its protocol state as it starts: 0 (none) for a packet's; a sync
+    /// message's for a synced one, so that its eviction class is right
+    /// from the start (an established entry is not listed half-open).
+    pub(crate) state: u8,
 }
 
 /// What identifies an entry: a connection's ends, or a template's
@@ -691,6 +687,28 @@ const EVICT_STEPS: usize = 32;
 const EVICT_MOVES: usize = 1024;
 
 const _: () = assert!(crate::sys::rcuhash::CLASSES == defense::EVICT_CLASSES);
+
+/// Takes back what [`Conn::bind`] counted, for an entry of flags `flags`
+/// (its template's count too, `control`).
+fn uncount(dest: &DestRt, flags: u32, control: Option<&Arc<Control>>) {
+    if flags & F_TEMPLATE != 0 {
+        dest.persist.fetch_sub(1, Ordering::Relaxed);
+    } else {
+        if flags & F_INACTIVE != 0 {
+            dest.inactive.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            dest.active.fetch_sub(1, Ordering::Relaxed);
+        }
+        if let Some(c) = control {
+            c.n.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Undoes [`Conn::bind`] for an entry of `n` that did not get in.
+fn unbind_new(n: &NewConn, flags: u32) {
+    uncount(&n.dest, flags, n.control.as_ref());
+}
 
 /// One namespace's connections.
 pub(crate) struct ConnTable {
@@ -1028,60 +1046,61 @@ impl ConnTable {
             vport: n.vport,
             template: flags & F_TEMPLATE,
         };
-        let conn = Conn::from_new(&n, flags);
-        let first = conn.expires.load(Ordering::Relaxed);
-        conn.bind();
-        // Two packets of one new connection may race on two CPUs: the
-        // second finds the first's entry instead of adding its own. An
-        // entry ended early (a SYN reusing a closing connection's ports)
-        // waits for its timer but does not hold its key.
-        // The local count goes up first: the entry's timer may remove it
-        // as soon as it is linked.
-        let local = &self.tab.ctx().local;
-        if flags & F_LOCAL_CLIENT != 0 {
-            local.fetch_add(1, Ordering::Relaxed);
-        }
-        // Its eviction class as it starts (a connection of TCP or SCTP is
-        // half-open until its protocol says otherwise); looked at again
-        // when it reaches the head of its list.
-        let class = defense::evict_class(&defense::EvictView {
-            template: flags & F_TEMPLATE != 0,
-            half_open: matches!(n.protocol, proto::IPPROTO_TCP | proto::IPPROTO_SCTP),
-            unanswered: conn.fwd == Fwd::Masq && flags & F_REPLIED == 0,
-            ..Default::default()
-        });
-        let linked = {
-            let _m = self.memcg.scope();
-            self.tab.insert_if(h, conn, first, class, |c| !c.is(&k))
-        };
-        if flags & F_LOCAL_CLIENT != 0 && !matches!(linked, Ok(true)) {
-            local.fetch_sub(1, Ordering::Relaxed);
-        }
-        match linked {
-            Ok(true) => {
-                if k.template == 0 {
-                    n.dest.conn_bound();
+        // Made again if memory runs out before the bound (a memory
+        // cgroup's limit): room is made as at the bound, once.
+        let mut room_made = false;
+        loop {
+            let conn = Conn::from_new(&n, flags);
+            let first = conn.expires.load(Ordering::Relaxed);
+            conn.bind();
+            // Two packets of one new connection may race on two CPUs: the
+            // second finds the first's entry instead of adding its own. An
+            // entry ended early (a SYN reusing a closing connection's ports)
+            // waits for its timer but does not hold its key.
+            // The local count goes up first: the entry's timer may remove it
+            // as soon as it is linked.
+            let local = &self.tab.ctx().local;
+            if flags & F_LOCAL_CLIENT != 0 {
+                local.fetch_add(1, Ordering::Relaxed);
+            }
+            // Its eviction class as it starts, by its state (a connection
+            // of TCP or SCTP made by a packet is half-open until its
+            // protocol says otherwise; one from a sync message is in the
+            // state it gives); looked at again when it reaches the head of
+            // its list.
+            let class = defense::evict_class(&conn.evict_view(0));
+            let linked = {
+                let _m = self.memcg.scope();
+                self.tab.insert_if(h, conn, first, class, |c| !c.is(&k))
+            };
+            if flags & F_LOCAL_CLIENT != 0 && !matches!(linked, Ok(true)) {
+                local.fetch_sub(1, Ordering::Relaxed);
+            }
+            match linked {
+                Ok(true) => {
+                    if k.template == 0 {
+                        n.dest.conn_bound();
+                    }
+                    break;
                 }
-            }
-            Ok(false) if k.template != 0 => {
-                // The other CPU's template serves.
-                n.dest.persist.fetch_sub(1, Ordering::Relaxed);
-                return self.get_template(g, &k);
-            }
-            _ => {
-                if k.template != 0 {
+                Ok(false) if k.template != 0 => {
+                    // The other CPU's template serves.
                     n.dest.persist.fetch_sub(1, Ordering::Relaxed);
-                } else {
-                    if flags & F_INACTIVE != 0 {
-                        n.dest.inactive.fetch_sub(1, Ordering::Relaxed);
-                    } else {
-                        n.dest.active.fetch_sub(1, Ordering::Relaxed);
-                    }
-                    if let Some(c) = &n.control {
-                        c.n.fetch_sub(1, Ordering::Relaxed);
-                    }
+                    return self.get_template(g, &k);
                 }
-                return None;
+                Ok(false) => {
+                    unbind_new(&n, flags);
+                    return None;
+                }
+                Err(_) => {
+                    unbind_new(&n, flags);
+                    if !room_made && self.evict.load(Ordering::Relaxed) && self.evict_one(h) {
+                        room_made = true;
+                        continue;
+                    }
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
             }
         }
         let c = self.tab.find(g, h, |c| c.is(&k) && c.get())?;

@@ -580,6 +580,8 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
                 dest,
                 timeout,
                 control,
+                // (A template's state is its assurance, set below.)
+                state: if template { 0 } else { e.state as u8 },
             };
             match t.conns.add_synced(g, n, flags) {
                 Some(c) => c,

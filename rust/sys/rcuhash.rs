@@ -1123,11 +1123,14 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// with its class and when it was put at the list's end), which takes
     /// it (it is unlinked, passed to `gone` under the lock and freed after
     /// a grace period), moves it to another class's list or sends it to
-    /// the end of its own. At most `steps` heads are judged to stay, and
-    /// `moves` moved: the cost is bounded whatever the table holds (moves
-    /// count apart: a table of entries that all changed class since they
-    /// were listed moves many before it takes one). Returns the class of
-    /// the entry taken. Any context.
+    /// the end of its own. At most `steps` heads are judged to stay, a
+    /// class's share each (busy entries of one class never keep the next
+    /// from being judged), and `moves` moved: the cost is bounded whatever
+    /// the table holds (moves count apart: a table of entries that all
+    /// changed class since they were listed moves many before it takes
+    /// one; once they are used up the lists of the classes after are still
+    /// judged). A moved entry goes to the end of its new list, seen now.
+    /// Returns the class of the entry taken. Any context.
     pub(crate) fn evict_listed(
         &self,
         from: usize,
@@ -1136,11 +1139,15 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         mut judge: impl FnMut(&T, u8, u32) -> Judge,
         gone: impl FnOnce(&T),
     ) -> Option<u8> {
-        let mut left = steps;
+        let share = (steps / CLASSES).max(1);
         let mut moves_left = moves;
         let now = super::jiffies() as u32;
         for class in 0..CLASSES {
+            let mut left = share;
             for k in 0..STRIPES {
+                if left == 0 {
+                    break;
+                }
                 let s = from.wrapping_add(k) % STRIPES;
                 let (Some(lists), Some(lock)) = (self.lists.get(s), self.locks.get(s)) else {
                     continue;
@@ -1160,9 +1167,8 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     .n
                     .get(class)
                     .map_or(0, |n| n.load(Ordering::Relaxed))
-                    .min(steps / CLASSES)
-                    .max(1);
-                while left > 0 && here > 0 && moves_left > 0 {
+                    .min(share);
+                while left > 0 && here > 0 {
                     let Some(p) = lists.ends.get(class).map(|e| e[0].load(Ordering::Relaxed))
                     else {
                         break;
@@ -1189,6 +1195,11 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                             return Some(c);
                         }
                         Judge::Move(to) if usize::from(to) < CLASSES => {
+                            if moves_left == 0 {
+                                // No more moves: this list's head stays;
+                                // on to the next list.
+                                break;
+                            }
                             lists.del(n);
                             lists.push(n, to, now);
                             moves_left -= 1;
@@ -1202,9 +1213,6 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                     }
                 }
                 drop(l);
-                if left == 0 || moves_left == 0 {
-                    return None;
-                }
             }
         }
         None

@@ -7,7 +7,9 @@
  * there; this, batches of sendmmsg on a packet socket): N flows of KIND
  * (udp: one datagram; syn: one SYN; synack: a SYN, then the ACK that
  * completes the client's handshake) to VIP:PORT, flow i from address
- * SRC_IP + i % ADDRS, port 1024 + i / ADDRS. Prints what it sent.
+ * SRC_IP + i % ADDRS, port 1024 + i / ADDRS; or (chain: ADDRS 1) N SYNs
+ * from SRC_IP port 5000 to VIP ports PORT to PORT + N - 1, one bucket's
+ * chain on a fwmark or port-0 service. Prints what it sent.
  * Built by `make tool` into tool/target/flood.
  */
 #define _GNU_SOURCE
@@ -118,16 +120,17 @@ int main(int argc, char **argv)
 	FILE *fp;
 
 	if (argc != 9) {
-		fprintf(stderr, "usage: flood IFACE DST_MAC SRC_IP VIP PORT udp|syn|synack N ADDRS\n");
+		fprintf(stderr, "usage: flood IFACE DST_MAC SRC_IP VIP PORT udp|syn|synack|chain N ADDRS\n");
 		return 2;
 	}
 	kind = !strcmp(argv[6], "udp") ? 0 : !strcmp(argv[6], "syn") ? 1 :
-	       !strcmp(argv[6], "synack") ? 2 : -1;
+	       !strcmp(argv[6], "synack") ? 2 : !strcmp(argv[6], "chain") ? 3 : -1;
 	n = strtoul(argv[7], NULL, 10);
 	addrs = strtoul(argv[8], NULL, 10);
 	port = (uint16_t)atoi(argv[5]);
 	if (kind < 0 || !addrs || mac(argv[2], eth) || !inet_aton(argv[3], &a) ||
-	    !inet_aton(argv[4], &v) || n / addrs > 64000) {
+	    !inet_aton(argv[4], &v) || n / addrs > 64000 ||
+	    (kind == 3 && (addrs != 1 || port + n > 65536))) {
 		fprintf(stderr, "flood: bad arguments\n");
 		return 2;
 	}
@@ -155,12 +158,16 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t src = ntohl(a.s_addr) + (uint32_t)(i % addrs), seq;
-		uint16_t sport = (uint16_t)(1024 + i / addrs);
+		uint16_t sport = (uint16_t)(1024 + i / addrs), dport = port;
 
 		if (getrandom(&seq, sizeof(seq), 0) != sizeof(seq))
 			seq = (uint32_t)i;
+		if (kind == 3) {
+			sport = 5000;
+			dport = (uint16_t)(port + i);
+		}
 		iov[k].iov_len = frame(frames[k], eth, src, ntohl(v.s_addr), kind != 0,
-				       sport, port, 0x02, seq);
+				       sport, dport, 0x02, seq);
 		k++;
 		if (kind == 2) {
 			iov[k].iov_len = frame(frames[k], eth, src, ntohl(v.s_addr), 1,
