@@ -66,6 +66,7 @@ deb: all
 # kernel's clippy run over the module (CLIPPY=1).
 check: deps kernel
 	@cd tool && $(CARGO) fmt --check && $(CARGO) clippy --quiet --all-targets -- -D warnings
+	@python3 tests/tools/deps.py >/dev/null || python3 tests/tools/deps.py
 	@touch rust/rvs.rs && env PATH="$(KMAKE_PATH)" $(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KMAKE_VARS) modules W=1 CLIPPY=1
 
 test: all

@@ -23,8 +23,9 @@ use kernel::prelude::*;
 use kernel::sync::Arc;
 
 use crate::conn::{Conn, ConnRef, Control, Key, Lookup, NewConn, OnePacket, F_NOOUTPUT};
-use crate::netstate::{mark_addr, sysctl_idx, DataPlane, NetState};
+use crate::netstate::{DataPlane, NetState};
 use crate::proto::ipv6::{self, Parsed};
+use crate::proto::l4::Packet;
 use crate::proto::{
     self, ipv4, sctp, tcp, Dir, IcmpError, Ip, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP,
 };
@@ -33,9 +34,11 @@ use crate::svc::rt::{DestRt, SvcRt};
 use crate::svc::spec::{Fwd, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
 use crate::sys::jiffies;
 use crate::sys::netns::Net;
-use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks, Verdict};
+use crate::sys::nf::{HookOp, HookPoint, HookTable, Hooks};
+use crate::sys::skb::Verdict;
 use crate::sys::skb::{Owned, Skb, PACKET_HOST};
 use crate::sys::sync::RcuGuard;
+use crate::tables::{mark_addr, sysctl_idx};
 use crate::xmit;
 
 use crate::sys::HZ;
@@ -75,9 +78,9 @@ pub(crate) static HOOKS6: HookTable<3> = HookTable([
 /// The ICMP protocol of a family.
 fn icmp_proto(v6: bool) -> u8 {
     if v6 {
-        ipv6::IPPROTO_ICMPV6
+        proto::IPPROTO_ICMPV6
     } else {
-        ipv4::IPPROTO_ICMP
+        proto::IPPROTO_ICMP
     }
 }
 
@@ -112,7 +115,7 @@ fn port_unreachable(skb: &mut Skb, af: u16) {
     if af == AF_INET6 {
         skb.icmp_send(af, ipv6::ICMPV6_DEST_UNREACH, ipv6::ICMPV6_PORT_UNREACH, 0);
     } else {
-        skb.icmp_send(af, 3, 3, 0);
+        skb.icmp_send(af, ipv4::ICMP_DEST_UNREACH, ipv4::ICMP_PORT_UNREACH, 0);
     }
 }
 
@@ -168,7 +171,7 @@ impl Hooks for Ipvs {
         // the others (GRE, IP-in-IP, ...) go on as they are.
         let ours = matches!(
             ip.protocol,
-            IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | ipv4::IPPROTO_ICMP
+            IPPROTO_TCP | IPPROTO_UDP | IPPROTO_SCTP | proto::IPPROTO_ICMP
         );
         if ip.fragment && !v6 && id != LOCAL_IN && ours {
             // Replies are matched whole: the fragment waits for the rest.
@@ -232,20 +235,6 @@ impl Hooks for Ipvs {
     }
 }
 
-/// What the hooks read of a TCP, UDP or SCTP packet.
-struct Packet {
-    ip: Ip,
-    /// The addresses in the tables' 16-byte form.
-    saddr: [u8; 16],
-    daddr: [u8; 16],
-    sport: u16,
-    dport: u16,
-    /// The TCP flags byte (0 for UDP and SCTP).
-    tcp_flags: u8,
-    /// SCTP's chunk that drives the state (`Chunks::None` for the others).
-    sctp: sctp::Chunks,
-}
-
 impl Packet {
     /// What the connection table looks up for this packet.
     fn key(&self) -> Lookup<'_> {
@@ -259,74 +248,12 @@ impl Packet {
         }
     }
 
-    /// The transport part of the packet whose IP header is `ip`. `Err`
-    /// for what rvs does not handle: another protocol (its number given),
-    /// fragments and malformed headers (`None`). Those continue to the
-    /// stack, which drops what it finds bad.
+    /// The transport part of the packet whose IP header is `ip`, its
+    /// headers pulled as [`Packet::classify`] says.
     fn parse(skb: &mut Skb, ip: Ip) -> Result<Packet, Option<u8>> {
         let need = Self::classify(&ip)?;
         let b = skb.head(need).ok_or(None)?;
         Self::from_bytes(b, ip).ok_or(None)
-    }
-
-    /// [`Packet::parse`] from the linear bytes `b` of a packet whose IP
-    /// header is `ip`; `None` when `b` is too short to tell (the headers
-    /// must be pulled first).
-    fn from_linear(b: &[u8], ip: Ip) -> Option<Result<Packet, Option<u8>>> {
-        let need = match Self::classify(&ip) {
-            Ok(n) => n,
-            Err(e) => return Some(Err(e)),
-        };
-        if b.len() < need {
-            return None;
-        }
-        Some(Self::from_bytes(b, ip).ok_or(None))
-    }
-
-    /// The bytes from the IP header that a TCP, UDP or SCTP packet's
-    /// headers take at least (SCTP: its common header; the chunks are
-    /// read where they are, see [`Packet::sctp_chunk`]); `Err` as
-    /// [`Packet::parse`] for the rest.
-    fn classify(ip: &Ip) -> Result<usize, Option<u8>> {
-        if !proto::balanced(ip.protocol) {
-            return Err(Some(ip.protocol));
-        }
-        if ip.fragment {
-            return Err(None);
-        }
-        let l4min = ipv4::l4_len(ip.protocol).ok_or(None)?;
-        ip.hlen.checked_add(l4min).ok_or(None)
-    }
-
-    /// The packet from its headers `b` (at least the IP header and the
-    /// transport header's minimum).
-    fn from_bytes(b: &[u8], ip: Ip) -> Option<Packet> {
-        let l4min = ipv4::l4_len(ip.protocol)?;
-        let l4total = ip.tot_len.checked_sub(ip.hlen)?;
-        if l4total < l4min {
-            return None;
-        }
-        let l4 = b.get(ip.hlen..)?;
-        let (sport, dport) = ipv4::ports(l4)?;
-        let mut tcp_flags = 0;
-        let mut chunks = sctp::Chunks::None;
-        if ip.protocol == IPPROTO_TCP {
-            if !ipv4::tcp_ok(l4, l4total) {
-                return None;
-            }
-            tcp_flags = *l4.get(ipv4::TCP_FLAGS)?;
-        } else if ip.protocol == IPPROTO_SCTP {
-            chunks = sctp::chunks(l4, l4total);
-        }
-        Some(Packet {
-            ip,
-            saddr: ip.saddr,
-            daddr: ip.daddr,
-            sport,
-            dport,
-            tcp_flags,
-            sctp: chunks,
-        })
     }
 
     /// The SCTP chunk type that drives the state, `None` without a chunk
@@ -371,7 +298,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
     let (saddr, daddr) = (p.saddr, p.daddr);
     // A backup with backup_only forwards nothing (ip_vs's
     // sysctl_backup_only).
-    if dp.sync.backup_only(dp) {
+    if dp.sync.backup_only(dp.tables()) {
         return Verdict::Accept;
     }
     let g = RcuGuard::new();
@@ -543,7 +470,7 @@ fn packet_in(net: &Net, dp: &DataPlane, mut skb: Owned<'_>, p: &Packet, local: b
     );
     // Counted, and sent to the backups when due (after the packet, as
     // ip_vs does).
-    crate::sync::on_packet(dp, &g, &conn);
+    crate::sync::on_packet(dp.tables(), &g, &conn);
     v
 }
 

@@ -14,15 +14,18 @@
 
 use kernel::prelude::*;
 
+mod abi;
 mod conn;
 mod ctl;
 mod datapath;
 mod netstate;
+mod procfs;
 mod proto;
 mod sched;
 mod svc;
 mod sync;
 mod sys;
+mod tables;
 mod xmit;
 
 module! {
@@ -70,7 +73,7 @@ impl kernel::Module for Rvs {
         let pernet = sys::netns::Pernet::<netstate::NetState>::register()?;
         pr_info!(
             "IP Virtual Server version 1.2.1 (size={}) in Rust\n",
-            netstate::conn_tab_size()
+            tables::conn_tab_size()
         );
         Ok(Self {
             _genl: genl,

@@ -138,7 +138,17 @@ load_impl() {
 	unload_all
 	case "$impl" in
 	rvs) insmod "$RVS_KO" "$@" ;;
-	ip_vs) modprobe ip_vs "$@" ;;
+	ip_vs)
+		modprobe ip_vs "$@"
+		# Its schedulers up front: ip_vs.ko loads one by request_module
+		# under __ip_vs_mutex, which deadlocks with a namespace's cleanup
+		# (cleanup_net holds pernet_ops_rwsem for reading and waits for
+		# the mutex in ip_vs_dst_event; the scheduler's init waits for
+		# pernet_ops_rwsem). make test once sat 30 minutes in it
+		# (t-ctl, `-s lblc`). rvs.ko's schedulers are built in.
+		modprobe -a ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr \
+			ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos
+		;;
 	*) fail "unknown implementation $impl" ;;
 	esac
 }

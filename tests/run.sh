@@ -36,6 +36,9 @@ result "cargo fmt --check (tool/ and the rust/ files it includes)" $?
 (cd tool && cargo clippy --quiet --all-targets -- -D warnings 2>&1)
 result "cargo clippy -D warnings" $?
 
+python3 tests/tools/deps.py
+result "rust/'s dependency graph: no circle, no edge up the layers (tests/tools/deps.py)" $?
+
 ktoml="${RVS_CACHE:-$HOME/.cache/rvs}/kernel/linux/.rustfmt.toml"
 rustfmt --check --edition 2021 --config-path "$ktoml" rust/rvs.rs
 result "rustfmt --check of rust/ (the kernel's .rustfmt.toml)" $?

@@ -11,17 +11,17 @@
 //! between two, and resumes at the bucket (and the count of its entries
 //! already sent) where the previous message filled up.
 
-use super::abi::RVS_CMD_GET_TABLE;
-use super::abi::{conn_attr, conn_filter, dest_attr, table_attr, RVS_CMD_GET_CONN};
 use super::{payload, svc_attrs, DEST_POLICY, SVC_POLICY};
+use crate::abi::RVS_CMD_GET_TABLE;
+use crate::abi::{conn_attr, conn_filter, dest_attr, table_attr, RVS_CMD_GET_CONN};
 use crate::conn::{Conn, ConnTable, Listed};
-use crate::netstate::sysctl_idx;
 use crate::netstate::NetState;
 use crate::proto;
 use crate::svc::spec::{self, SvcKey, AF_INET6};
 use crate::sys::genl::{Dump, Policy, Request, Writer};
 use crate::sys::sync::{cond_resched, RcuGuard};
 use crate::sys::HZ;
+use crate::tables::sysctl_idx;
 use core::sync::atomic::Ordering::Relaxed;
 use kernel::prelude::*;
 

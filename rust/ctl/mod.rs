@@ -4,16 +4,15 @@
 //! with the policies, operation flags, checks, errnos and replies of
 //! ip_vs.ko (net/netfilter/ipvs/ip_vs_ctl.c).
 
-pub(crate) mod abi;
 mod conndump;
-pub(crate) mod procfs;
 
 use core::ffi::CStr;
 use core::sync::atomic::Ordering;
 use kernel::c_str;
 use kernel::prelude::*;
 
-use crate::netstate::{rs_hash, svc_key_hash, Ctl, NetState};
+use crate::abi::{self, cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr};
+use crate::netstate::{Ctl, NetState};
 use crate::svc::rt::{DestRt, EstLock, Stats};
 use crate::svc::spec::{self, DestAttrs, DestKey, Refusal, SvcAttrs, SvcKey};
 use crate::svc::{Dest, Service, TRASH_PERIOD_SECS};
@@ -24,7 +23,7 @@ use crate::sys::genl::{
 use crate::sys::jiffies;
 use crate::sys::netns::Net;
 use crate::sys::nf::Registration;
-use abi::{cmd, cmd_attr, daemon_attr, dest_attr, info_attr, stats_attr, svc_attr};
+use crate::tables::{rs_hash, svc_key_hash};
 use kernel::sync::Arc;
 
 /// The handler of the IPVS family.
@@ -578,11 +577,11 @@ impl Handler for Ipvs {
                 w.put_u32(info_attr::CONN_TAB_SIZE, st.conn_tab_size)
             }),
             cmd::GET_CONFIG => {
-                let (tcp, tcp_fin, udp) = st.ctl.lock().timeouts;
+                let t = st.ctl.lock().timeouts;
                 req.reply(cmd::SET_CONFIG, |w| {
-                    w.put_u32(cmd_attr::TIMEOUT_TCP, tcp)?;
-                    w.put_u32(cmd_attr::TIMEOUT_TCP_FIN, tcp_fin)?;
-                    w.put_u32(cmd_attr::TIMEOUT_UDP, udp)
+                    w.put_u32(cmd_attr::TIMEOUT_TCP, t.tcp)?;
+                    w.put_u32(cmd_attr::TIMEOUT_TCP_FIN, t.tcp_fin)?;
+                    w.put_u32(cmd_attr::TIMEOUT_UDP, t.udp)
                 })
             }
             cmd::GET_SERVICE => {
@@ -765,7 +764,7 @@ fn daemon_cmd(req: &Request<'_>, st: &NetState, ctl: &mut Ctl) -> Result {
     }
     let state = u32_of(state);
     ctl.daemons
-        .start(req.net(), st.dp.tables(), c, state)
+        .start(req.net(), &st.dp.host(), c, state)
         .inspect_err(|&e| {
             let msg = if e == EEXIST {
                 c"that sync daemon runs already"

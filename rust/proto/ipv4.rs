@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! IPv4, TCP, UDP and SCTP headers as the packet path reads them: every length
-//! and field checked before use, so that a truncated or malformed packet is
+//! IPv4 and ICMP headers as the packet path reads them (the transport
+//! headers: [`super::l4`]): every length and field checked before use,
+//! so that a truncated or malformed packet is
 //! recognised (and passed or dropped) rather than misread. Pure logic.
 
 /// Offsets in the IPv4 header.
@@ -11,18 +12,8 @@ pub(crate) const TTL: usize = 8;
 pub(crate) const CHECK: usize = 10;
 pub(crate) const SADDR: usize = 12;
 pub(crate) const DADDR: usize = 16;
-/// Offsets in TCP/UDP headers.
-pub(crate) const SPORT: usize = 0;
-pub(crate) const DPORT: usize = 2;
-pub(crate) const TCP_FLAGS: usize = 13;
-pub(crate) const TCP_CHECK: usize = 16;
-pub(crate) const UDP_CHECK: usize = 6;
-pub(crate) const TCP_MIN: usize = 20;
-pub(crate) const UDP_LEN: usize = 8;
-pub(crate) const ICMP_LEN: usize = 8;
 
-pub(crate) const IPPROTO_ICMP: u8 = 1;
-
+use super::l4::{ports, ICMP_LEN};
 use super::{IcmpError, Ip, AF_INET};
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -85,37 +76,13 @@ pub(crate) fn set_checksum(h: &mut [u8]) -> bool {
     true
 }
 
-/// The bytes of transport header a protocol needs before rvs looks at it.
-pub(crate) fn l4_len(protocol: u8) -> Option<usize> {
-    match protocol {
-        6 => Some(TCP_MIN),
-        17 => Some(UDP_LEN),
-        super::IPPROTO_SCTP => Some(super::sctp::HDR_LEN),
-        IPPROTO_ICMP => Some(ICMP_LEN),
-        _ => None,
-    }
-}
-
-/// Source and destination ports of a TCP, UDP or SCTP header.
-pub(crate) fn ports(l4: &[u8]) -> Option<(u16, u16)> {
-    Some((be16(l4, SPORT)?, be16(l4, DPORT)?))
-}
-
-/// The TCP data offset is sane (header within the packet).
-pub(crate) fn tcp_ok(l4: &[u8], l4_total: usize) -> bool {
-    match l4.get(12) {
-        Some(off) => {
-            let doff = usize::from(off >> 4) * 4;
-            doff >= TCP_MIN && doff <= l4_total
-        }
-        None => false,
-    }
-}
-
 /// ICMP error types that carry the header of the packet they are about
 /// and that rvs relays (ip_vs: destination unreachable, source quench,
 /// time exceeded).
 pub(crate) const ICMP_DEST_UNREACH: u8 = 3;
+/// Codes of ICMP_DEST_UNREACH.
+pub(crate) const ICMP_PORT_UNREACH: u8 = 3;
+pub(crate) const ICMP_FRAG_NEEDED: u8 = 4;
 pub(crate) const ICMP_SOURCE_QUENCH: u8 = 4;
 pub(crate) const ICMP_TIME_EXCEEDED: u8 = 11;
 
@@ -321,17 +288,5 @@ mod tests {
         let c = header_checksum(&h);
         h[10..12].copy_from_slice(&c);
         assert_eq!(header_checksum(&h), [0, 0]);
-    }
-
-    #[test]
-    fn tcp_offsets() {
-        let mut t = [0u8; 20];
-        t[12] = 5 << 4;
-        assert!(tcp_ok(&t, 20));
-        t[12] = 4 << 4;
-        assert!(!tcp_ok(&t, 20));
-        t[12] = 15 << 4;
-        assert!(!tcp_ok(&t, 40));
-        assert!(!tcp_ok(&t[..10], 40));
     }
 }

@@ -17,7 +17,6 @@ pub(crate) const DADDR: usize = 24;
 /// The fixed header's length.
 pub(crate) const HDR_LEN: usize = 40;
 
-pub(crate) const IPPROTO_ICMPV6: u8 = 58;
 const NEXTHDR_HOP: u8 = 0;
 const NEXTHDR_ROUTING: u8 = 43;
 const NEXTHDR_FRAGMENT: u8 = 44;

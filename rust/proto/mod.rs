@@ -8,6 +8,7 @@
 
 pub(crate) mod ipv4;
 pub(crate) mod ipv6;
+pub(crate) mod l4;
 pub(crate) mod sctp;
 pub(crate) mod tcp;
 pub(crate) mod udp;
@@ -15,6 +16,8 @@ pub(crate) mod udp;
 pub(crate) const IPPROTO_TCP: u8 = 6;
 pub(crate) const IPPROTO_UDP: u8 = 17;
 pub(crate) const IPPROTO_SCTP: u8 = 132;
+pub(crate) const IPPROTO_ICMP: u8 = 1;
+pub(crate) const IPPROTO_ICMPV6: u8 = 58;
 
 /// The transport protocols rvs balances (their ports lead their headers).
 pub(crate) fn balanced(protocol: u8) -> bool {
@@ -87,6 +90,15 @@ pub(crate) struct Timeouts {
     pub(crate) tcp: u32,
     pub(crate) tcp_fin: u32,
     pub(crate) udp: u32,
+}
+
+impl Timeouts {
+    /// As ip_vs starts with (TCP ESTABLISHED, TCP FIN_WAIT, UDP NORMAL).
+    pub(crate) const DEFAULT: Timeouts = Timeouts {
+        tcp: 15 * 60,
+        tcp_fin: 2 * 60,
+        udp: 5 * 60,
+    };
 }
 
 /// The state name as /proc/net/ip_vs_conn and `ipvsadm -L -c` show it.

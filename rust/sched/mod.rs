@@ -28,6 +28,8 @@ pub(crate) mod twos;
 pub(crate) mod wlc;
 pub(crate) mod wrr;
 
+use crate::proto::AF_INET6;
+
 /// What a scheduler may read of a destination.
 pub(crate) trait DestView {
     /// The weight (0: quiesced, gets no new connections).
@@ -156,9 +158,6 @@ pub(crate) fn hashed_pick(
     }
     None
 }
-
-/// `AF_INET6`.
-const AF_INET6: u16 = 10;
 
 /// A change of a service's destination list, reported to its scheduler
 /// (ip_vs's add_dest / del_dest / upd_dest).

@@ -36,9 +36,8 @@ const fn refuse(errno: Errno, msg: &'static core::ffi::CStr) -> Refusal {
     Refusal { errno, msg }
 }
 
-pub(crate) const AF_INET: u16 = 2;
-pub(crate) const AF_INET6: u16 = 10;
-pub(crate) const IPPROTO_TCP: u16 = 6;
+use crate::proto::{Timeouts, IPPROTO_TCP};
+pub(crate) use crate::proto::{AF_INET, AF_INET6};
 
 /// `IP_VS_SVC_F_PERSISTENT`: persistence (`-p`).
 pub(crate) const SVC_F_PERSISTENT: u32 = 0x0001;
@@ -230,7 +229,7 @@ impl SvcKey {
     /// The protocol the service reports: TCP for fwmark services, as ip_vs.
     pub(crate) fn reported_protocol(&self) -> u16 {
         if self.fwmark != 0 {
-            IPPROTO_TCP
+            u16::from(IPPROTO_TCP)
         } else {
             self.protocol
         }
@@ -285,7 +284,11 @@ pub(crate) fn parse_svc_key(a: &SvcAttrs<'_>) -> Result<SvcKey> {
         return Ok(SvcKey {
             fwmark,
             af,
-            protocol: if fwmark == 0 { IPPROTO_TCP } else { 0 },
+            protocol: if fwmark == 0 {
+                u16::from(IPPROTO_TCP)
+            } else {
+                0
+            },
             addr: [0; 16],
             port: 0,
         });
@@ -503,21 +506,29 @@ pub(crate) fn dest_addr6_ok(a: &[u8; 16]) -> bool {
 /// a zero or absent value leaves the current one; each must fit in an
 /// `int` of jiffies.
 pub(crate) fn apply_timeouts(
-    cur: (u32, u32, u32),
+    cur: Timeouts,
     tcp: Option<u32>,
     tcp_fin: Option<u32>,
     udp: Option<u32>,
     hz: u32,
-) -> Result<(u32, u32, u32)> {
+) -> Result<Timeouts> {
     let max = (i32::MAX as u32).checked_div(hz).unwrap_or(0);
     let pick = |new: Option<u32>, old: u32| new.unwrap_or(old);
-    let (t, f, u) = (pick(tcp, cur.0), pick(tcp_fin, cur.1), pick(udp, cur.2));
+    let (t, f, u) = (
+        pick(tcp, cur.tcp),
+        pick(tcp_fin, cur.tcp_fin),
+        pick(udp, cur.udp),
+    );
     // In C the values are `int`: a u32 above INT_MAX is negative there.
     if t > max || f > max || u > max {
         return Err(refuse(EINVAL, c"timeout out of range"));
     }
     let keep = |new: u32, old: u32| if new == 0 { old } else { new };
-    Ok((keep(t, cur.0), keep(f, cur.1), keep(u, cur.2)))
+    Ok(Timeouts {
+        tcp: keep(t, cur.tcp),
+        tcp_fin: keep(f, cur.tcp_fin),
+        udp: keep(u, cur.udp),
+    })
 }
 
 #[cfg(test)]
@@ -759,10 +770,14 @@ mod tests {
 
     #[test]
     fn timeouts() {
-        let cur = (900, 120, 300);
+        let cur = Timeouts::DEFAULT;
         assert_eq!(
             apply_timeouts(cur, Some(10), None, Some(0), 250),
-            Ok((10, 120, 300))
+            Ok(Timeouts {
+                tcp: 10,
+                tcp_fin: 120,
+                udp: 300
+            })
         );
         assert_eq!(
             apply_timeouts(cur, Some(i32::MAX as u32 / 250 + 1), None, None, 250)

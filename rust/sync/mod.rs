@@ -22,9 +22,10 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
+use crate::conn::ConnTable;
 use crate::conn::{Conn, Control, Key, NewConn, F_INACTIVE, F_NOOUTPUT, F_SYNC, F_TEMPLATE};
-use crate::netstate::{sysctl_idx, Tables};
-use crate::proto;
+use crate::proto::Timeouts;
+use crate::proto::{self, AF_INET, AF_INET6};
 use crate::svc::rt::{DestRt, SvcRt};
 use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
@@ -43,8 +44,6 @@ const PORTS_MAX: usize = 64;
 const WAKEUP_RATE: u32 = 8;
 /// `IP_VS_IFNAME_MAXLEN`.
 pub(crate) const IFNAME_MAXLEN: usize = 16;
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
 use crate::sys::HZ;
 /// Datagrams a backup's job takes per run before it yields.
 const RX_BATCH: u32 = 256;
@@ -142,10 +141,54 @@ impl SyncQ {
 
     /// Whether the backup runs with backup_only (the director then
     /// forwards nothing).
-    pub(crate) fn backup_only(&self, t: &Tables) -> bool {
-        self.state.load(Ordering::Relaxed) & STATE_BACKUP != 0
-            && t.sysctl.get(sysctl_idx::BACKUP_ONLY) != 0
+    pub(crate) fn backup_only(&self, t: &impl Host) -> bool {
+        self.state.load(Ordering::Relaxed) & STATE_BACKUP != 0 && t.param(Param::BackupOnly) != 0
     }
+}
+
+/// What sync needs of a namespace's tables (`tables::Tables` gives it;
+/// sync sits below them and never names them): its queue and counters,
+/// the connection table, the services, the settings.
+pub(crate) trait Host: Send + Sync {
+    /// The master's queue, the daemons' state and the counters.
+    fn queue(&self) -> &SyncQ;
+    /// The connection table the master sends from and the backup fills.
+    fn conns(&self) -> &ConnTable;
+    /// A sync setting's value now (its sysctl).
+    fn param(&self, p: Param) -> i32;
+    /// When a connection is sent (sync_threshold and the rest).
+    fn wire_params(&self) -> wire::Params;
+    /// The timeouts `--set` gave.
+    fn timeouts(&self) -> Timeouts;
+    /// The service a synced connection belongs to (ip_vs_service_find).
+    fn service_of<'g>(
+        &'g self,
+        g: &'g RcuGuard,
+        af: u16,
+        mark: u32,
+        protocol: u8,
+        addr: &[u8; 16],
+        port: u16,
+    ) -> Option<&'g Arc<SvcRt>>;
+}
+
+/// The sync settings read through [`Host::param`] (their sysctls).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Param {
+    /// sync_threshold's first value.
+    Threshold,
+    /// sync_version.
+    Version,
+    /// sync_qlen_max.
+    QlenMax,
+    /// sync_sock_size.
+    SockSize,
+    /// sync_ports.
+    Ports,
+    /// sync_accept_local (rvs's own).
+    AcceptLocal,
+    /// backup_only.
+    BackupOnly,
 }
 
 /// The wire form of a connection or template as its master sends it.
@@ -169,17 +212,17 @@ fn entry_of(c: &Conn) -> Entry {
 /// A client's packet went through `c` (after it was sent on): counts it
 /// and, on a master, sends the connection (and its template) when ip_vs
 /// would (ip_vs_in_hook's tail and `ip_vs_sync_conn`).
-pub(crate) fn on_packet(t: &Tables, g: &RcuGuard, c: &Conn) {
+pub(crate) fn on_packet<H: Host + ?Sized>(t: &H, g: &RcuGuard, c: &Conn) {
     let pkts = if c.one_packet() {
-        t.sysctl.get(sysctl_idx::SYNC_THRESHOLD) as u32
+        t.param(Param::Threshold) as u32
     } else {
         c.in_pkts.fetch_add(1, Ordering::Relaxed).wrapping_add(1)
     };
-    if t.sync.state.load(Ordering::Relaxed) & STATE_MASTER == 0 {
+    if t.queue().state.load(Ordering::Relaxed) & STATE_MASTER == 0 {
         return;
     }
-    let p = t.sysctl.sync_params(HZ);
-    let v0 = t.sysctl.get(sysctl_idx::SYNC_VERSION) == 0;
+    let p = t.wire_params();
+    let v0 = t.param(Param::Version) == 0;
     let sent = if c.one_packet() || (v0 && u16::from(c.af) != AF_INET) {
         false
     } else if needed(c, pkts, &p) {
@@ -196,7 +239,7 @@ pub(crate) fn on_packet(t: &Tables, g: &RcuGuard, c: &Conn) {
         return;
     }
     if let Some(ctl) = c.control() {
-        if let Some(tpl) = t.conns.get_template(g, &ctl.key) {
+        if let Some(tpl) = t.conns().get_template(g, &ctl.key) {
             let pkts = tpl.in_pkts.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
             if needed(&tpl, pkts, &p) {
                 add(t, &tpl, v0);
@@ -241,7 +284,7 @@ fn port_of(c: &Conn, n: usize) -> usize {
 
 /// Appends `c` to its port's message, queueing the message when full or
 /// of the other version (`ip_vs_sync_conn`, `ip_vs_sync_conn_v0`).
-fn add(t: &Tables, c: &Conn, v0: bool) {
+fn add<H: Host + ?Sized>(t: &H, c: &Conn, v0: bool) {
     let e = entry_of(c);
     let ver = u8::from(!v0);
     let (len, hdr) = if v0 {
@@ -249,8 +292,8 @@ fn add(t: &Tables, c: &Conn, v0: bool) {
     } else {
         (e.v1_len(), wire::HDR_V1)
     };
-    let qlen_max = t.sysctl.get(sysctl_idx::SYNC_QLEN_MAX).max(0) as usize;
-    let mut q = t.sync.q.lock();
+    let qlen_max = t.param(Param::QlenMax).max(0) as usize;
+    let mut q = t.queue().q.lock();
     if !q.on {
         return;
     }
@@ -282,7 +325,7 @@ fn add(t: &Tables, c: &Conn, v0: bool) {
     if pq.cur.is_none() {
         let cap = len.saturating_add(hdr).max(*maxlen);
         let Ok(mut data) = KVec::with_capacity(cap, GFP_ATOMIC) else {
-            t.sync.count(stat::TX_DROPPED);
+            t.queue().count(stat::TX_DROPPED);
             return;
         };
         let h: &[u8] = if v0 {
@@ -323,9 +366,15 @@ fn add(t: &Tables, c: &Conn, v0: bool) {
 
 /// `sb_queue_tail`: a full message waits for the sender, unless the queue
 /// is at sync_qlen_max.
-fn enqueue(t: &Tables, pq: &mut PortQ, b: Buf, qlen_max: usize, kick: Option<&Kicker<MasterJob>>) {
+fn enqueue<H: Host + ?Sized>(
+    t: &H,
+    pq: &mut PortQ,
+    b: Buf,
+    qlen_max: usize,
+    kick: Option<&Kicker<MasterJob>>,
+) {
     if pq.queue.len() >= qlen_max || pq.queue.push(b, GFP_ATOMIC).is_err() {
-        t.sync.count(stat::TX_DROPPED);
+        t.queue().count(stat::TX_DROPPED);
         return;
     }
     if let Some(k) = kick {
@@ -341,7 +390,7 @@ fn enqueue(t: &Tables, pq: &mut PortQ, b: Buf, qlen_max: usize, kick: Option<&Ki
 
 /// The master's sender: its sockets, one per port.
 pub(crate) struct MasterJob {
-    t: Arc<Tables>,
+    t: Arc<dyn Host>,
     socks: KVec<McastSock>,
 }
 
@@ -353,7 +402,7 @@ impl MasterJob {
         let mut out = KVec::with_capacity(self.socks.len(), GFP_KERNEL)?;
         let now = jiffies();
         let flush = u64::from(HZ) * 2;
-        let mut q = self.t.sync.q.lock();
+        let mut q = self.t.queue().q.lock();
         for pq in q.ports.iter_mut().take(self.socks.len()) {
             let queued = core::mem::take(&mut pq.queue);
             pq.delay = 0;
@@ -364,7 +413,7 @@ impl MasterJob {
             let cur = if old { pq.cur.take() } else { None };
             // Within the capacity reserved above: no allocation.
             if out.push((queued, cur), GFP_ATOMIC).is_err() {
-                self.t.sync.count(stat::TX_DROPPED);
+                self.t.queue().count(stat::TX_DROPPED);
             }
         }
         Ok(out)
@@ -379,14 +428,14 @@ impl MasterJob {
         for _ in 0..100 {
             match s.send(&b.data) {
                 Ok(_) => {
-                    self.t.sync.count(stat::SENT);
+                    self.t.queue().count(stat::SENT);
                     return;
                 }
                 Err(e) if e == EAGAIN => msleep(10),
                 Err(_) => break,
             }
         }
-        self.t.sync.count(stat::TX_DROPPED);
+        self.t.queue().count(stat::TX_DROPPED);
     }
 }
 
@@ -407,7 +456,7 @@ impl Run for MasterJob {
 
 /// The backup's receiver: a socket per port, as the master sends.
 pub(crate) struct BackupJob {
-    t: Arc<Tables>,
+    t: Arc<dyn Host>,
     socks: KVec<McastSock>,
     syncid: u32,
     buf: Arc<kernel::sync::Mutex<KVec<u8>>>,
@@ -417,16 +466,16 @@ impl Run for BackupJob {
     fn run(&self) -> Option<u64> {
         let mut buf = self.buf.lock();
         let mut more = false;
-        let accept_local = self.t.sysctl.get(sysctl_idx::SYNC_ACCEPT_LOCAL) != 0;
+        let accept_local = self.t.param(Param::AcceptLocal) != 0;
         for s in self.socks.iter() {
             let mut n = 0u32;
             while let Ok((len, local)) = s.recv(&mut buf) {
                 if local && !accept_local {
                     // Sent from this host: not a master's (whose own
                     // sends do not loop back), maybe any local user's.
-                    self.t.sync.count(stat::RX_LOCAL);
+                    self.t.queue().count(stat::RX_LOCAL);
                 } else if let Some(m) = buf.get(..len) {
-                    process(&self.t, m, self.syncid);
+                    process(&*self.t, m, self.syncid);
                 }
                 n = n.saturating_add(1);
                 if n == RX_BATCH {
@@ -444,8 +493,8 @@ impl Run for BackupJob {
 }
 
 /// One received message (`ip_vs_process_message`).
-pub(crate) fn process(t: &Tables, m: &[u8], syncid: u32) {
-    let s = &t.sync;
+pub(crate) fn process<H: Host + ?Sized>(t: &H, m: &[u8], syncid: u32) {
+    let s = t.queue();
     s.count(stat::RX_MSGS);
     // ip_vs compares the message's byte with its int setting.
     let filter = if syncid != 0 && syncid > 255 {
@@ -457,7 +506,7 @@ pub(crate) fn process(t: &Tables, m: &[u8], syncid: u32) {
         s.count(stat::RX_DROPPED);
         return;
     };
-    let threshold = t.sysctl.get(sysctl_idx::SYNC_THRESHOLD);
+    let threshold = t.param(Param::Threshold);
     let g = RcuGuard::new();
     let r = wire::parse(m, filter, |e| match e {
         Ok(e) => {
@@ -477,7 +526,7 @@ pub(crate) fn process(t: &Tables, m: &[u8], syncid: u32) {
 /// The real server of a synced entry here (`ip_vs_find_dest`), in its
 /// service `svc`.
 fn find_dest(svc: &SvcRt, e: &Entry) -> Option<Arc<DestRt>> {
-    let port = if e.fwmark != 0 && e.flags & flag::FWD_MASK != flag::MASQ {
+    let port = if e.fwmark != 0 && Fwd::of(e.flags) != Fwd::Masq {
         0
     } else {
         e.dport
@@ -497,7 +546,7 @@ const TPL_SYNC_SECS: u32 = 180;
 /// timeout of 0xffffffff seconds would otherwise live for weeks).
 /// Without one in the message (version 0), what ip_vs's
 /// `ip_vs_proc_conn` gives: the state's timeout, 3 minutes for a template.
-fn synced_timeout(t: &Tables, svc: Option<&SvcRt>, e: &Entry, template: bool) -> u32 {
+fn synced_timeout<H: Host + ?Sized>(t: &H, svc: Option<&SvcRt>, e: &Entry, template: bool) -> u32 {
     let state = (!template && proto::balanced(e.protocol))
         .then(|| proto::timeout(e.protocol, e.state as u8, &t.timeouts()).saturating_mul(HZ));
     let three_min = TPL_SYNC_SECS.saturating_mul(HZ);
@@ -518,13 +567,13 @@ fn synced_timeout(t: &Tables, svc: Option<&SvcRt>, e: &Entry, template: bool) ->
 /// (`ip_vs_proc_conn`). False when it was not kept: it names a connection
 /// replaced since, or no real server of it exists here (ip_vs keeps such
 /// an entry unbound; rvs's entries are always bound).
-fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
+fn apply<H: Host + ?Sized>(t: &H, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
     let template = e.flags & flag::TEMPLATE != 0;
     let inactive = e.flags & flag::INACTIVE != 0;
     let key = Key::new(
         e.protocol, e.af as u8, e.caddr, e.cport, e.vaddr, e.vport, template,
     );
-    let mut cp = t.conns.find(g, &key);
+    let mut cp = t.conns().find(g, &key);
     if !template {
         if let Some(c) = &cp {
             if c.dport != e.dport || c.daddr != e.daddr {
@@ -532,7 +581,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
                     // The end of a connection replaced since.
                     return false;
                 }
-                t.conns.expire_now(c);
+                t.conns().expire_now(c);
                 cp = None;
             }
         }
@@ -583,7 +632,7 @@ fn apply(t: &Tables, g: &RcuGuard, e: &Entry, threshold: i32) -> bool {
                 // (A template's state is its assurance, set below.)
                 state: if template { 0 } else { e.state as u8 },
             };
-            match t.conns.add_synced(g, n, flags) {
+            match t.conns().add_synced(g, n, flags) {
                 Some(c) => c,
                 None => return false,
             }
@@ -614,13 +663,13 @@ pub(crate) struct Daemons {
 
 struct Master {
     cfg: Config,
-    t: Arc<Tables>,
+    t: Arc<dyn Host>,
     job: Option<Job<MasterJob>>,
 }
 
 struct Backup {
     cfg: Config,
-    t: Arc<Tables>,
+    t: Arc<dyn Host>,
     job: Option<Job<BackupJob>>,
 }
 
@@ -628,18 +677,18 @@ impl Drop for Master {
     fn drop(&mut self) {
         // The packet path stops adding, and can no longer kick the job.
         {
-            let mut q = self.t.sync.q.lock();
+            let mut q = self.t.queue().q.lock();
             q.on = false;
             q.kick = None;
         }
         self.t
-            .sync
+            .queue()
             .state
             .fetch_and(!STATE_MASTER, Ordering::Relaxed);
         // Stops the job (waiting for a run under way), then what is left
         // goes with the buffers.
         self.job = None;
-        let left = core::mem::take(&mut *self.t.sync.q.lock());
+        let left = core::mem::take(&mut *self.t.queue().q.lock());
         drop(left);
     }
 }
@@ -647,7 +696,7 @@ impl Drop for Master {
 impl Drop for Backup {
     fn drop(&mut self) {
         self.t
-            .sync
+            .queue()
             .state
             .fetch_and(!STATE_BACKUP, Ordering::Relaxed);
         // No more kicks from the sockets, then no more runs.
@@ -682,15 +731,12 @@ impl Daemons {
     pub(crate) fn start(
         &mut self,
         net: &Net,
-        t: &Arc<Tables>,
+        t: &Arc<dyn Host>,
         mut c: Config,
         state: u32,
     ) -> Result {
         let ports = if self.master.is_none() && self.backup.is_none() {
-            let n = t
-                .sysctl
-                .get(sysctl_idx::SYNC_PORTS)
-                .clamp(1, PORTS_MAX as i32) as usize;
+            let n = t.param(Param::Ports).clamp(1, PORTS_MAX as i32) as usize;
             // ip_vs's handler takes only powers of 2.
             n.next_power_of_two().min(PORTS_MAX)
         } else {
@@ -717,7 +763,7 @@ impl Daemons {
         } else {
             mtu.saturating_sub(hlen) as u16
         };
-        let bufsize = t.sysctl.get(sysctl_idx::SYNC_SOCK_SIZE);
+        let bufsize = t.param(Param::SockSize);
         let group = |id: usize| Group {
             af: c.af,
             addr: &c.group,
@@ -761,7 +807,7 @@ impl Daemons {
                     u64::from(HZ),
                 )?;
                 {
-                    let mut q = t.sync.q.lock();
+                    let mut q = t.queue().q.lock();
                     *q = MasterQ {
                         on: true,
                         syncid: c.syncid as u8,
@@ -770,7 +816,7 @@ impl Daemons {
                         kick: Some(job.kicker()),
                     };
                 }
-                t.sync.state.fetch_or(STATE_MASTER, Ordering::Relaxed);
+                t.queue().state.fetch_or(STATE_MASTER, Ordering::Relaxed);
                 started("MASTER", &c);
                 self.ports = ports;
                 self.master = Some(Master {
@@ -812,7 +858,7 @@ impl Daemons {
                         s.set_rx(job.kicker())?;
                     }
                 }
-                t.sync.state.fetch_or(STATE_BACKUP, Ordering::Relaxed);
+                t.queue().state.fetch_or(STATE_BACKUP, Ordering::Relaxed);
                 started("BACKUP", &b.cfg);
                 self.ports = ports;
                 self.backup = Some(b);

@@ -22,8 +22,8 @@ pub(crate) const SEQ_OPT: usize = 24;
 
 /// `IP_VS_CONN_F_*`, as on the wire.
 pub(crate) mod flag {
+    /// The forwarding method's bits (`svc::spec::Fwd::of` names them).
     pub(crate) const FWD_MASK: u32 = 0x0007;
-    pub(crate) const MASQ: u32 = 0x0000;
     pub(crate) const SYNC: u32 = 0x0020;
     pub(crate) const HASHED: u32 = 0x0040;
     pub(crate) const NOOUTPUT: u32 = 0x0080;
@@ -37,8 +37,7 @@ pub(crate) mod flag {
         FWD_MASK | NOOUTPUT | INACTIVE | SEQ_MASK | NO_CPORT | TEMPLATE;
 }
 
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
+use crate::proto::{AF_INET, AF_INET6, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 
 /// Option types of version 1 entries.
 const OPT_SEQ_DATA: u8 = 1;
@@ -179,9 +178,9 @@ pub(crate) fn account(b: &mut [u8], ver: u8, len: usize) {
 /// for one it does not know.
 pub(crate) fn proto_states(protocol: u8) -> Option<u16> {
     match protocol {
-        6 => Some(11),
-        17 => Some(1),
-        132 => Some(14),
+        IPPROTO_TCP => Some(11),
+        IPPROTO_UDP => Some(1),
+        IPPROTO_SCTP => Some(14),
         50 | 51 => Some(1),
         _ => None,
     }
@@ -444,8 +443,8 @@ pub(crate) fn needed(
     if template {
     } else if p.persist_mode && persistent {
         return no;
-    } else if protocol == 6 || protocol == 132 {
-        let mask = if protocol == 6 {
+    } else if protocol == IPPROTO_TCP || protocol == IPPROTO_SCTP {
+        let mask = if protocol == IPPROTO_TCP {
             TCP_SYNCED
         } else {
             SCTP_SYNCED
@@ -454,7 +453,7 @@ pub(crate) fn needed(
             return no;
         }
         force = state != old_state;
-        let established = if protocol == 6 { 1 } else { 8 };
+        let established = if protocol == IPPROTO_TCP { 1 } else { 8 };
         set_now = force && state != established;
     }
     if !set_now {

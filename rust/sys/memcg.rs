@@ -60,22 +60,23 @@ impl Memcg {
         // INVARIANT: set once, with the reference just taken.
     }
 
-    /// Charges `__GFP_ACCOUNT` allocations to this cgroup until the scope
-    /// ends (none taken: the scope changes nothing). Any context; the
-    /// scope ends in the context it began in (it is not `Send`).
-    pub(crate) fn scope(&self) -> MemcgScope<'_> {
+    /// Runs `f` with `__GFP_ACCOUNT` allocations charged to this cgroup
+    /// (none taken: as it is). Any context. A closure, not a guard: the
+    /// cgroup put back cannot be skipped (`mem::forget`) or swapped with
+    /// another scope's from safe code.
+    pub(crate) fn with<R>(&self, f: impl FnOnce() -> R) -> R {
         let m = self.memcg.load(Ordering::Acquire);
-        let old = if m.is_null() {
-            None
-        } else {
-            // SAFETY: `m` is referenced while `self` lives, which the
-            // scope's borrow outlasts.
-            Some(unsafe { rvs_memcg_enter(m) })
-        };
-        MemcgScope {
-            old,
-            _m: core::marker::PhantomData,
+        if m.is_null() {
+            return f();
         }
+        // SAFETY: `m` is referenced while `self` lives, which outlasts
+        // this call.
+        let old = unsafe { rvs_memcg_enter(m) };
+        let r = f();
+        // SAFETY: puts back what `rvs_memcg_enter` replaced, in the same
+        // context, the scopes of nested calls having ended in order.
+        unsafe { rvs_memcg_leave(old) };
+        r
     }
 }
 
@@ -85,22 +86,6 @@ impl Drop for Memcg {
         if !m.is_null() {
             // SAFETY: the reference taken in `take_current` (invariant).
             unsafe { rvs_memcg_put(m) };
-        }
-    }
-}
-
-/// While it lives, allocations with `__GFP_ACCOUNT` go to a [`Memcg`].
-pub(crate) struct MemcgScope<'a> {
-    old: Option<*mut c_void>,
-    _m: core::marker::PhantomData<&'a Memcg>,
-}
-
-impl Drop for MemcgScope<'_> {
-    fn drop(&mut self) {
-        if let Some(old) = self.old {
-            // SAFETY: puts back what the scope replaced, in the same
-            // context (the scope is neither Send nor Sync: a raw pointer).
-            unsafe { rvs_memcg_leave(old) };
         }
     }
 }

@@ -14,6 +14,7 @@ pub(crate) mod proc;
 pub(crate) mod rcuhash;
 pub(crate) mod route;
 pub(crate) mod skb;
+pub(crate) mod slab;
 pub(crate) mod sock;
 pub(crate) mod sync;
 pub(crate) mod sysctl;

@@ -9,40 +9,7 @@ use kernel::bindings;
 use kernel::prelude::*;
 
 use super::netns::Net;
-use super::skb::Owned;
-
-/// What a hook tells netfilter to do with the packet.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Let it continue.
-    Accept,
-    /// Free it.
-    Drop,
-    /// rvs gave it away (it was sent, or kept or freed by reassembly).
-    Stolen(Gone),
-}
-
-/// The proof that the packet was given away: made only where that happens
-/// ([`super::skb::Owned`]'s `send`, `send_tunnel`, `defrag`), which take
-/// the hook's handle on it.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Gone(());
-
-impl Gone {
-    pub(super) fn new() -> Self {
-        Gone(())
-    }
-}
-
-impl Verdict {
-    fn raw(self) -> u32 {
-        match self {
-            Verdict::Accept => bindings::NF_ACCEPT,
-            Verdict::Drop => bindings::NF_DROP,
-            Verdict::Stolen(_) => bindings::NF_STOLEN,
-        }
-    }
-}
+use super::skb::{Owned, Verdict};
 
 /// The hook points rvs uses (`enum nf_inet_hooks`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

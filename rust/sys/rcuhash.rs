@@ -21,10 +21,12 @@ use kernel::prelude::*;
 use kernel::types::Opaque;
 
 use super::sync::{
-    cond_resched, rcu_barrier, synchronize_rcu, GraceCookie, LockKey, RcuGuard, SpinLockBh,
-    SpinLockBhGuard,
+    cond_resched, synchronize_rcu, GraceCookie, LockKey, RcuGuard, SpinLockBh, SpinLockBhGuard,
 };
 
+mod evict;
+mod list;
+mod resize;
 mod timed;
 pub(crate) use timed::{Expiring, Fate, Timed, TimedTable};
 
@@ -33,12 +35,6 @@ pub(crate) use timed::{Expiring, Fate, Timed, TimedTable};
 #[allow(improper_ctypes)]
 extern "C" {
     fn rvs_call_rcu(h: *mut bindings::callback_head, f: bindings::rcu_callback_t);
-    fn rvs_kmem_cache_create(
-        name: *const kernel::ffi::c_char,
-        size: core::ffi::c_uint,
-        align: core::ffi::c_uint,
-    ) -> *mut bindings::kmem_cache;
-    fn rvs_kmem_cache_alloc(c: *mut bindings::kmem_cache) -> *mut core::ffi::c_void;
 }
 
 /// A chain node. `rcu` first, so the RCU callback's pointer is the node's.
@@ -113,95 +109,10 @@ unsafe impl<T> NodeAlloc<T> for Kmalloc {
     }
 }
 
-/// A slab cache (`kmem_cache`) of nodes: what a table with many short-lived
-/// entries allocates from, visible in /proc/slabinfo under its name.
-///
-/// # Invariants
-///
-/// `ptr` is a cache created for objects of `Node<T>`'s size and alignment,
-/// destroyed only in `Drop`, after `rcu_barrier()`.
-pub(crate) struct SlabCache<T> {
-    ptr: *mut bindings::kmem_cache,
-    _t: PhantomData<T>,
-}
-
-// SAFETY: a kmem_cache is used from any CPU.
-unsafe impl<T> Send for SlabCache<T> {}
-// SAFETY: as above.
-unsafe impl<T> Sync for SlabCache<T> {}
-
-impl<T> SlabCache<T> {
-    pub(crate) fn new(name: &'static CStr) -> Result<Self> {
-        let size = u32::try_from(core::mem::size_of::<Node<T>>())?;
-        let align = u32::try_from(core::mem::align_of::<Node<T>>())?;
-        // SAFETY: a static name; size and align describe Node<T>.
-        let ptr = unsafe { rvs_kmem_cache_create(name.as_char_ptr(), size, align) };
-        if ptr.is_null() {
-            return Err(ENOMEM);
-        }
-        // INVARIANT: created above for Node<T>.
-        Ok(Self {
-            ptr,
-            _t: PhantomData,
-        })
-    }
-}
-
-impl<T> Drop for SlabCache<T> {
-    fn drop(&mut self) {
-        // Objects still waiting for an RCU callback must be back first.
-        rcu_barrier();
-        // SAFETY: every object was freed (the owners of nodes are gone and
-        // their callbacks ran); the cache is destroyed once.
-        unsafe { bindings::kmem_cache_destroy(self.ptr) };
-    }
-}
-
-/// A `SlabCache` in a static slot, for the RCU callback to find: the
-/// allocator of tables whose nodes come from one module-wide cache.
-pub(crate) struct StaticSlab<T: 'static> {
-    slot: AtomicPtr<bindings::kmem_cache>,
-    _t: PhantomData<T>,
-}
-
-impl<T> StaticSlab<T> {
-    pub(crate) const fn new() -> Self {
-        Self {
-            slot: AtomicPtr::new(core::ptr::null_mut()),
-            _t: PhantomData,
-        }
-    }
-
-    /// Publishes `cache` as the one `alloc` uses; the cache must outlive
-    /// every table using this slot (the module keeps both and drops the
-    /// tables first).
-    pub(crate) fn set(&self, cache: Option<&SlabCache<T>>) {
-        self.slot.store(
-            cache.map_or(core::ptr::null_mut(), |c| c.ptr),
-            Ordering::Release,
-        );
-    }
-
-    pub(crate) fn alloc(&self) -> *mut Node<T> {
-        let c = self.slot.load(Ordering::Acquire);
-        if c.is_null() {
-            return core::ptr::null_mut();
-        }
-        // SAFETY: a published cache is alive (see `set`).
-        unsafe { rvs_kmem_cache_alloc(c) }.cast()
-    }
-
-    /// # Safety
-    ///
-    /// `p` came from `alloc` while the same cache was published.
-    pub(crate) unsafe fn free(&self, p: *mut Node<T>) {
-        let c = self.slot.load(Ordering::Acquire);
-        if !c.is_null() {
-            // SAFETY: per the caller, `p` belongs to `c`.
-            unsafe { bindings::kmem_cache_free(c, p.cast()) };
-        }
-    }
-}
+/// A slab cache of a table's nodes (see [`super::slab::Cache`]).
+pub(crate) type SlabCache<T> = super::slab::Cache<Node<T>>;
+/// A [`SlabCache`] in a static slot (see [`super::slab::Static`]).
+pub(crate) type StaticSlab<T> = super::slab::Static<Node<T>>;
 
 /// Names the [`StaticSlab`] a table's nodes come from.
 pub(crate) trait SlabOf<T: 'static>: 'static {
@@ -719,14 +630,16 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
     /// (at most `RACE_WALK` of them), checked
     /// under the lock (without `ok`, at once: the chain is not walked);
     /// returns whether it linked. `placed` is called on the value in its
-    /// node before it is published (before the lock is taken), `linked`
+    /// node before it is published (before the lock is taken), by a raw
+    /// pointer made from the node's own (so a pointer into the value, such
+    /// as a timer's, may be stepped back to the whole node), `linked`
     /// on it after it is published, under the lock. With a `class`, the
     /// entry goes at the end of its stripe's eviction list of that class.
     fn insert_placed_if<F: Fn(&T) -> bool>(
         &self,
         hash: u32,
         val: T,
-        placed: impl FnOnce(&T),
+        placed: impl FnOnce(*const T),
         ok: Option<F>,
         class: Option<u8>,
         linked: impl FnOnce(&T),
@@ -736,7 +649,9 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
         // SAFETY: `node` was initialised by `new_node` and is ours until
         // published.
         let n = unsafe { &*node };
-        placed(&n.val);
+        // SAFETY: `node` is valid (as above); the field's address is taken
+        // from the node's raw pointer, without a reference.
+        placed(unsafe { core::ptr::addr_of!((*node).val) });
         let l = lock.lock();
         let Some(cur) = self.array_locked(&l) else {
             // SAFETY: never published.
@@ -831,126 +746,6 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 }
             }
             cond_resched();
-        }
-    }
-
-    /// A listing of the table in hash order, a bucket at a time, that
-    /// resumes exactly whatever resizes happen in between: a cursor is
-    /// the start of a range of the hash space (`u32` values) and the size
-    /// of the bucket that covered it (`start << 6 | bits`); a listing
-    /// goes from cursor to cursor with [`RcuHashTable::seek`] and
-    /// [`RcuHashTable::after`]. Returns the first cursor at or after
-    /// position `from` with entries, if any.
-    pub(crate) fn seek(&self, from: u64) -> Option<u64> {
-        let g = RcuGuard::new();
-        let a = self.array(&g)?;
-        let start = u32::try_from(from).ok()?;
-        let b = a.index(start);
-        let mut here = false;
-        a.walk(b, |n| here |= n.hash >= start);
-        let at = if here {
-            u64::from(start)
-        } else {
-            let next = b.checked_add(1)?;
-            let rest = a.heads.get(next..)?;
-            let i = rest
-                .iter()
-                .position(|h| !h.load(Ordering::Relaxed).is_null())?;
-            (next.checked_add(i)? as u64) << a.shift
-        };
-        Some(at << 6 | u64::from(a.bits()))
-    }
-
-    /// The position after cursor `c`'s range.
-    pub(crate) fn after(c: u64) -> u64 {
-        let bits = (c & 63) as u32;
-        let start = c >> 6;
-        let size = 1u64 << (32 - bits.clamp(1, 32));
-        (start & !(size - 1)).saturating_add(size)
-    }
-
-    /// Calls `f` on the entries in cursor `c`'s range of the hash space.
-    pub(crate) fn for_each_at(&self, g: &RcuGuard, c: u64, mut f: impl FnMut(&T)) {
-        let Some(a) = self.array(g) else {
-            return;
-        };
-        let start = c >> 6;
-        let end = Self::after(c);
-        let (Ok(lo), Ok(hi)) = (u32::try_from(start), u32::try_from(end.saturating_sub(1))) else {
-            return;
-        };
-        for i in a.index(lo)..=a.index(hi) {
-            a.walk(i, |n| {
-                if n.hash >= lo && n.hash <= hi {
-                    f(&n.val)
-                }
-            });
-        }
-    }
-
-    /// Calls `f` in key order on entries of cursor `c`'s range whose key
-    /// ([`ListKey`]) is above `after` (all of them, with `None`), at most
-    /// [`LIST_BATCH`], until `f` says no (what it was given did not fit:
-    /// it counts as not given). Says where the range's listing resumes:
-    /// an entry there all along is given once, whatever is linked,
-    /// unlinked or resized in between; a long chain costs a walk per
-    /// batch, and no batch more than [`LIST_BATCH`] entries.
-    pub(crate) fn list_batch<'g>(
-        &'g self,
-        g: &'g RcuGuard,
-        c: u64,
-        after: Option<ListKey>,
-        mut f: impl FnMut(&'g T) -> bool,
-    ) -> Listed {
-        let Some(a) = self.array(g) else {
-            return Listed::Done;
-        };
-        let start = c >> 6;
-        let end = Self::after(c);
-        let (Ok(lo), Ok(hi)) = (u32::try_from(start), u32::try_from(end.saturating_sub(1))) else {
-            return Listed::Done;
-        };
-        // The smallest keys above `after`, in order.
-        let mut batch: [Option<(ListKey, &'g Node<T>)>; LIST_BATCH] = [None; LIST_BATCH];
-        let mut len = 0usize;
-        let mut more = false;
-        for i in a.index(lo)..=a.index(hi) {
-            a.walk(i, |n| {
-                let key = (n.hash, n.id.load(Ordering::Relaxed));
-                if n.hash < lo || n.hash > hi || after.is_some_and(|a| key <= a) {
-                    return;
-                }
-                if len == LIST_BATCH {
-                    more = true;
-                    let last = batch.last().copied().flatten();
-                    if last.is_none_or(|(k, _)| key >= k) {
-                        return;
-                    }
-                    len -= 1;
-                }
-                let pos = batch.get(..len).map_or(0, |b| {
-                    b.partition_point(|e| e.is_some_and(|(k, _)| k < key))
-                });
-                if let Some(s) = batch.get_mut(pos..=len) {
-                    s.rotate_right(1);
-                    if let Some(first) = s.first_mut() {
-                        *first = Some((key, n));
-                        len += 1;
-                    }
-                }
-            });
-        }
-        let mut given = after;
-        for (key, n) in batch.iter().take(len).flatten() {
-            if !f(&n.val) {
-                return Listed::From(given);
-            }
-            given = Some(*key);
-        }
-        if more {
-            Listed::From(given)
-        } else {
-            Listed::Done
         }
     }
 
@@ -1115,174 +910,6 @@ impl<T: Send + Sync, A: NodeAlloc<T>> RcuHashTable<T, A> {
                 count
             }
         }
-    }
-
-    /// Makes room for one entry from the eviction lists: class by class
-    /// (0 first), stripe by stripe from stripe `from` on, the entry at the
-    /// head of a non-empty list is put to `judge` (under the stripe lock,
-    /// with its class and when it was put at the list's end), which takes
-    /// it (it is unlinked, passed to `gone` under the lock and freed after
-    /// a grace period), moves it to another class's list or sends it to
-    /// the end of its own. At most `steps` heads are judged to stay, a
-    /// class's share each (busy entries of one class never keep the next
-    /// from being judged), and `moves` moved: the cost is bounded whatever
-    /// the table holds (moves count apart: a table of entries that all
-    /// changed class since they were listed moves many before it takes
-    /// one; once they are used up the lists of the classes after are still
-    /// judged). A moved entry goes to the end of its new list, seen now.
-    /// Returns the class of the entry taken. Any context.
-    pub(crate) fn evict_listed(
-        &self,
-        from: usize,
-        steps: usize,
-        moves: usize,
-        mut judge: impl FnMut(&T, u8, u32) -> Judge,
-        gone: impl FnOnce(&T),
-    ) -> Option<u8> {
-        let share = (steps / CLASSES).max(1);
-        let mut moves_left = moves;
-        let now = super::jiffies() as u32;
-        for class in 0..CLASSES {
-            let mut left = share;
-            for k in 0..STRIPES {
-                if left == 0 {
-                    break;
-                }
-                let s = from.wrapping_add(k) % STRIPES;
-                let (Some(lists), Some(lock)) = (self.lists.get(s), self.locks.get(s)) else {
-                    continue;
-                };
-                if lists
-                    .n
-                    .get(class)
-                    .is_none_or(|n| n.load(Ordering::Relaxed) == 0)
-                {
-                    continue;
-                }
-                let l = lock.lock();
-                let cur = self.array_locked(&l)?;
-                // Each entry of the list judged once at most, and a list
-                // does not take all the steps.
-                let mut here = lists
-                    .n
-                    .get(class)
-                    .map_or(0, |n| n.load(Ordering::Relaxed))
-                    .min(share);
-                while left > 0 && here > 0 {
-                    let Some(p) = lists.ends.get(class).map(|e| e[0].load(Ordering::Relaxed))
-                    else {
-                        break;
-                    };
-                    if p.is_null() {
-                        break;
-                    }
-                    // SAFETY: a listed node is linked (type invariant), and
-                    // we hold its stripe's lock.
-                    let n = unsafe { &*p };
-                    let c = class as u8;
-                    match judge(&n.val, c, n.seen.load(Ordering::Relaxed)) {
-                        Judge::Take => {
-                            // Listed, so linked (invariant); were it not,
-                            // nothing is taken.
-                            if !self.take_out(&l, cur, n) {
-                                return None;
-                            }
-                            gone(&n.val);
-                            // SAFETY: unlinked from every array and list;
-                            // readers that still see it are in read
-                            // sections that the grace period waits for.
-                            unsafe { rvs_call_rcu(n.rcu.get(), Some(free_node::<T, A>)) };
-                            return Some(c);
-                        }
-                        Judge::Move(to) if usize::from(to) < CLASSES => {
-                            if moves_left == 0 {
-                                // No more moves: this list's head stays;
-                                // on to the next list.
-                                break;
-                            }
-                            lists.del(n);
-                            lists.push(n, to, now);
-                            moves_left -= 1;
-                        }
-                        _ => {
-                            lists.del(n);
-                            lists.push(n, c, now);
-                            left -= 1;
-                            here -= 1;
-                        }
-                    }
-                }
-                drop(l);
-            }
-        }
-        None
-    }
-
-    /// Resizes the table to `1 << bits` buckets (at least 2^5), or gives
-    /// it its first array. Readers go on meanwhile; writers wait only for
-    /// the bucket being copied. Process context, may sleep; does nothing
-    /// if another resize runs.
-    pub(crate) fn resize(&self, bits: u32, flags: kernel::alloc::Flags) -> Result {
-        if self.resizing.swap(true, Ordering::Acquire) {
-            return Ok(());
-        }
-        let _r = Resizing(&self.resizing);
-        let cur = self.cur.load(Ordering::Acquire);
-        let want = 1usize.checked_shl(bits.max(MIN_BITS)).ok_or(EINVAL)?;
-        if cur.is_null() {
-            let a = KBox::into_raw(Array::new(bits, 0, flags)?);
-            self.cur.store(a, Ordering::Release);
-            return Ok(());
-        }
-        // SAFETY: only a resize replaces `cur`, and this is the only one.
-        let old = unsafe { &*cur };
-        if old.heads.len() == want {
-            return Ok(());
-        }
-        let f = KBox::into_raw(Array::new(bits, old.link ^ 1, flags)?);
-        // SAFETY: just made; freed below only after it was replaced.
-        let fut = unsafe { &*f };
-        for c in &self.copied {
-            c.store(0, Ordering::Relaxed);
-        }
-        self.future.store(f, Ordering::Release);
-        // Copy each bucket under its lock; writers add to and remove from
-        // `future` too for the buckets copied.
-        let per = old.per_stripe();
-        for (s, (lock, copied)) in self.locks.iter().zip(self.copied.iter()).enumerate() {
-            for k in 0..per {
-                let i = s.saturating_mul(per).saturating_add(k);
-                {
-                    let _l = lock.lock();
-                    let mut p = old
-                        .heads
-                        .get(i)
-                        .map_or(core::ptr::null_mut(), |b| b.load(Ordering::Relaxed));
-                    while !p.is_null() {
-                        // SAFETY: linked in `old`, and we hold its lock.
-                        let n = unsafe { &*p };
-                        p = old.next(n).load(Ordering::Relaxed);
-                        fut.link(n);
-                    }
-                    copied.store(k.saturating_add(1), Ordering::Relaxed);
-                }
-                if k % RESCHED_BUCKETS == RESCHED_BUCKETS - 1 {
-                    cond_resched();
-                }
-            }
-        }
-        // Switch: readers from now on walk `future`. A writer that found
-        // the old array under its lock has linked in both; once every
-        // lock was taken after the switch, none is left.
-        self.cur.store(f, Ordering::Release);
-        for lock in self.locks.iter() {
-            drop(lock.lock());
-        }
-        self.future.store(core::ptr::null_mut(), Ordering::Release);
-        synchronize_rcu();
-        // SAFETY: replaced, and no reader that could see it is left.
-        drop(unsafe { KBox::from_raw(cur) });
-        Ok(())
     }
 
     /// Unlinks every entry, a bucket's chain at a time, and hands them

@@ -9,8 +9,40 @@ use kernel::bindings;
 use kernel::prelude::*;
 
 use super::netns::Net;
-use super::nf::{Gone, Verdict};
 use super::route::Route;
+
+/// What a hook tells netfilter to do with the packet.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Let it continue.
+    Accept,
+    /// Free it.
+    Drop,
+    /// rvs gave it away (it was sent, or kept or freed by reassembly).
+    Stolen(Gone),
+}
+
+/// The proof that the packet was given away: made only where that happens
+/// ([`Owned`]'s `send`, `send_tunnel`, `defrag`), which take
+/// the hook's handle on it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Gone(());
+
+impl Gone {
+    fn new() -> Self {
+        Gone(())
+    }
+}
+
+impl Verdict {
+    pub(super) fn raw(self) -> u32 {
+        match self {
+            Verdict::Accept => bindings::NF_ACCEPT,
+            Verdict::Drop => bindings::NF_DROP,
+            Verdict::Stolen(_) => bindings::NF_STOLEN,
+        }
+    }
+}
 
 // Pointers to kernel structs are FFI-safe; the lint trips on zero-sized
 // members deep inside some of them.

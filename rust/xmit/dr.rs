@@ -9,8 +9,8 @@ use super::{route_onward, Via};
 use crate::conn::Conn;
 use crate::proto::Ip;
 use crate::sys::netns::Net;
-use crate::sys::nf::Verdict;
 use crate::sys::skb::Owned;
+use crate::sys::skb::Verdict;
 
 pub(crate) fn xmit(net: &Net, mut skb: Owned<'_>, c: &Conn, ip: &Ip, via: Via<'_>) -> Verdict {
     let rt = match route_onward(net, &mut skb, ip, (via, ip.af, &c.daddr), true, 0) {

@@ -6,7 +6,7 @@
 //! connection, so that the other side recognises it.
 
 use crate::conn::Conn;
-use crate::proto::{ipv4, ipv6, IcmpError};
+use crate::proto::{ipv4, ipv6, l4, IcmpError};
 use crate::sys::skb::Skb;
 
 /// Which way the error goes.
@@ -41,20 +41,20 @@ pub(crate) fn nat(skb: &mut Skb, c: &Conn, e: &IcmpError, way: Way) -> bool {
             c.vport,
             saddr,
             e.inner_off + daddr,
-            e.inner_l4_off + ipv4::DPORT,
+            e.inner_l4_off + l4::DPORT,
         ),
         Way::In => (
             &c.daddr,
             c.dport,
             daddr,
             e.inner_off + saddr,
-            e.inner_l4_off + ipv4::SPORT,
+            e.inner_l4_off + l4::SPORT,
         ),
     };
     let Some(addr) = addr.get(..alen) else {
         return false;
     };
-    let icmp_off = e.inner_off.saturating_sub(ipv4::ICMP_LEN);
+    let icmp_off = e.inner_off.saturating_sub(l4::ICMP_LEN);
     {
         let Some(b) = skb.writable(e.inner_l4_off.saturating_add(4)) else {
             return false;

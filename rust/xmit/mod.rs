@@ -12,14 +12,10 @@ use crate::conn::Conn;
 use crate::proto::{ipv4, ipv6, Ip};
 use crate::svc::spec::Fwd;
 use crate::sys::netns::Net;
-use crate::sys::nf::Verdict;
 use crate::sys::route::{DstCache, Route};
+use crate::sys::skb::Verdict;
 use crate::sys::skb::{Owned, Skb};
 use crate::sys::sync::RcuGuard;
-
-const ICMP_DEST_UNREACH: u8 = 3;
-const ICMP_FRAG_NEEDED: u8 = 4;
-const ICMP_TIME_EXCEEDED: u8 = 11;
 
 /// Sends a client's packet on to the connection's real server.
 /// `pmtu_disc`: the pmtu_disc sysctl (tunnels honour the client's DF).
@@ -104,11 +100,11 @@ fn route<'a>(
         return Ok(rt);
     }
     if ip.df && too_big && mtu >= 68 {
-        skb.icmp_send(ip.af, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        skb.icmp_send(ip.af, ipv4::ICMP_DEST_UNREACH, ipv4::ICMP_FRAG_NEEDED, mtu);
         return Err(Verdict::Drop);
     }
     if !rt.local && ip.ttl <= 1 {
-        skb.icmp_send(ip.af, ICMP_TIME_EXCEEDED, 0, 0);
+        skb.icmp_send(ip.af, ipv4::ICMP_TIME_EXCEEDED, 0, 0);
         return Err(Verdict::Drop);
     }
     Ok(rt)

@@ -10,9 +10,9 @@
 
 use super::{route, Via};
 use crate::conn::Conn;
-use crate::proto::{ipv4, ipv6, sctp, Ip, IPPROTO_SCTP, IPPROTO_TCP};
+use crate::proto::{ipv4, ipv6, l4, sctp, Ip, IPPROTO_SCTP, IPPROTO_TCP};
 use crate::sys::netns::Net;
-use crate::sys::nf::Verdict;
+use crate::sys::skb::Verdict;
 use crate::sys::skb::{Owned, Skb};
 
 /// Which address and port of the packet change.
@@ -43,20 +43,20 @@ fn rewrite(skb: &mut Skb, ip: &Ip, side: Side, addr: &[u8; 16], port: u16, ttl_d
     let l4 = ip.hlen;
     let tcp = ip.protocol == IPPROTO_TCP;
     let is_sctp = ip.protocol == IPPROTO_SCTP;
-    let Some(l4min) = ipv4::l4_len(ip.protocol) else {
+    let Some(l4min) = l4::l4_len(ip.protocol) else {
         return false;
     };
     let (a_off, alen, ttl_off) = layout(v6, side);
     let p_off = match side {
-        Side::Dst => ipv4::DPORT,
-        Side::Src => ipv4::SPORT,
+        Side::Dst => l4::DPORT,
+        Side::Src => l4::SPORT,
     };
     let c_off = l4.saturating_add(if tcp {
-        ipv4::TCP_CHECK
+        l4::TCP_CHECK
     } else if is_sctp {
         sctp::CSUM
     } else {
-        ipv4::UDP_CHECK
+        l4::UDP_CHECK
     });
     let p_at = l4.saturating_add(p_off);
     let Some(new_a) = addr.get(..alen) else {

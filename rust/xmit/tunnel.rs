@@ -11,7 +11,7 @@ use super::{route_onward, Via};
 use crate::conn::Conn;
 use crate::proto::{Ip, AF_INET6};
 use crate::sys::netns::Net;
-use crate::sys::nf::Verdict;
+use crate::sys::skb::Verdict;
 use crate::sys::skb::{Owned, Tunnel};
 
 /// `IP_VS_CONN_F_TUNNEL_TYPE_*`.

@@ -145,12 +145,15 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
         self.shared.tab.insert_placed_if(
             hash,
             e,
-            |e| {
-                // SAFETY: the timer is in its node, where it stays until
-                // freed; initialised once, before anyone can see it.
+            |e: *const Timed<T>| {
+                // SAFETY: `e` points at the value in its fresh node (from
+                // the node's raw pointer), where the timer stays until
+                // freed; initialised once, before anyone can see it. The
+                // timer's pointer is made from `e`, so the callback may
+                // step back from it to the whole node.
                 unsafe {
                     bindings::init_timer_key(
-                        e.timer.get(),
+                        Opaque::raw_get(core::ptr::addr_of!((*e).timer)),
                         Some(fire::<T, A>),
                         0,
                         c"rvs_entry_timer".as_ptr().cast(),

@@ -18,8 +18,8 @@ pub mod tab_size;
 #[path = "../../../rust/conn/defense.rs"]
 pub mod defense;
 
-/// `rust/ctl/abi.rs`: the IPVS netlink ABI numbers.
-#[path = "../../../rust/ctl/abi.rs"]
+/// `rust/abi.rs`: the IPVS netlink ABI numbers.
+#[path = "../../../rust/abi.rs"]
 pub mod abi;
 
 /// `rust/svc/spec.rs`: decoding and checking of IPVS requests.

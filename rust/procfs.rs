@@ -8,9 +8,8 @@
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
 
+use crate::abi::IP_VS_VERSION_CODE;
 use crate::conn::{Conn, ConnTable, Listed, F_SYNC};
-use crate::ctl::abi::IP_VS_VERSION_CODE;
-use crate::netstate::Tables;
 use crate::proto::{self, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP};
 use crate::svc::rt::SvcRt;
 use crate::svc::spec::{Fwd, AF_INET6, SVC_F_ONEPACKET, SVC_F_PERSISTENT};
@@ -19,6 +18,7 @@ use crate::sys::proc::{Cursor, ProcSeq, ProcShow, SeqWriter};
 use crate::sys::rcuhash::{Kmalloc, RcuHashTable};
 use crate::sys::sync::RcuGuard;
 use crate::sys::HZ;
+use crate::tables::Tables;
 
 pub(crate) struct ConnListing<const ORIGIN: bool>;
 pub(crate) type ConnFile = ConnListing<false>;
@@ -30,13 +30,13 @@ pub(crate) struct StatsPercpuFile;
 
 /// `ip_vs_proto_name`.
 fn proto_name(w: &mut SeqWriter, p: u16) {
-    let _ = match p {
-        0 => w.write_str("IP"),
-        17 => w.write_str("UDP"),
-        6 => w.write_str("TCP"),
-        132 => w.write_str("SCTP"),
-        1 => w.write_str("ICMP"),
-        58 => w.write_str("ICMPv6"),
+    let _ = match u8::try_from(p) {
+        Ok(0) => w.write_str("IP"),
+        Ok(IPPROTO_UDP) => w.write_str("UDP"),
+        Ok(IPPROTO_TCP) => w.write_str("TCP"),
+        Ok(IPPROTO_SCTP) => w.write_str("SCTP"),
+        Ok(proto::IPPROTO_ICMP) => w.write_str("ICMP"),
+        Ok(proto::IPPROTO_ICMPV6) => w.write_str("ICMPv6"),
         _ => write!(w, "IP_{p}"),
     };
 }

@@ -67,14 +67,6 @@ pub(crate) mod info_attr {
     pub(crate) const CONN_TAB_SIZE: u16 = 2;
 }
 
-/// Default timeouts in seconds, as ip_vs starts with (tcp ESTABLISHED,
-/// tcp FIN_WAIT, udp NORMAL).
-pub(crate) mod default_timeout {
-    pub(crate) const TCP: u32 = 15 * 60;
-    pub(crate) const TCP_FIN: u32 = 2 * 60;
-    pub(crate) const UDP: u32 = 5 * 60;
-}
-
 /// Service attributes (`IPVS_SVC_ATTR_*`).
 pub(crate) mod svc_attr {
     pub(crate) const AF: u16 = 1;
