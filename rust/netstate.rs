@@ -163,6 +163,9 @@ impl DataPlane {
                 sysctl_idx::SYNC_QLEN_MAX,
                 sysctl_idx::SYNC_SOCK_SIZE,
             ],
+            // Nor does it see the lblc and lblcr schedulers' (ip_vs_lblc
+            // and ip_vs_lblcr register them with no entry there).
+            &[sysctl_idx::LBLC_EXPIRATION, sysctl_idx::LBLCR_EXPIRATION],
         )?;
         Ok(Self {
             _sysctl_reg: reg,

@@ -237,7 +237,9 @@ test_unpriv() {
 		fail "rvs.ko takes $(awk -v a="${kib[rvs]}" -v i="${kib[ip_vs]}" 'BEGIN { print a - i }') KiB a namespace more than ip_vs.ko"
 
 	# The sysctls writable there: the same on both modules (ip_vs makes
-	# sync_qlen_max, sync_sock_size and run_estimation read-only).
+	# sync_qlen_max, sync_sock_size and run_estimation read-only, and its
+	# lblc and lblcr schedulers, loaded by load_impl, show theirs only in
+	# namespaces of the machine's owner).
 	for impl in ip_vs rvs; do
 		load_impl "$impl"
 		ls /proc/sys/net/ipv4/vs | LC_ALL=C sort >"$OUT/names.$impl"
@@ -258,6 +260,11 @@ test_unpriv() {
 	expect_eq "sysctls compared" 24 "$(wc -l <"$OUT/unpriv.rvs.common")"
 	cmp "$OUT/unpriv.ip_vs.common" "$OUT/unpriv.rvs.common" || fail "writable sysctls differ from ip_vs.ko's"
 	grep -qx "sync_qlen_max ro" "$OUT/unpriv.rvs"
+	for impl in ip_vs rvs; do
+		grep -qx lblc_expiration "$OUT/names.$impl" || fail "$impl: no lblc_expiration"
+		! grep -q '^lblcr\?_expiration ' "$OUT/unpriv.$impl" ||
+			fail "$impl: lblc(r)_expiration in an unprivileged user's namespace"
+	done
 	grep -qx "sloppy_tcp rw" "$OUT/unpriv.rvs"
 	# In the initial namespace all are writable.
 	echo 0 >/proc/sys/net/ipv4/vs/run_estimation

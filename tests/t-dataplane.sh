@@ -427,8 +427,10 @@ test_quiesce() {
 		lvs_service -t nat rr
 		# From a port of its own: the previous stream's entry may still
 		# be listed (ESTABLISHED, its server gone), and end at any time.
-		local src="$CLIENT_IP:$((33000 + e))"
-		LVS_SPORT=$((33000 + e)) cli python3 "$LVS_PY" stream "$VIP" 8080 8 >"$OUT/del$e.$impl" &
+		# Below the ephemeral range (32768 on): the first stream's port,
+		# in TIME_WAIT on the client, was once 33001, this one's then.
+		local src="$CLIENT_IP:$((30100 + e))"
+		LVS_SPORT=$((30100 + e)) cli python3 "$LVS_PY" stream "$VIP" 8080 8 >"$OUT/del$e.$impl" &
 		wait_for 10 sh -c "ip netns exec $director $IPVSADM -L -n -c | grep -q 'ESTABLISHED *$src '" ||
 			fail "expire_nodest_conn=$e: the stream did not start ($(dir $IPVSADM -L -n -c | tail -n +3 | tr '\n' ';'))"
 		rs=$(dir $IPVSADM -L -n -c | awk -v s="$src" '$3 == "ESTABLISHED" && $4 == s {print $NF}')

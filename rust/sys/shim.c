@@ -536,23 +536,30 @@ unsigned long rvs_avail_pages(void)
 /* ---- sysctl tables: a per-namespace copy whose data points at `vals` */
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,
-					     u64 unpriv_ro)
+					     u64 unpriv_ro, u64 unpriv_hidden)
 {
 	struct ctl_table *t = kmemdup(tmpl, n * sizeof(*t), GFP_KERNEL_ACCOUNT);
 	bool unpriv = net->user_ns != &init_user_ns;
 	struct ctl_table_header *h;
-	size_t i, off = 0;
+	size_t i, j = 0, off = 0;
 
 	if (!t)
 		return NULL;
 	for (i = 0; i < n; i++) {
-		t[i].data = &vals[off];
-		off += t[i].maxlen / sizeof(int);
-		/* Read-only where the namespace's owner is not the machine's. */
+		int *data = &vals[off];
+
+		off += tmpl[i].maxlen / sizeof(int);
+		/* Not there at all, or read-only, where the namespace's owner is
+		 * not the machine's. */
+		if (unpriv && i < 64 && (unpriv_hidden >> i & 1))
+			continue;
+		t[j] = tmpl[i];
+		t[j].data = data;
 		if (unpriv && i < 64 && (unpriv_ro >> i & 1))
-			t[i].mode = 0444;
+			t[j].mode = 0444;
+		j++;
 	}
-	h = register_net_sysctl_sz(net, path, t, n);
+	h = register_net_sysctl_sz(net, path, t, j);
 	if (!h)
 		kfree(t);
 	return h;

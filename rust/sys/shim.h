@@ -67,7 +67,7 @@ void *rvs_seq_place(struct seq_file *seq);
 
 struct ctl_table_header *rvs_sysctl_register(struct net *net, const char *path,
 					     struct ctl_table *tmpl, size_t n, int *vals,
-					     u64 unpriv_ro);
+					     u64 unpriv_ro, u64 unpriv_hidden);
 void rvs_sysctl_unregister(struct ctl_table_header *h);
 void rvs_might_sleep(void);
 unsigned long rvs_avail_pages(void);

@@ -22,6 +22,7 @@ extern "C" {
         n: usize,
         vals: *mut i32,
         unpriv_ro: u64,
+        unpriv_hidden: u64,
     ) -> *mut bindings::ctl_table_header;
     fn rvs_sysctl_unregister(h: *mut bindings::ctl_table_header);
 }
@@ -129,7 +130,8 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
     /// `vals(&owner)`; the entries whose first values `unpriv_ro` lists (by
     /// their indexes in `vals`, which pass the template's indexes where an
     /// entry spans several values) are read-only in a namespace that an
-    /// unprivileged user namespace owns.
+    /// unprivileged user namespace owns, and those `unpriv_hidden` lists
+    /// are not there at all (as ip_vs_lblc's and ip_vs_lblcr's).
     pub(crate) fn new(
         net: &Net,
         path: &'static core::ffi::CStr,
@@ -137,13 +139,17 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
         owner: Arc<T>,
         vals: fn(&T) -> &[AtomicI32],
         unpriv_ro: &[usize],
+        unpriv_hidden: &[usize],
     ) -> Result<Self> {
         // The template's index of each entry whose first value is listed.
-        let mut ro = 0u64;
+        let (mut ro, mut hidden) = (0u64, 0u64);
         let mut first = 0usize;
         for (j, e) in tmpl.0.iter().enumerate() {
             if j < 64 && unpriv_ro.contains(&first) {
                 ro |= 1u64 << j;
+            }
+            if j < 64 && unpriv_hidden.contains(&first) {
+                hidden |= 1u64 << j;
             }
             first = first.saturating_add(e.ints());
         }
@@ -164,6 +170,7 @@ impl<const N: usize, T: Send + Sync> Registration<N, T> {
                 N,
                 v.as_ptr().cast_mut().cast(),
                 ro,
+                hidden,
             )
         };
         if hdr.is_null() {
