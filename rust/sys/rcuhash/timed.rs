@@ -146,11 +146,12 @@ impl<T: Expiring, A: NodeAlloc<Timed<T>>> TimedTable<T, A> {
             hash,
             e,
             |e: *const Timed<T>| {
-                // SAFETY: `e` points at the value in its fresh node (from
-                // the node's raw pointer), where the timer stays until
-                // freed; initialised once, before anyone can see it. The
-                // timer's pointer is made from `e`, so the callback may
-                // step back from it to the whole node.
+                // `e` points at the value in its fresh node (from the
+                // node's raw pointer), where the timer stays until freed;
+                // initialised once, before anyone can see it. The timer's
+                // pointer is made from `e`, so the callback may step back
+                // from it to the whole node.
+                // SAFETY: as just said.
                 unsafe {
                     bindings::init_timer_key(
                         Opaque::raw_get(core::ptr::addr_of!((*e).timer)),
