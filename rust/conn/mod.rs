@@ -424,7 +424,7 @@ impl ConnTable {
                 }
                 Ok(false) if k.template != 0 => {
                     // The other CPU's template serves.
-                    n.dest.persist.fetch_sub(1, Ordering::Relaxed);
+                    unbind_new(&n, flags);
                     return self.get_template(g, &k);
                 }
                 Ok(false) => {
